@@ -1,0 +1,1 @@
+"""The runtime: neutral core, dispatcher, adapters, composition root and CLI."""

@@ -1,0 +1,159 @@
+"""The terminal chat: you are one member, commands are typed, buttons are numbered, forms are asked.
+
+It is the quickest way to try the bot and the adapter the end-to-end test drives through a
+pseudo-terminal. Reading stdin runs in a thread so the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import Callable
+
+from bot.app import Bot
+from bot.core.inputs import Action, Actor, Command, FormSubmission
+from bot.core.reply import (
+    Actions,
+    Audience,
+    Button,
+    Context,
+    Fields,
+    FieldKind,
+    Form,
+    FormRejected,
+    Heading,
+    Item,
+    Outcome,
+    Reply,
+    Text,
+)
+
+PLATFORM = "console"
+CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+STOP_WORDS = {"/stop", "/exit", "/quit", "stop", "exit"}
+CANCEL = "/annuleer"
+
+
+def safe(text: str) -> str:
+    """User text without terminal escape sequences or control characters."""
+    return CONTROL.sub("", text)
+
+
+def render(reply: Reply, first_number: int = 1) -> tuple[str, list[Button]]:
+    """Plain text, and the buttons in the order of their numbers."""
+    lines: list[str] = []
+    buttons: list[Button] = []
+
+    def numbered(row: tuple[Button, ...]) -> str:
+        labels = []
+        for button in row:
+            buttons.append(button)
+            labels.append(f"[{first_number + len(buttons) - 1}] {safe(button.label)}")
+        return "  ".join(labels)
+
+    if reply.audience is Audience.GROUP:
+        lines.append(f"(privégesprek met {', '.join(safe(m.name) for m in reply.group)})")
+    for part in reply.parts:
+        if isinstance(part, Heading):
+            lines.append(f"== {safe(part.text)} ==")
+        elif isinstance(part, Text):
+            lines.append(safe(part.text))
+        elif isinstance(part, Context):
+            lines.append(f"  {safe(part.text)}")
+        elif isinstance(part, Fields):
+            lines.extend(f"{safe(k)}: {safe(v)}" for k, v in part.pairs)
+        elif isinstance(part, Item):
+            handle = f" (@{safe(part.mention.name)})" if part.mention else ""
+            lines.append(f"• {safe(part.title)}{handle}")
+            lines.extend(f"    {safe(line)}" for line in part.lines)
+            if part.buttons:
+                lines.append(f"    {numbered(part.buttons)}")
+        elif isinstance(part, Actions):
+            lines.append(numbered(part.buttons))
+    if reply.is_error:
+        lines[0] = f"! {lines[0]}" if lines else "!"
+    return "\n".join(lines), buttons
+
+
+class ConsoleChat:
+    def __init__(self, bot: Bot, actor: Actor, *, read: Callable[[str], str] = input,
+                 write: Callable[[str], None] = print) -> None:
+        self.bot = bot
+        self.actor = actor
+        self._read = read
+        self._write = write
+        self.buttons: list[Button] = []
+
+    async def ask(self, prompt: str) -> str | None:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, self._read, prompt)
+        except EOFError:
+            return None
+
+    async def run(self) -> None:
+        while True:
+            line = await self.ask("> ")
+            if line is None or line.strip().lower() in STOP_WORDS:
+                self._write("Tot ziens!")
+                return
+            await self.handle(line.strip())
+
+    async def handle(self, line: str) -> None:
+        if not line:
+            return
+        if line.isdigit() and self.buttons:
+            number = int(line)
+            if not 1 <= number <= len(self.buttons):
+                self._write(f"! Kies een nummer van 1 tot {len(self.buttons)}.")
+                return
+            button = self.buttons[number - 1]
+            await self.show(await self.bot.dispatcher.dispatch(
+                Action(button.action_id, button.value, self.actor, channel=PLATFORM)))
+            return
+        if not line.startswith("/"):
+            self._write("! Typ een opdracht die met / begint, bijvoorbeeld /expertise gedrag. Hulp: /netwerkbot")
+            return
+        name, _, text = line[1:].partition(" ")
+        await self.show(await self.bot.dispatcher.dispatch(
+            Command(name.lower(), text.strip(), self.actor, channel=PLATFORM)))
+
+    async def show(self, outcome: Outcome) -> None:
+        if isinstance(outcome, Form):
+            await self.fill(outcome)
+        elif isinstance(outcome, Reply):
+            text, self.buttons = render(outcome)
+            self._write(text)
+
+    async def fill(self, form: Form) -> None:
+        """Ask field by field; on errors ask again only for the wrong fields."""
+        self._write(f"== {safe(form.title)} ==  (typ {CANCEL} om te stoppen)")
+        values: dict[str, str] = {}
+        todo = list(form.fields)
+        while todo:
+            for field in todo:
+                label = safe(field.label) + ("" if field.required else " (optioneel)")
+                hint = f" — {safe(field.hint)}" if field.hint else ""
+                if field.kind is FieldKind.CHOICE:
+                    self._write("  " + "  ".join(f"[{i}] {safe(c.label)}" for i, c in enumerate(field.choices, 1)))
+                answer = await self.ask(f"{label}{hint}: ")
+                if answer is None or answer.strip() == CANCEL:
+                    self._write("Geannuleerd; er is niets opgeslagen.")
+                    return
+                if field.kind is FieldKind.CHOICE and answer.strip().isdigit():
+                    index = int(answer.strip()) - 1
+                    answer = field.choices[index].value if 0 <= index < len(field.choices) else answer
+                values[field.name] = answer
+            outcome = await self.bot.dispatcher.dispatch(
+                FormSubmission(form.form_id, dict(values), self.actor, state=form.state, channel=PLATFORM))
+            if not isinstance(outcome, FormRejected):
+                await self.show(outcome)
+                return
+            for name, message in outcome.errors.items():
+                self._write(f"! {safe(message)}")
+            todo = [f for f in form.fields if f.name in outcome.errors]
+
+
+def stdout_write(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()

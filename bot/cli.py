@@ -1,0 +1,111 @@
+"""`netwerkbot`: the command line (see DESIGN.md, "Interface contract")."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.app import Bot, build
+from bot.core.inputs import Actor
+from config.settings import Settings
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="netwerkbot", description="De bot van de netwerkgroepen.")
+    sub = p.add_subparsers(dest="command", required=True)
+    console = sub.add_parser("console", help="chat in de terminal (lokale SQLite)")
+    console.add_argument("--demo", action="store_true", help="laad een demonetwerk: scholen, leden, expertise")
+    console.add_argument("--als", metavar="NAAM", help="kies het demolid meteen (bijv. marieke)")
+    slack = sub.add_parser("slack", help="verbind met Slack (Socket Mode of HTTP)")
+    slack.add_argument("--port", type=int, default=3000, help="HTTP-poort (standaard 3000)")
+    db = sub.add_parser("db", help="database")
+    db.add_argument("action", choices=["upgrade"])
+    imp = sub.add_parser("import", help="lees leden, scholen of expertise uit een CSV-bestand")
+    imp.add_argument("kind", choices=["members", "schools", "expertise"])
+    imp.add_argument("file")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "console":
+        logging.getLogger().setLevel(logging.WARNING)
+        return asyncio.run(console(settings, demo=args.demo, als=args.als))
+    if args.command == "slack":
+        from bot.adapters.slack import serve
+
+        return asyncio.run(serve(build(settings), port=args.port))
+    if args.command == "db":
+        return asyncio.run(upgrade(build(settings)))
+    if args.command == "import":
+        from bot.importer import run_import
+
+        return asyncio.run(run_import(build(settings), args.kind, args.file))
+    return 2
+
+
+async def upgrade(bot: Bot) -> int:
+    await bot.start()
+    await bot.stop()
+    print("Database bijgewerkt.")
+    return 0
+
+
+async def console(settings: Settings, *, demo: bool, als: str | None) -> int:
+    from bot import demo as demo_data
+    from bot.adapters.console import ConsoleChat, stdout_write
+
+    if demo:
+        settings = settings.model_copy(update={"coordinators": settings.coordinators | demo_data.coordinator_ids()})
+    bot = build(settings)
+    await bot.start()
+    try:
+        if demo:
+            await demo_data.load(bot.db, bot.clock)
+            actor = choose_demo_member(als)
+            if actor is None:
+                return 1
+        else:
+            user = getpass.getuser()
+            actor = Actor("console", user, user)
+        stdout_write(f"Hallo {actor.name}. Typ /netwerkbot voor hulp, /expertise gedrag om te proberen, "
+                     "/stop om te stoppen.")
+        await ConsoleChat(bot, actor, write=stdout_write).run()
+        return 0
+    finally:
+        await bot.stop()
+
+
+def choose_demo_member(als: str | None) -> Actor | None:
+    from bot.demo import MEMBERS
+
+    if als:
+        found = [m for m in MEMBERS if m.slug == als.lower()]
+        if not found:
+            print(f"Geen demolid '{als}'. Kies uit: {', '.join(m.slug for m in MEMBERS)}", file=sys.stderr)
+            return None
+        return Actor("console", found[0].slug, found[0].name)
+    print("Wie ben je? (demonetwerk Alkmaar-Noord)")
+    for i, m in enumerate(MEMBERS, 1):
+        extra = ", coördinator" if m.coordinator else ""
+        print(f"  [{i}] {m.name} — {m.role}, {m.organisation}{extra}")
+    while True:
+        try:
+            answer = input("Kies een nummer: ").strip()
+        except EOFError:
+            return None
+        if answer.isdigit() and 1 <= int(answer) <= len(MEMBERS):
+            chosen = MEMBERS[int(answer) - 1]
+            return Actor("console", chosen.slug, chosen.name)
+        print(f"Typ een nummer van 1 tot {len(MEMBERS)}.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""What the bot says: a `Reply` of neutral parts, or a `Form` to fill in.
+
+Every string in a part is plain text, possibly written by a user; renderers escape it for
+their platform. Mentions exist only as `Mention` parts, so no user text can ping anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Style(StrEnum):
+    DEFAULT = "default"
+    PRIMARY = "primary"
+    DANGER = "danger"
+
+
+class Audience(StrEnum):
+    ACTOR = "actor"  # only the person who asked
+    CHANNEL = "channel"  # everyone in the channel
+    THREAD = "thread"  # in the thread of the message that triggered it
+    GROUP = "group"  # a new private conversation of the actor with `Reply.group`
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A member, mentionable on every platform where we know their user id."""
+
+    name: str
+    identities: tuple[tuple[str, str], ...] = ()  # (platform, user id)
+
+    def user_id(self, platform: str) -> str | None:
+        return next((uid for p, uid in self.identities if p == platform), None)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action_id: str
+    value: str = ""
+    style: Style = Style.DEFAULT
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Fields:
+    pairs: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry of a list: a person, a topic. `mention` makes the title reachable."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+    mention: Mention | None = None
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Actions:
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class Context:
+    text: str
+
+
+Part = Heading | Text | Fields | Item | Actions | Context
+
+
+@dataclass(frozen=True)
+class Reply:
+    parts: tuple[Part, ...]
+    audience: Audience = Audience.ACTOR
+    replace_original: bool = False  # a page of results replaces the previous page
+    group: tuple[Mention, ...] = ()  # with Audience.GROUP: who else is in the conversation
+    is_error: bool = False
+
+    @classmethod
+    def text(cls, text: str, *, audience: Audience = Audience.ACTOR, error: bool = False) -> Reply:
+        return cls((Text(text),), audience=audience, is_error=error)
+
+    def plain(self) -> str:
+        """A plain-text summary, for notifications and for platforms' fallback `text`."""
+        for part in self.parts:
+            if isinstance(part, Heading | Text | Context):
+                return part.text
+            if isinstance(part, Item):
+                return part.title
+        return ""
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    CHOICE = "choice"
+    AMOUNT = "amount"  # euros, parsed by the handler
+    DATETIME = "datetime"  # Dutch date/time, parsed by the handler
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    kind: FieldKind = FieldKind.TEXT
+    required: bool = True
+    hint: str = ""
+    initial: str = ""
+    max_length: int = 2000
+    choices: tuple[Choice, ...] = ()
+
+
+@dataclass(frozen=True)
+class Form:
+    form_id: str
+    title: str
+    fields: tuple[FormField, ...]
+    submit_label: str
+    state: str = ""
+
+
+@dataclass(frozen=True)
+class FormRejected:
+    """The answer to a submission with bad fields: a Dutch message per field, nothing saved."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+Outcome = Reply | Form | FormRejected | None

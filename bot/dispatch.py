@@ -1,0 +1,109 @@
+"""The dispatcher: one input in, one outcome out, inside one database transaction.
+
+It resolves the actor to a member (creating the member on first contact), skips deliveries it
+has seen before, answers `help` for every command, runs the handler, and turns errors into
+Dutch replies: domain errors as they are, an unreachable database as a short notice, anything
+else as an apology with a reference id that is also in the log with its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from bot.core.clock import Clock
+from bot.core.errors import FormErrors, UserError
+from bot.core.inputs import Action, ChannelMessage, Command, FormSubmission, Input
+from bot.core.registry import Registry
+from bot.core.reply import FormRejected, Outcome, Reply
+from config.i18n import Catalog
+from config.settings import Settings
+from handlers.context import HandlerContext
+from storage.db import Database, is_unavailable
+from storage.records import MemberRecord
+from storage.repositories import Repositories
+
+log = logging.getLogger(__name__)
+
+HELP_WORDS = frozenset({"help", "hulp", "?", "uitleg"})
+PREFIXES = {"matrix": "!"}
+
+
+def command_prefix(platform: str) -> str:
+    return PREFIXES.get(platform, "/")
+
+
+class Dispatcher:
+    def __init__(self, registry: Registry[HandlerContext], db: Database, settings: Settings,
+                 catalog: Catalog, clock: Clock) -> None:
+        self.registry = registry
+        self.db = db
+        self.settings = settings
+        self.t = catalog
+        self.clock = clock
+
+    async def dispatch(self, inp: Input) -> Outcome:
+        try:
+            return await self._dispatch(inp)
+        except UserError as error:
+            return Reply.text(error.message, error=True)
+        except FormErrors as error:
+            return FormRejected(error.errors)
+        except Exception as error:
+            if is_unavailable(error):
+                log.warning("database unreachable while handling %s: %s", type(inp).__name__, error)
+                return Reply.text(self.t("errors.database_unavailable"), error=True)
+            reference = uuid.uuid4().hex[:8]
+            log.exception("unexpected error (ref %s) handling %r", reference, inp)
+            return Reply.text(self.t("errors.unexpected", reference=reference), error=True)
+
+    async def _dispatch(self, inp: Input) -> Outcome:
+        now = self.clock.now()
+        actor = inp.actor
+        async with self.db.transaction() as repos:
+            if inp.delivery_id and not await repos.deliveries.claim(actor.platform, inp.delivery_id, now):
+                log.info("skipping %s delivery %s: handled before", actor.platform, inp.delivery_id)
+                return None
+            member = await self.resolve_member(repos, inp)
+            ctx = HandlerContext(
+                repos=repos, member=member, actor=actor, t=self.t, now=now, settings=self.settings,
+                is_coordinator=self.settings.is_coordinator(actor.platform, actor.user_id),
+                prefix=command_prefix(actor.platform),
+            )
+            return await self._route(ctx, inp)
+
+    async def _route(self, ctx: HandlerContext, inp: Input) -> Outcome:
+        if isinstance(inp, Command):
+            handler = self.registry.commands.get(inp.name)
+            if handler is None:
+                raise UserError(self.t("errors.unknown_command", prefix=ctx.prefix, command=inp.name))
+            if inp.text.strip().lower() in HELP_WORDS:
+                return Reply.text(self.t(f"help.{inp.name}", p=ctx.prefix))
+            return await handler(ctx, inp)
+        if isinstance(inp, Action):
+            action = self.registry.actions.get(inp.action_id)
+            if action is None:
+                raise UserError(self.t("errors.unknown_action"))
+            return await action(ctx, inp)
+        if isinstance(inp, FormSubmission):
+            form = self.registry.forms.get(inp.form_id)
+            if form is None:
+                raise UserError(self.t("errors.unknown_action"))
+            return await form(ctx, inp)
+        if isinstance(inp, ChannelMessage):
+            return None  # channel listeners arrive with the circles feature
+        raise TypeError(f"unknown input {inp!r}")
+
+    async def resolve_member(self, repos: Repositories, inp: Input) -> MemberRecord:
+        """The member behind the actor; a platform user becomes a member on first contact."""
+        actor = inp.actor
+        member = await repos.members.by_identity(actor.platform, actor.user_id)
+        if member is not None:
+            return member
+        member_id = await repos.members.create(name=actor.name or actor.user_id, now=self.clock.now())
+        if not await repos.members.link(member_id, actor.platform, actor.user_id):
+            await repos.members.delete(member_id)  # someone else's first contact won the race
+        found = await repos.members.by_identity(actor.platform, actor.user_id)
+        assert found is not None
+        return found
+

@@ -1,0 +1,67 @@
+"""Keeping members' profiles fresh from the platform, after the reply has gone out.
+
+A platform user becomes a member on first contact (see the dispatcher), named by whatever the
+payload said. Afterwards, outside the ack path, the adapter asks its platform for the profile;
+when the profile's e-mail matches a member imported from the cooperation's list, the platform
+account is attached to that member instead, so imported schools and roles apply at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.core.clock import Clock
+from bot.core.inputs import Actor
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    title: str = ""
+    email: str = ""
+
+
+ProfileFetcher = Callable[[str], Awaitable[Profile | None]]
+
+
+class ProfileService:
+    def __init__(self, db: Database, clock: Clock, refresh_after: timedelta) -> None:
+        self.db = db
+        self.clock = clock
+        self.refresh_after = refresh_after
+
+    async def refresh(self, actor: Actor, fetch: ProfileFetcher) -> None:
+        """Fetch and store the actor's profile if it is missing or older than the refresh interval."""
+        now = self.clock.now()
+        async with self.db.transaction() as repos:
+            member = await repos.members.by_identity(actor.platform, actor.user_id)
+            if member is None or (member.profile_fetched_at and now - member.profile_fetched_at < self.refresh_after):
+                return
+        profile = await fetch(actor.user_id)
+        if profile is None:
+            return
+        async with self.db.transaction() as repos:
+            member = await repos.members.by_identity(actor.platform, actor.user_id)
+            if member is None:
+                return
+            email = profile.email.strip().lower() or None
+            imported = await repos.members.by_email(email) if email else None
+            if imported is not None and imported.id != member.id:
+                if not await repos.expertise.of_holder(member):
+                    await repos.members.move_identity(actor.platform, actor.user_id, imported.id)
+                    await repos.members.delete(member.id)
+                    log.info("linked %s:%s to imported member %s", actor.platform, actor.user_id, imported.id)
+                    member = imported
+                email = None  # the address belongs to the imported member
+            values: dict[str, object] = {"name": profile.name or member.name, "profile_fetched_at": now}
+            if profile.title:
+                values["title"] = profile.title
+            if email:
+                values["email"] = email
+            await repos.members.update(member.id, **values)

@@ -1,0 +1,1 @@
+"""Settings, defaults, the message catalogue and the cooperation's editable data files."""

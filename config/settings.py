@@ -1,0 +1,66 @@
+"""All settings in one place, read from the environment and `.env`.
+
+Names follow the interface contract in DESIGN.md: the standard Slack names, `DATABASE_URL`,
+and `NETWERKBOT_…` for everything else. Nothing here is built at import time: the composition
+root calls `Settings()` once and passes the object on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CONFIG_DIR = Path(__file__).resolve().parent
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///netwerkbot.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NETWERKBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL, validation_alias=AliasChoices("DATABASE_URL", "NETWERKBOT_DATABASE_URL")
+    )
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = "https://slack.com/api/"
+
+    language: Literal["nl", "en"] = "nl"
+    timezone: str = "Europe/Amsterdam"
+    coordinators: Annotated[frozenset[str], NoDecode] = frozenset()
+    channel_consultants: str = ""
+    channel_inner_circle: str = ""
+    channel_outer_circle: str = ""
+    synonyms_file: Path = CONFIG_DIR / "synonyms.toml"
+    expertise_stale_months: int = Field(default=12, ge=1, le=120)
+    expertise_page_size: int = Field(default=8, ge=1, le=20)
+    profile_refresh_hours: int = Field(default=24, ge=1)
+    ack_budget_seconds: float = Field(default=2.0, gt=0, lt=3)
+    log_level: str = "INFO"
+
+    @field_validator("coordinators", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone name
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def is_coordinator(self, platform: str, user_id: str) -> bool:
+        """`NETWERKBOT_COORDINATORS` lists platform user ids, bare (`U0123`) or as `platform:id`."""
+        return user_id in self.coordinators or f"{platform}:{user_id}" in self.coordinators

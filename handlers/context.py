@@ -1,0 +1,24 @@
+"""What every handler gets: the input's transaction, the member who acts, and the tools to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.inputs import Actor
+from config.i18n import Catalog
+from config.settings import Settings
+from storage.records import MemberRecord
+from storage.repositories import Repositories
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    repos: Repositories  # one transaction: committed when the handler returns, rolled back when it raises
+    member: MemberRecord
+    actor: Actor
+    t: Catalog
+    now: datetime  # aware, in the cooperation's timezone
+    settings: Settings
+    is_coordinator: bool
+    prefix: str  # how commands are typed on this platform: "/" or "!"

@@ -1,0 +1,90 @@
+"""`/netwerkbot`: help for everything, your own profile, and the settings for coordinators.
+
+    /netwerkbot                       what the bot can do
+    /netwerkbot profiel               who the bot thinks you are
+    /netwerkbot profiel school Baeken your school or organisation
+    /netwerkbot profiel rol ib-er     your role
+    /netwerkbot instellingen          coordinators: the bot's settings (no secrets)
+"""
+
+from __future__ import annotations
+
+from bot.core.errors import UserError
+from bot.core.inputs import Command
+from bot.core.registry import Feature
+from bot.core.reply import Fields, Heading, Outcome, Reply
+from handlers.context import HandlerContext
+from handlers.names import pick
+from handlers.text import clean
+
+ROLES = ("consulent", "ib-er", "directeur", "locatieleider", "leerkracht", "expert", "jeugdwerker",
+         "bestuurder", "onderwijsassistent", "overig")
+
+
+async def command(ctx: HandlerContext, cmd: Command) -> Outcome:
+    t = ctx.t
+    text = clean(cmd.text, t, what=t("general.what_command"), required=False)
+    word, _, rest = text.partition(" ")
+    match word.lower(), rest.strip():
+        case "", _:
+            return Reply.text(t("help.netwerkbot", p=ctx.prefix))
+        case "profiel", "":
+            return profile(ctx)
+        case "profiel", change:
+            return await change_profile(ctx, change)
+        case "instellingen", "":
+            return settings(ctx)
+    raise UserError(t("general.unknown", p=ctx.prefix, word=word))
+
+
+def profile(ctx: HandlerContext) -> Reply:
+    t, m = ctx.t, ctx.member
+    role = t(f"roles.{m.role}") if m.role else "-"
+    pairs = [
+        (t("general.name"), m.name),
+        (t("general.role"), role),
+        (t("general.organisation"), m.organisation.name if m.organisation else "-"),
+        (t("general.werkgebied"), m.organisation.werkgebied if m.organisation else "-"),
+        (t("general.coordinator"), t("general.yes") if ctx.is_coordinator else t("general.no")),
+    ]
+    return Reply((Heading(t("general.profile_heading")), Fields(tuple(pairs))))
+
+
+async def change_profile(ctx: HandlerContext, change: str) -> Reply:
+    t = ctx.t
+    field, _, value = change.partition(" ")
+    value = value.strip()
+    if field.lower() == "school" and value:
+        organisation = pick(value, await ctx.repos.organisations.all(), t)
+        await ctx.repos.members.update(ctx.member.id, organisation_id=organisation.id)
+        return Reply.text(t("general.school_set", name=organisation.name))
+    if field.lower() == "rol" and value:
+        role = value.lower().replace("ib'er", "ib-er")
+        if role not in ROLES:
+            raise UserError(t("general.role_unknown", role=value, roles=", ".join(ROLES)))
+        await ctx.repos.members.update(ctx.member.id, role=role)
+        return Reply.text(t("general.role_set", role=t(f"roles.{role}")))
+    raise UserError(t("general.profile_syntax", p=ctx.prefix))
+
+
+def settings(ctx: HandlerContext) -> Reply:
+    t, s = ctx.t, ctx.settings
+    if not ctx.is_coordinator:
+        raise UserError(t("general.only_coordinators"))
+    pairs = [
+        (t("general.language"), s.language),
+        (t("general.timezone"), s.timezone),
+        (t("general.channel_consultants"), s.channel_consultants or "-"),
+        (t("general.channel_inner"), s.channel_inner_circle or "-"),
+        (t("general.channel_outer"), s.channel_outer_circle or "-"),
+        (t("general.coordinators"), str(len(s.coordinators))),
+        (t("general.database"), s.database_url.split(":", 1)[0]),
+        (t("general.stale_months"), str(s.expertise_stale_months)),
+    ]
+    return Reply((Heading(t("general.settings_heading")), Fields(tuple(pairs))))
+
+
+def feature() -> Feature[HandlerContext]:
+    f: Feature[HandlerContext] = Feature("netwerkbot")
+    f.command("netwerkbot", command)
+    return f

@@ -1,0 +1,48 @@
+"""Checks for free text a user gives us, with Dutch messages that say how to do it right.
+
+Used for everything that is stored or searched. Markup is refused rather than silently
+escaped, so what someone types is what others will read.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bot.core.errors import UserError
+from config.i18n import Catalog
+
+MAX_TEXT = 2000
+# Slack's control sequences: <!channel>, <@U123>, <#C123>, <!subteam^…>, <http://x|y>, <mailto:…>
+MARKUP = re.compile(r"<\s*(?:[!@#]|https?:|mailto:|tel:)", re.IGNORECASE)
+BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def has_control(text: str, *, multiline: bool) -> bool:
+    allowed = {"\n", "\t"} if multiline else set()
+    return any(
+        (unicodedata.category(ch) == "Cc" and ch not in allowed) or ch in BIDI for ch in text
+    )
+
+
+def clean(text: str, t: Catalog, *, what: str, max_length: int = MAX_TEXT, multiline: bool = False,
+          required: bool = True) -> str:
+    """The text stripped, or a UserError naming `what` and the rule that was broken."""
+    text = unicodedata.normalize("NFC", text).strip()
+    if required and not text:
+        raise UserError(t("input.empty", what=what))
+    if len(text) > max_length:
+        raise UserError(t("input.too_long", what=what, max=max_length, length=len(text)))
+    if has_control(text, multiline=multiline):
+        raise UserError(t("input.control", what=what))
+    if MARKUP.search(text):
+        raise UserError(t("input.markup", what=what))
+    if not multiline:
+        text = " ".join(text.split())
+    return text
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for comparing: "Ideeën" → "ideeen"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
