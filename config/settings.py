@@ -21,7 +21,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///netwerkbot.db"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="NETWERKBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
-        populate_by_name=True,
+        populate_by_name=True, env_ignore_empty=True,
     )
 
     database_url: str = Field(

@@ -231,7 +231,7 @@ class ExpertiseFeature:
         holder: Holder = ctx.member
         try:
             topics = parser.parse_topics(clean(form.values.get("topics", ""), t, what=t("expertise.what_topics"),
-                                               max_length=parser.MAX_TOPIC * parser.MAX_TOPICS), t)
+                                               max_length=parser.MAX_TOPIC * parser.MAX_TOPICS, required=False), t)
         except UserError as error:
             errors["topics"] = error.message
         try:

@@ -71,7 +71,7 @@ def parse_topics(text: str, t: Catalog) -> tuple[str, ...]:
 
 def _split_for(rest: str, t: Catalog) -> tuple[str, str]:
     """"voor CJG Alkmaar: gedrag" → ("CJG Alkmaar", "gedrag")."""
-    if not re.match(r"voor\s", rest, re.IGNORECASE):
+    if not re.match(r"voor\b", rest, re.IGNORECASE):
         return "", rest
     name, colon, after = rest[4:].partition(":")
     if not colon or not name.strip():

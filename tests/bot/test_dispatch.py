@@ -1,0 +1,169 @@
+"""The dispatcher: one transaction per input, errors become Dutch replies, deliveries count once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.app import Bot, build
+from bot.core.clock import ManualClock
+from bot.core.errors import UserError
+from bot.core.inputs import ChannelMessage, Command
+from bot.core.registry import Feature
+from bot.core.reply import Reply
+from handlers.context import HandlerContext
+from tests.conftest import make_settings
+from tests.support import actor, run, text_of
+
+
+def exploding_feature(error: Exception) -> Feature[HandlerContext]:
+    """A command that writes, then fails: the write must not survive."""
+
+    async def boom(ctx: HandlerContext, cmd: Command) -> Reply:
+        await ctx.repos.members.update(ctx.member.id, role="directeur")
+        raise error
+
+    feature: Feature[HandlerContext] = Feature("test")
+    feature.command("boem", boom)
+    return feature
+
+
+async def role_of(bot: Bot, user_id: str = "U1") -> str:
+    async with bot.db.transaction() as repos:
+        member = await repos.members.by_identity("console", user_id)
+        return member.role if member else "<geen lid>"
+
+
+async def test_unknown_command_is_answered_in_dutch(sqlite_bot: Bot) -> None:
+    reply = await run(sqlite_bot, "/bestaatniet iets")
+    assert isinstance(reply, Reply) and reply.is_error
+    assert text_of(reply) == "! Die opdracht ken ik niet: /bestaatniet. Typ /netwerkbot voor alles wat ik kan."
+
+
+async def test_unexpected_error_apologises_with_a_reference_that_is_logged_and_saves_nothing(
+        bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    bot.registry.add(exploding_feature(RuntimeError("kapot")))
+    await run(bot, "/netwerkbot profiel")  # the member exists, with no role
+    with caplog.at_level(logging.ERROR):
+        reply = await run(bot, "/boem")
+    text = text_of(reply)
+    assert "er ging iets mis aan mijn kant. Er is niets opgeslagen" in text
+    reference = text.rsplit("kenmerk ", 1)[1].rstrip(".")
+    logged = [r for r in caplog.records if reference in r.getMessage()]
+    assert logged and logged[0].exc_info is not None and "kapot" in str(logged[0].exc_info[1])
+    assert await role_of(bot) == ""
+
+
+async def test_domain_error_rolls_back_what_the_handler_wrote(sqlite_bot: Bot) -> None:
+    sqlite_bot.registry.add(exploding_feature(UserError("Dat mag niet.")))
+    await run(sqlite_bot, "/netwerkbot profiel")
+    assert text_of(await run(sqlite_bot, "/boem")) == "! Dat mag niet."
+    assert await role_of(sqlite_bot) == ""
+
+
+async def test_first_contact_makes_a_member_named_as_the_platform_said(bot: Bot) -> None:
+    text = text_of(await run(bot, "/netwerkbot profiel", actor("U7", name="Joost Visser")))
+    assert "Naam: Joost Visser" in text
+
+
+@pytest.mark.postgres
+async def test_simultaneous_first_contacts_make_one_member(postgres_url: str, clock: ManualClock) -> None:
+    bot = build(make_settings(postgres_url), clock=clock)
+    await bot.start()
+    try:
+        who = actor("U-new", name="Nieuw")
+        replies = await asyncio.gather(*(run(bot, "/expertise toevoegen gedrag", who) for _ in range(8)))
+        assert all(isinstance(r, Reply) and not r.is_error for r in replies), [text_of(r) for r in replies]
+        async with bot.db.transaction() as repos:
+            named = [m for m in await repos.members.all() if m.name == "Nieuw"]
+        assert len(named) == 1
+        assert text_of(await run(bot, "/expertise mijn", who)).count("• ") == 1
+    finally:
+        await bot.stop()
+
+
+async def test_a_delivery_seen_before_is_not_handled_again(bot: Bot) -> None:
+    calls: list[str] = []
+
+    async def count(ctx: HandlerContext, cmd: Command) -> Reply:
+        calls.append(cmd.delivery_id)
+        return Reply.text("ok")
+
+    feature: Feature[HandlerContext] = Feature("test")
+    feature.command("tel", count)
+    bot.registry.add(feature)
+    first = await bot.dispatcher.dispatch(Command("tel", "", actor(), delivery_id="Ev1"))
+    again = await bot.dispatcher.dispatch(Command("tel", "", actor(), delivery_id="Ev1"))
+    other = await bot.dispatcher.dispatch(Command("tel", "", actor(), delivery_id="Ev2"))
+    assert isinstance(first, Reply) and again is None and isinstance(other, Reply)
+    assert calls == ["Ev1", "Ev2"]
+    message = ChannelMessage("hoi", actor(), "C1", "1.0", delivery_id="Ev3")
+    assert await bot.dispatcher.dispatch(message) is None
+
+
+class Proxy:
+    """A TCP proxy in front of PostgreSQL that a test can cut and restore: a database outage."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.server: asyncio.Server | None = None
+        self.port = 0
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in list(self.writers):
+            writer.close()
+        await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self.writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError, OSError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+@pytest.fixture
+async def proxied_bot(postgres_url: str, clock: ManualClock) -> AsyncIterator[tuple[Bot, Proxy]]:
+    url = make_url(postgres_url)
+    proxy = Proxy(url.port or 5432)
+    await proxy.start()
+    bot = build(make_settings(url.set(port=proxy.port).render_as_string(hide_password=False)), clock=clock)
+    await bot.start()
+    yield bot, proxy
+    await proxy.cut()
+    await bot.stop()
+
+
+@pytest.mark.postgres
+async def test_database_outage_gets_a_short_dutch_notice_and_the_bot_recovers(
+        proxied_bot: tuple[Bot, Proxy], clock: ManualClock) -> None:
+    bot, proxy = proxied_bot
+    assert "Toegevoegd: gedrag" in text_of(await run(bot, "/expertise toevoegen gedrag"))
+    await proxy.cut()
+    down = await run(bot, "/expertise toevoegen dyslexie")
+    assert isinstance(down, Reply) and down.is_error
+    assert "De database is even niet bereikbaar" in text_of(down)
+    await proxy.start()  # the same port comes back
+    clock.advance(timedelta(minutes=1))
+    mine = text_of(await run(bot, "/expertise mijn"))
+    assert "gedrag" in mine and "dyslexie" not in mine  # nothing half-saved during the outage
+    assert "Toegevoegd: dyslexie" in text_of(await run(bot, "/expertise toevoegen dyslexie"))
