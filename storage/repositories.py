@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, case, delete, func, literal, or_, select, update
+from sqlalchemy import Table, case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +30,7 @@ async def insert_ignore(session: AsyncSession, table: Table, rows: Sequence[Mapp
     """INSERT … ON CONFLICT DO NOTHING on both databases; returns how many rows were new."""
     if not rows:
         return 0
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     result = await session.execute(dialect.insert(table).values(list(rows)).on_conflict_do_nothing())
     return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -18,8 +18,8 @@ from bot.core.reply import (
     Audience,
     Button,
     Context,
-    Fields,
     FieldKind,
+    Fields,
     Form,
     FormRejected,
     Heading,
@@ -149,7 +149,7 @@ class ConsoleChat:
             if not isinstance(outcome, FormRejected):
                 await self.show(outcome)
                 return
-            for name, message in outcome.errors.items():
+            for message in outcome.errors.values():
                 self._write(f"! {safe(message)}")
             todo = [f for f in form.fields if f.name in outcome.errors]
 

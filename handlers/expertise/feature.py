@@ -205,7 +205,8 @@ class ExpertiseFeature:
             raise UserError(t("expertise.for_only_coordinators"))
         organisations = await ctx.repos.organisations.all()
         members = await ctx.repos.members.all()
-        return pick(name, [*organisations, *members], t)
+        holders: list[Holder] = [*organisations, *members]
+        return pick(name, holders, t)
 
     def form(self, ctx: HandlerContext, topics: str = "") -> Form:
         t = ctx.t
@@ -251,7 +252,8 @@ class ExpertiseFeature:
 
     async def add(self, ctx: HandlerContext, holder: Holder, topics: tuple[str, ...], description: str) -> Reply:
         t = ctx.t
-        added, confirmed = [], []
+        added: list[str] = []
+        confirmed: list[str] = []
         for topic in topics:
             new = await ctx.repos.expertise.save(holder=holder, topic=topic, topic_key=topic_key(topic),
                                                  description=description,
