@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
+
+from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception, stop_after_delay, wait_exponential
 
 from bot.core.clock import Clock, SystemClock
 from bot.core.registry import Registry
@@ -14,7 +17,9 @@ from config.settings import Settings
 from handlers import general
 from handlers.context import HandlerContext
 from handlers.expertise import ExpertiseFeature, ExpertiseSearch, load_synonyms
-from storage.db import Database
+from storage.db import Database, is_unavailable
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,8 +33,21 @@ class Bot:
     profiles: ProfileService
 
     async def start(self) -> None:
-        """Bring the schema up to date; safe to run on every start."""
-        await self.db.upgrade()
+        """Bring the schema up to date; safe to run on every start.
+
+        A database that is not reachable yet (it may be starting next to us) is waited for, with
+        backoff, up to `startup_wait_seconds`; any other error stops the start at once.
+        """
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(is_unavailable),
+            wait=wait_exponential(multiplier=0.5, max=10),
+            stop=stop_after_delay(self.settings.startup_wait_seconds),
+            before_sleep=before_sleep_log(log, logging.WARNING),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await self.db.upgrade()
 
     async def stop(self) -> None:
         await self.db.dispose()

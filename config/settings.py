@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     expertise_page_size: int = Field(default=8, ge=1, le=20)
     profile_refresh_hours: int = Field(default=24, ge=1)
     ack_budget_seconds: float = Field(default=2.0, gt=0, lt=3)
+    startup_wait_seconds: float = Field(default=120.0, ge=0)
     log_level: str = "INFO"
 
     @field_validator("coordinators", mode="before")

@@ -167,3 +167,31 @@ async def test_database_outage_gets_a_short_dutch_notice_and_the_bot_recovers(
     mine = text_of(await run(bot, "/expertise mijn"))
     assert "gedrag" in mine and "dyslexie" not in mine  # nothing half-saved during the outage
     assert "Toegevoegd: dyslexie" in text_of(await run(bot, "/expertise toevoegen dyslexie"))
+
+
+@pytest.mark.postgres
+async def test_the_bot_starts_once_the_database_comes_up(postgres_url: str, clock: ManualClock) -> None:
+    url = make_url(postgres_url)
+    proxy = Proxy(url.port or 5432)
+    await proxy.start()
+    await proxy.cut()  # the database is "down" when the bot starts
+    bot = build(make_settings(url.set(port=proxy.port).render_as_string(hide_password=False),
+                              startup_wait_seconds=30), clock=clock)
+    starting = asyncio.create_task(bot.start())
+    await asyncio.wait({starting}, timeout=1.0)
+    assert not starting.done()  # still waiting, not crashed
+    await proxy.start()
+    await asyncio.wait_for(starting, timeout=20)
+    try:
+        assert "Toegevoegd: gedrag" in text_of(await run(bot, "/expertise toevoegen gedrag"))
+    finally:
+        await proxy.cut()
+        await bot.stop()
+
+
+async def test_a_start_that_fails_for_another_reason_is_not_retried(tmp_path, clock: ManualClock) -> None:
+    (tmp_path / "netwerkbot.db").write_text("dit is geen database")
+    bot = build(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'netwerkbot.db'}"), clock=clock)
+    with pytest.raises(Exception, match="not a database"):
+        await asyncio.wait_for(bot.start(), timeout=10)
+    await bot.stop()
