@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -89,19 +90,26 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
+@asynccontextmanager
+async def started_bot(url: str, clock: ManualClock, **overrides: object) -> AsyncIterator[Bot]:
+    """A bot with its schema upgraded, stopped afterwards."""
+    instance = build(make_settings(url, **overrides), clock=clock)
+    await instance.start()
+    try:
+        yield instance
+    finally:
+        await instance.stop()
+
+
 @pytest.fixture
 async def bot(database_url: str, clock: ManualClock) -> AsyncIterator[Bot]:
     """A started bot on a fresh database (SQLite and PostgreSQL)."""
-    instance = build(make_settings(database_url), clock=clock)
-    await instance.start()
-    yield instance
-    await instance.stop()
+    async with started_bot(database_url, clock) as instance:
+        yield instance
 
 
 @pytest.fixture
 async def sqlite_bot(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Bot]:
     """A started bot on SQLite only, for tests about behaviour rather than storage."""
-    instance = build(make_settings(sqlite_url), clock=clock)
-    await instance.start()
-    yield instance
-    await instance.stop()
+    async with started_bot(sqlite_url, clock) as instance:
+        yield instance

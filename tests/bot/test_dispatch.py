@@ -18,7 +18,7 @@ from bot.core.inputs import ChannelMessage, Command
 from bot.core.registry import Feature
 from bot.core.reply import Reply
 from handlers.context import HandlerContext
-from tests.conftest import make_settings
+from tests.conftest import make_settings, started_bot
 from tests.support import actor, run, text_of
 
 
@@ -74,9 +74,7 @@ async def test_first_contact_makes_a_member_named_as_the_platform_said(bot: Bot)
 
 @pytest.mark.postgres
 async def test_simultaneous_first_contacts_make_one_member(postgres_url: str, clock: ManualClock) -> None:
-    bot = build(make_settings(postgres_url), clock=clock)
-    await bot.start()
-    try:
+    async with started_bot(postgres_url, clock) as bot:
         who = actor("U-new", name="Nieuw")
         replies = await asyncio.gather(*(run(bot, "/expertise toevoegen gedrag", who) for _ in range(8)))
         assert all(isinstance(r, Reply) and not r.is_error for r in replies), [text_of(r) for r in replies]
@@ -84,8 +82,6 @@ async def test_simultaneous_first_contacts_make_one_member(postgres_url: str, cl
             named = [m for m in await repos.members.all() if m.name == "Nieuw"]
         assert len(named) == 1
         assert text_of(await run(bot, "/expertise mijn", who)).count("• ") == 1
-    finally:
-        await bot.stop()
 
 
 async def test_a_delivery_seen_before_is_not_handled_again(bot: Bot) -> None:
