@@ -37,7 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "console":
         logging.getLogger().setLevel(logging.WARNING)
-        return asyncio.run(console(settings, demo=args.demo, als=args.als))
+        try:
+            return asyncio.run(console(settings, demo=args.demo, als=args.als))
+        except KeyboardInterrupt:  # Ctrl-C: the chat was cancelled and the database closed
+            print("\nTot ziens!")
+            return 130
     if args.command == "slack":
         from bot.adapters.slack import serve
 
@@ -69,7 +73,7 @@ async def console(settings: Settings, *, demo: bool, als: str | None) -> int:
     try:
         if demo:
             await demo_data.load(bot.db, bot.clock)
-            actor = choose_demo_member(als)
+            actor = await choose_demo_member(als)
             if actor is None:
                 return 1
         else:
@@ -83,7 +87,13 @@ async def console(settings: Settings, *, demo: bool, als: str | None) -> int:
         await bot.stop()
 
 
-def choose_demo_member(als: str | None) -> Actor | None:
+async def choose_demo_member(als: str | None) -> Actor | None:
+    """The demo member to be: named by `--als`, else chosen by number.
+
+    The number is read like every chat line (bot.adapters.console.read_line), so Ctrl-C at
+    this prompt ends the program at once instead of being swallowed by a blocking `input()`.
+    """
+    from bot.adapters.console import read_line
     from bot.demo import MEMBERS
 
     if als:
@@ -97,10 +107,10 @@ def choose_demo_member(als: str | None) -> Actor | None:
         extra = ", coördinator" if m.coordinator else ""
         print(f"  [{i}] {m.name} — {m.role}, {m.organisation}{extra}")
     while True:
-        try:
-            answer = input("Kies een nummer: ").strip()
-        except EOFError:
+        line = await read_line(input, "Kies een nummer: ")
+        if line is None:
             return None
+        answer = line.strip()
         if answer.isdigit() and 1 <= int(answer) <= len(MEMBERS):
             chosen = MEMBERS[int(answer) - 1]
             return Actor("console", chosen.slug, chosen.name)

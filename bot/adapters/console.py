@@ -1,14 +1,17 @@
 """The terminal chat: you are one member, commands are typed, buttons are numbered, forms are asked.
 
 It is the quickest way to try the bot and the adapter the end-to-end test drives through a
-pseudo-terminal. Reading stdin runs in a thread so the event loop stays free.
+pseudo-terminal. Reading stdin runs in a daemon thread so the event loop stays free and Ctrl-C
+can end the chat while a line is being waited for.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sys
+import threading
 from collections.abc import Callable
 
 from bot.app import Bot
@@ -76,6 +79,40 @@ def render(reply: Reply, first_number: int = 1) -> tuple[str, list[Button]]:
     return "\n".join(lines), buttons
 
 
+async def read_line(read: Callable[[str], str], prompt: str) -> str | None:
+    """One line from `read` (normally `input`), or None at the end of input.
+
+    The line is read in a daemon thread rather than in the loop's executor: after Ctrl-C the
+    thread is still blocked in `input()`, and `asyncio.run` waits for executor threads on its
+    way out, so the process would hang until someone pressed Enter.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str | None] = loop.create_future()
+
+    def deliver(line: str | None, error: BaseException | None) -> None:
+        if future.done():  # cancelled meanwhile (Ctrl-C)
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(line)
+
+    def work() -> None:
+        line: str | None = None
+        error: BaseException | None = None
+        try:
+            line = read(prompt)
+        except EOFError:
+            pass
+        except BaseException as raised:  # handed to the waiting coroutine, not lost in the thread
+            error = raised
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits for this line
+            loop.call_soon_threadsafe(deliver, line, error)
+
+    threading.Thread(target=work, name="console-input", daemon=True).start()
+    return await future
+
+
 class ConsoleChat:
     def __init__(self, bot: Bot, actor: Actor, *, read: Callable[[str], str] = input,
                  write: Callable[[str], None] = print) -> None:
@@ -86,10 +123,7 @@ class ConsoleChat:
         self.buttons: list[Button] = []
 
     async def ask(self, prompt: str) -> str | None:
-        try:
-            return await asyncio.get_running_loop().run_in_executor(None, self._read, prompt)
-        except EOFError:
-            return None
+        return await read_line(self._read, prompt)
 
     async def run(self) -> None:
         while True:
@@ -134,12 +168,16 @@ class ConsoleChat:
             for field in todo:
                 label = safe(field.label) + ("" if field.required else " (optioneel)")
                 hint = f" — {safe(field.hint)}" if field.hint else ""
+                # a form opened from a button comes filled in (e.g. the topics just added): Enter keeps it
+                initial = f" [{safe(field.initial)}]" if field.initial else ""
                 if field.kind is FieldKind.CHOICE:
                     self._write("  " + "  ".join(f"[{i}] {safe(c.label)}" for i, c in enumerate(field.choices, 1)))
-                answer = await self.ask(f"{label}{hint}: ")
+                answer = await self.ask(f"{label}{hint}{initial}: ")
                 if answer is None or answer.strip() == CANCEL:
                     self._write("Geannuleerd; er is niets opgeslagen.")
                     return
+                if not answer.strip() and field.initial:
+                    answer = field.initial
                 if field.kind is FieldKind.CHOICE and answer.strip().isdigit():
                     index = int(answer.strip()) - 1
                     answer = field.choices[index].value if 0 <= index < len(field.choices) else answer

@@ -1,0 +1,190 @@
+"""The real `netwerkbot console --demo` process, typed at through a pseudo-terminal.
+
+Each test starts the installed console script in its own empty directory, without DATABASE_URL
+or NETWERKBOT_* settings, so it makes the default SQLite file there exactly as it would for
+someone trying the bot for the first time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+
+NETWERKBOT = Path(sys.executable).with_name("netwerkbot")
+TIMEOUT = 30
+PROMPT = re.compile(r"\r?\n> ")
+JOOST = 6  # Joost Visser, leerkracht at Lierenland: no coordinator, no behaviour expertise of his own
+
+
+class Console:
+    """One console process, spoken to as a person would: a line typed, the answer read."""
+
+    def __init__(self, folder: Path) -> None:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("NETWERKBOT_", "SLACK_")) and k != "DATABASE_URL"}
+        self.child = pexpect.spawn(str(NETWERKBOT), ["console", "--demo"], cwd=str(folder), env=env,
+                                   encoding="utf-8", timeout=TIMEOUT, dimensions=(50, 200))
+
+    def choose(self, number: int) -> str:
+        """Picks a demo member at the "Kies een nummer" prompt; returns the greeting."""
+        self.child.expect_exact("Kies een nummer: ")
+        self.child.sendline(str(number))
+        self.child.expect(PROMPT)
+        return self._answer(str(number))
+
+    def say(self, line: str) -> str:
+        """Types a line at the chat prompt; returns what the bot printed before the next prompt."""
+        self.child.sendline(line)
+        self.child.expect(PROMPT)
+        return self._answer(line)
+
+    def fill(self, prompt_ending: str, line: str) -> str:
+        """Waits for a form question that ends with `prompt_ending`, answers it; returns what came before."""
+        self.child.expect_exact(prompt_ending)
+        before = self._text(self.child.before)
+        self.child.sendline(line)
+        return before
+
+    def stop(self) -> int:
+        self.child.sendline("/stop")
+        self.child.expect_exact("Tot ziens!")
+        self.child.expect(pexpect.EOF)
+        self.child.close()
+        return int(self.child.exitstatus)
+
+    def _answer(self, typed: str) -> str:
+        text = self._text(self.child.before)
+        echo, _, rest = text.partition("\n")  # the terminal echoes what was typed
+        assert typed in echo, text
+        return rest
+
+    @staticmethod
+    def _text(raw: object) -> str:
+        assert isinstance(raw, str)
+        return raw.replace("\r\n", "\n")
+
+    def close(self) -> None:
+        if self.child.isalive():
+            self.child.close(force=True)
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Console]:
+    session = Console(tmp_path)
+    yield session
+    session.close()
+
+
+def button(text: str, after: str, label: str) -> str:
+    """The number of the first button called `label` that follows the line starting with `after`."""
+    match = re.search(rf"^{re.escape(after)}.*?\[(\d+)\] {re.escape(label)}", text, re.MULTILINE | re.DOTALL)
+    assert match, f"no [n] {label} after {after!r} in:\n{text}"
+    return match.group(1)
+
+
+def found(text: str) -> int:
+    match = re.search(r"(\d+) gevonden", text)
+    assert match, text
+    return int(match.group(1))
+
+
+def test_a_demo_member_finds_the_behaviour_specialists_and_reaches_one(console: Console) -> None:
+    console.child.expect_exact("Wie ben je?")
+    console.child.expect_exact("Kies een nummer: ")
+    assert "[9] Els van Dijk — expert, SBO De Vlindertuin" in Console._text(console.child.before)
+    console.child.sendline("99")
+    console.child.expect_exact("Typ een nummer van 1 tot 12.")
+    assert "Hallo Joost Visser." in console.choose(JOOST)
+
+    results = console.say("/expertise gedrag")
+    assert "== Expertise: gedrag ==" in results
+    for specialist in ("Els van Dijk", "Marieke Bakker", "Fatima Bouzid", "Sanne Mulder", "SBO De Vlindertuin"):
+        assert f"• {specialist}" in results
+    assert "gedragsspecialist: Gedragsspecialist (master SEN)" in results
+
+    conversation = console.say(button(results, "• Els van Dijk", "Stuur bericht"))
+    assert "(privégesprek met Els van Dijk)" in conversation
+    assert "Joost Visser zoekt contact met Els van Dijk over gedrag." in conversation
+
+    overview = console.say("/expertise")
+    assert "== Expertise in huis ==" in overview
+    topic = console.say(button(overview, "• thuiszitters", "Toon"))
+    assert "== Expertise: thuiszitters ==" in topic
+    assert "• Marieke Bakker" in topic and "• Sandra Hoekstra" in topic and "• CJG Alkmaar" in topic
+    assert console.stop() == 0
+
+
+def test_markup_is_refused_in_dutch_and_help_shows_the_usage(console: Console) -> None:
+    console.choose(JOOST)
+    refused = console.say("/expertise toevoegen <!channel>")
+    assert refused.startswith("! Je opdracht bevat Slack-opmaak zoals <!channel>")
+    assert "Schrijf gewone tekst" in refused
+    assert "channel" not in console.say("/expertise mijn")
+    usage = console.say("/expertise help")
+    assert usage.startswith("Expertise in huis: wie weet wat, en hoe bereik je ze?")
+    assert "• /expertise toevoegen gedrag, dyslexie" in usage
+    assert "! Typ een opdracht die met / begint" in console.say("expertise gedrag")
+    assert console.stop() == 0
+
+
+def test_expertise_added_through_the_form_is_found_and_survives_a_restart(tmp_path: Path) -> None:
+    first = Console(tmp_path)
+    try:
+        first.choose(JOOST)
+        before = first.say("/expertise gedrag")
+        first.child.sendline("/expertise toevoegen")
+        title = first.fill("bijvoorbeeld: gedrag, dyslexie: ", "schooltuinen")
+        assert "== Expertise toevoegen ==  (typ /annuleer om te stoppen)" in title
+        first.fill("Hooguit 500 tekens.: ", "Moestuin met groep 5 <!here>")
+        refusal = first.fill("Hooguit 500 tekens.: ", "Moestuin en kookles met groep 5")
+        assert "! De omschrijving bevat Slack-opmaak" in refusal  # only the wrong field is asked again
+        first.child.expect(PROMPT)
+        assert "Toegevoegd: schooltuinen." in Console._text(first.child.before)
+        mine = first.say("/expertise schooltuinen")
+        assert "• Joost Visser" in mine and "schooltuinen: Moestuin en kookles met groep 5" in mine
+
+        added = first.say("/expertise toevoegen vogelhuisjes")
+        assert "Toegevoegd: vogelhuisjes." in added
+        first.child.sendline(button(added, "Toegevoegd", "Omschrijving toevoegen"))
+        first.fill("[vogelhuisjes]: ", "")  # the form opened by the button has the topic filled in
+        first.fill("Hooguit 500 tekens.: ", "Timmeren met groep 7")
+        first.child.expect(PROMPT)
+        assert "weer als actueel bevestigd: vogelhuisjes" in Console._text(first.child.before)
+        assert "vogelhuisjes: Timmeren met groep 7" in first.say("/expertise mijn")
+        assert first.stop() == 0
+    finally:
+        first.close()
+    assert (tmp_path / "netwerkbot.db").exists()  # the default SQLite file, in the working directory
+
+    second = Console(tmp_path)  # same directory, demo loaded a second time
+    try:
+        second.choose(JOOST)
+        again = second.say("/expertise schooltuinen")
+        assert "• Joost Visser" in again and "Moestuin en kookles met groep 5" in again
+        after = second.say("/expertise gedrag")
+        assert found(after) == found(before) == 6
+        assert after.count("• ") == before.count("• ")
+        assert after.count("• Els van Dijk") == 1
+        assert found(second.say("/expertise thuiszitters")) == 3
+        assert second.stop() == 0
+    finally:
+        second.close()
+
+
+@pytest.mark.parametrize("at_chat_prompt", [True, False], ids=["chat", "choosing"])
+def test_ctrl_c_ends_the_console_at_once(console: Console, at_chat_prompt: bool) -> None:
+    if at_chat_prompt:
+        console.choose(JOOST)
+    else:
+        console.child.expect_exact("Kies een nummer: ")
+    console.child.sendintr()
+    console.child.expect_exact("Tot ziens!")
+    console.child.expect(pexpect.EOF)
+    console.child.close()
+    assert console.child.exitstatus == 130
