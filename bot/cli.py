@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from bot.app import Bot, build
 from bot.core.inputs import Actor
+from config.i18n import Catalog
 from config.settings import Settings
 
 
@@ -35,12 +36,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "console":
         logging.getLogger().setLevel(logging.WARNING)
         try:
             return asyncio.run(console(settings, demo=args.demo, als=args.als))
         except KeyboardInterrupt:  # Ctrl-C: the chat was cancelled and the database closed
-            print("\nTot ziens!")
+            print("\n" + Catalog(settings.language)("console.bye"))
             return 130
     if args.command == "slack":
         from bot.adapters.slack import serve
@@ -58,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def upgrade(bot: Bot) -> int:
     await bot.start()
     await bot.stop()
-    print("Database bijgewerkt.")
+    print(bot.catalog("console.db_upgraded"))
     return 0
 
 
@@ -73,21 +75,20 @@ async def console(settings: Settings, *, demo: bool, als: str | None) -> int:
     try:
         if demo:
             await demo_data.load(bot.db, bot.clock)
-            actor = await choose_demo_member(als)
+            actor = await choose_demo_member(als, bot.catalog)
             if actor is None:
                 return 1
         else:
             user = getpass.getuser()
             actor = Actor("console", user, user)
-        stdout_write(f"Hallo {actor.name}. Typ /netwerkbot voor hulp, /expertise gedrag om te proberen, "
-                     "/stop om te stoppen.")
+        stdout_write(bot.catalog("console.hello", name=actor.name))
         await ConsoleChat(bot, actor, write=stdout_write).run()
         return 0
     finally:
         await bot.stop()
 
 
-async def choose_demo_member(als: str | None) -> Actor | None:
+async def choose_demo_member(als: str | None, t: Catalog) -> Actor | None:
     """The demo member to be: named by `--als`, else chosen by number.
 
     The number is read like every chat line (bot.adapters.console.read_line), so Ctrl-C at
@@ -99,22 +100,22 @@ async def choose_demo_member(als: str | None) -> Actor | None:
     if als:
         found = [m for m in MEMBERS if m.slug == als.lower()]
         if not found:
-            print(f"Geen demolid '{als}'. Kies uit: {', '.join(m.slug for m in MEMBERS)}", file=sys.stderr)
+            print(t("console.no_demo_member", name=als, names=", ".join(m.slug for m in MEMBERS)), file=sys.stderr)
             return None
         return Actor("console", found[0].slug, found[0].name)
-    print("Wie ben je? (demonetwerk Alkmaar-Noord)")
+    print(t("console.who_are_you"))
     for i, m in enumerate(MEMBERS, 1):
-        extra = ", coördinator" if m.coordinator else ""
+        extra = ", " + t("general.coordinator").lower() if m.coordinator else ""
         print(f"  [{i}] {m.name} — {m.role}, {m.organisation}{extra}")
     while True:
-        line = await read_line(input, "Kies een nummer: ")
+        line = await read_line(input, t("console.pick") + " ")
         if line is None:
             return None
         answer = line.strip()
         if answer.isdigit() and 1 <= int(answer) <= len(MEMBERS):
             chosen = MEMBERS[int(answer) - 1]
             return Actor("console", chosen.slug, chosen.name)
-        print(f"Typ een nummer van 1 tot {len(MEMBERS)}.")
+        print(t("console.choose_number", max=len(MEMBERS)))
 
 
 if __name__ == "__main__":

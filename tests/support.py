@@ -7,6 +7,7 @@ from datetime import datetime
 from bot.app import Bot
 from bot.core.inputs import Action, Actor, Command, FormSubmission
 from bot.core.reply import Outcome, Reply
+from config.i18n import Catalog
 from handlers.expertise.analysis import index_terms, topic_key
 from handlers.text import fold
 from storage.records import Holder, MemberRecord, OrganisationRecord
@@ -57,9 +58,9 @@ async def submit(bot: Bot, form_id: str, values: dict[str, str], who: Actor | No
     return await bot.dispatcher.dispatch(FormSubmission(form_id, values, who or actor()))
 
 
-def text_of(outcome: Outcome) -> str:
-    """Everything a reader would see in a reply, as one string."""
+def text_of(outcome: Outcome, language: str = "nl") -> str:
+    """Everything a reader would see in a reply, as one string (rendered as in the terminal)."""
     from bot.adapters.console import render
 
     assert isinstance(outcome, Reply), outcome
-    return render(outcome)[0]
+    return render(outcome, Catalog(language))[0]

@@ -31,6 +31,7 @@ from bot.core.reply import (
     Reply,
     Text,
 )
+from config.i18n import Catalog
 
 PLATFORM = "console"
 CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -43,7 +44,7 @@ def safe(text: str) -> str:
     return CONTROL.sub("", text)
 
 
-def render(reply: Reply, first_number: int = 1) -> tuple[str, list[Button]]:
+def render(reply: Reply, t: Catalog, first_number: int = 1) -> tuple[str, list[Button]]:
     """Plain text, and the buttons in the order of their numbers."""
     lines: list[str] = []
     buttons: list[Button] = []
@@ -56,7 +57,7 @@ def render(reply: Reply, first_number: int = 1) -> tuple[str, list[Button]]:
         return "  ".join(labels)
 
     if reply.audience is Audience.GROUP:
-        lines.append(f"(privégesprek met {', '.join(safe(m.name) for m in reply.group)})")
+        lines.append(t("console.group", names=", ".join(safe(m.name) for m in reply.group)))
     for part in reply.parts:
         if isinstance(part, Heading):
             lines.append(f"== {safe(part.text)} ==")
@@ -117,6 +118,7 @@ class ConsoleChat:
     def __init__(self, bot: Bot, actor: Actor, *, read: Callable[[str], str] = input,
                  write: Callable[[str], None] = print) -> None:
         self.bot = bot
+        self.t = bot.catalog
         self.actor = actor
         self._read = read
         self._write = write
@@ -129,24 +131,27 @@ class ConsoleChat:
         while True:
             line = await self.ask("> ")
             if line is None or line.strip().lower() in STOP_WORDS:
-                self._write("Tot ziens!")
+                self._write(self.t("console.bye"))
                 return
             await self.handle(line.strip())
 
     async def handle(self, line: str) -> None:
         if not line:
             return
-        if line.isdigit() and self.buttons:
+        if line.isdigit():
             number = int(line)
+            if not self.buttons:
+                self._write("! " + self.t("console.no_buttons"))
+                return
             if not 1 <= number <= len(self.buttons):
-                self._write(f"! Kies een nummer van 1 tot {len(self.buttons)}.")
+                self._write("! " + self.t("console.choose_number", max=len(self.buttons)))
                 return
             button = self.buttons[number - 1]
             await self.show(await self.bot.dispatcher.dispatch(
                 Action(button.action_id, button.value, self.actor, channel=PLATFORM)))
             return
         if not line.startswith("/"):
-            self._write("! Typ een opdracht die met / begint, bijvoorbeeld /expertise gedrag. Hulp: /netwerkbot")
+            self._write("! " + self.t("console.slash_please"))
             return
         name, _, text = line[1:].partition(" ")
         await self.show(await self.bot.dispatcher.dispatch(
@@ -156,17 +161,17 @@ class ConsoleChat:
         if isinstance(outcome, Form):
             await self.fill(outcome)
         elif isinstance(outcome, Reply):
-            text, self.buttons = render(outcome)
+            text, self.buttons = render(outcome, self.t)
             self._write(text)
 
     async def fill(self, form: Form) -> None:
         """Ask field by field; on errors ask again only for the wrong fields."""
-        self._write(f"== {safe(form.title)} ==  (typ {CANCEL} om te stoppen)")
+        self._write(f"== {safe(form.title)} ==  " + self.t("console.form_cancel", cancel=CANCEL))
         values: dict[str, str] = {}
         todo = list(form.fields)
         while todo:
             for field in todo:
-                label = safe(field.label) + ("" if field.required else " (optioneel)")
+                label = safe(field.label) + ("" if field.required else " " + self.t("console.optional"))
                 hint = f" — {safe(field.hint)}" if field.hint else ""
                 # a form opened from a button comes filled in (e.g. the topics just added): Enter keeps it
                 initial = f" [{safe(field.initial)}]" if field.initial else ""
@@ -174,7 +179,7 @@ class ConsoleChat:
                     self._write("  " + "  ".join(f"[{i}] {safe(c.label)}" for i, c in enumerate(field.choices, 1)))
                 answer = await self.ask(f"{label}{hint}{initial}: ")
                 if answer is None or answer.strip() == CANCEL:
-                    self._write("Geannuleerd; er is niets opgeslagen.")
+                    self._write(self.t("console.cancelled"))
                     return
                 if not answer.strip() and field.initial:
                     answer = field.initial

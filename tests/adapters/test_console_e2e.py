@@ -99,7 +99,7 @@ def test_a_demo_member_finds_the_behaviour_specialists_and_reaches_one(console: 
     console.child.expect_exact("Kies een nummer: ")
     assert "[9] Els van Dijk — expert, SBO De Vlindertuin" in Console._text(console.child.before)
     console.child.sendline("99")
-    console.child.expect_exact("Typ een nummer van 1 tot 12.")
+    console.child.expect_exact("Kies een nummer van 1 tot 12.")
     assert "Hallo Joost Visser." in console.choose(JOOST)
 
     results = console.say("/expertise gedrag")
