@@ -1,0 +1,456 @@
+"""Ack latency of `/expertise gedrag` on Slack, against two floors measured in the same run.
+
+    /tmp/venv/bin/python bench/ack_latency.py [--requests 500] [--warmup 50]
+
+Builds a SQLite database of 10,000 members (80 % on Slack) with 50,000 expertise entries over ~60
+Dutch education topics (inserted in bulk, indexed exactly as the bot does: analysis.index_terms),
+then starts three servers, one after the other, each in its own process on 127.0.0.1 with its Web
+API pointed at the fake Slack of tests/fake_slack.py (which answers auth.test and users.info):
+
+  * the bot: the real `netwerkbot slack --port …` (HTTP mode);
+  * floor, default: a bare bolt AsyncApp whose command handler only acks (bolt's default mode,
+    which polls for the ack every 10 ms);
+  * floor, process_before_response: the same, with process_before_response=True.
+
+Each gets `--warmup` and then `--requests` signed `/expertise gedrag` requests, sequentially, from
+10 different users over one keep-alive connection; the latency is measured by the client, from
+sending the request to having read the whole answer. Goal: bot p99 <= 2 x the p99 of the
+process_before_response floor.
+
+`--profile` also times, in this process and on the same database, where the bot's time goes:
+the dispatcher (transaction, member, search, reply) and the Block Kit rendering.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import platform
+import random
+import re
+import signal
+import socket
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+from aiohttp import web  # noqa: E402
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request  # noqa: E402
+from slack_bolt.async_app import AsyncAck, AsyncApp  # noqa: E402
+from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
+from sqlalchemy import event, insert, text  # noqa: E402
+
+from bot.adapters.slack import render, retry_handlers  # noqa: E402
+from bot.app import build  # noqa: E402
+from bot.core.inputs import Actor, Command, Input  # noqa: E402
+from bot.core.reply import Outcome, Reply  # noqa: E402
+from config.settings import Settings  # noqa: E402
+from handlers.expertise.analysis import index_terms, topic_key  # noqa: E402
+from handlers.expertise.search import ExpertiseSearch, load_synonyms  # noqa: E402
+from storage.db import Database  # noqa: E402
+from storage.models import Expertise, ExpertiseTerm, Identity, Member, Organisation, SearchTerm  # noqa: E402
+from tests.fake_slack import FakeSlack, signature_headers  # noqa: E402
+
+MEMBERS = 10_000
+ENTRIES = 50_000
+ORGANISATIONS = 120
+ON_SLACK = 0.8
+USERS = 10  # distinct askers, cycled
+SECRET = "bench-signing-secret"
+GOAL = 2.0
+NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+NETWERKBOT = Path(sys.executable).with_name("netwerkbot")
+
+# ~60 topics as people in a Dutch school cooperation write them, roughly most asked first
+TOPICS = """
+gedrag, dyslexie, hoogbegaafdheid, thuiszitters, autisme, rekenen, groeiklas, ADHD, pesten, faalangst,
+NT2, jonge kind, dyscalculie, executieve functies, sociale veiligheid, passend onderwijs, jeugdhulp,
+gedragsproblemen, begrijpend lezen, spelling, woordenschat, motoriek, TOS, logopedie, trauma, hechting,
+ouderbetrokkenheid, klassenmanagement, handelingsgericht werken, ontwikkelingsperspectief, verzuim,
+nieuwkomers, meerbegaafdheid, plusklas, kleuters, VVE, mediawijsheid, welbevinden, agressie,
+Rots en Water, armoede, diagnostiek, intelligentieonderzoek, zorgstructuur, coöperatief leren,
+bewegend leren, filosoferen met kinderen, schoolontwikkeling, re-integratie, jeugdgezondheidszorg,
+taalachterstand, leesproblemen, sociaal-emotionele ontwikkeling, prikkelverwerking, gedragsspecialist,
+inclusief onderwijs, speciaal basisonderwijs, onderwijsassistent inzetten, rouwverwerking, scheiding
+""".replace("\n", " ").split(", ")
+TOPICS = [t.strip() for t in TOPICS if t.strip()]
+PHRASES = """
+observaties in de klas; handelingsadviezen voor de leerkracht; een groepsplan opstellen; gesprekken met
+ouders; samen met de intern begeleider; ambulante begeleiding vanuit het SO; signaleren en doorverwijzen;
+een terugkeerplan met school en ouders; compacten en verrijken; het protocol volgen; scholing voor het
+team; coaching van startende leerkrachten; korte lijnen met het wijkteam; arrangementen aanvragen;
+het groeidocument invullen; voorspelbaarheid en structuur; een prikkelarme werkplek; visuele
+dagplanning; time-out en herstelgesprekken; de monitor sociale veiligheid; KiVa in de hele school;
+woordenschatonderwijs; tolken en vertaalde brieven; spelend leren in groep 1-2; warme overdracht
+vanuit de voorschool; werkgeheugen en plannen; traumasensitief lesgeven; driehoeksgesprekken;
+rust en structuur in de groep; een eigen leerlijn; IQ-onderzoek met de WISC-V; de-escaleren;
+weerbaarheidstraining; regelingen zoals Leergeld; een aangepast rooster; ervaring in het SBO;
+in de regio Alkmaar; voor de hele bovenbouw; met praktische tips; op basis van jarenlange ervaring
+""".replace("\n", " ").split("; ")
+FIRST = "Anna Bert Carla Daan Eva Fleur Gijs Hanna Ilse Jan Kees Lotte Marieke Noor Olaf Petra Sanne Wendy".split()
+LAST = "Bakker Smit de Vries Jansen Visser Mulder de Boer Bos Dekker Meijer Peters Hendriks Kok Schouten".split()
+
+
+# -- the database -------------------------------------------------------------------------------------
+
+
+async def build_database(url: str, rng: random.Random) -> float:
+    """Schema by the bot's migrations, then every row in bulk; returns the seconds it took."""
+    started = time.perf_counter()
+    db = Database(url)
+    await db.upgrade()
+    weights = [1 / (rank + 1) ** 0.6 for rank in range(len(TOPICS))]
+    organisations = [{"id": n, "name": f"Basisschool {n}", "name_key": f"basisschool {n}", "kind": "school",
+                      "werkgebied": rng.choice(["Alkmaar-Noord", "Alkmaar-Zuid", "Heerhugowaard", "Langedijk"]),
+                      "created_at": NOW} for n in range(1, ORGANISATIONS + 1)]
+    members: list[dict[str, Any]] = []
+    identities: list[dict[str, Any]] = []
+    expertise: list[dict[str, Any]] = []
+    terms: list[dict[str, Any]] = []
+    vocabulary: set[str] = set()
+    per_member = ENTRIES // MEMBERS
+    for m in range(1, MEMBERS + 1):
+        members.append({"id": m, "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}", "title": "", "email": None,
+                        "role": rng.choice(["ib-er", "leerkracht", "consulent", "directeur", "expert"]),
+                        "organisation_id": rng.randint(1, ORGANISATIONS), "created_at": NOW})
+        if rng.random() < ON_SLACK:
+            identities.append({"platform": "slack", "user_id": f"U{m:08d}", "member_id": m})
+        taken: set[str] = set()
+        while len(taken) < per_member:
+            topic = rng.choices(TOPICS, weights)[0]
+            if topic_key(topic) in taken:
+                continue
+            taken.add(topic_key(topic))
+            description = ", ".join(rng.sample(PHRASES, k=rng.randint(0, 3)))
+            description = description[:1].upper() + description[1:] + ("." if description else "")
+            entry_id = len(expertise) + 1
+            confirmed = NOW - timedelta(days=rng.randint(0, 500))
+            expertise.append({"id": entry_id, "member_id": m, "organisation_id": None, "topic": topic,
+                              "topic_key": topic_key(topic), "description": description, "created_at": confirmed,
+                              "confirmed_at": confirmed})
+            found = index_terms(topic, description)
+            terms += [{"expertise_id": entry_id, "term": t, "weight": w} for t, w in found.items()]
+            vocabulary.update(found)
+    async with db.transaction() as repos:
+        words = [{"term": t} for t in vocabulary]
+        tables: list[tuple[Any, list[dict[str, Any]]]] = [
+            (Organisation, organisations), (Member, members), (Identity, identities), (Expertise, expertise),
+            (ExpertiseTerm, terms), (SearchTerm, words)]
+        for model, rows in tables:
+            for start in range(0, len(rows), 20_000):
+                await repos.session.execute(insert(model), rows[start:start + 20_000])
+    async with db.engine.begin() as connection:
+        await connection.execute(text("ANALYZE"))
+    await db.dispose()
+    return time.perf_counter() - started
+
+
+# -- the floors: a bare bolt app that only acks (run as a subprocess of this script) ------------------
+
+
+async def serve_floor(port: int, api_url: str, process_before_response: bool) -> None:
+    """The bolt app a Slack ack cannot be faster than: same client, same aiohttp serving, no work."""
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    client = AsyncWebClient(token=FakeSlack().token, base_url=api_url, retry_handlers=retry_handlers())
+    app = AsyncApp(client=client, signing_secret=SECRET, process_before_response=process_before_response)
+
+    async def only_ack(ack: AsyncAck) -> None:
+        await ack()
+
+    app.command(re.compile(".*"))(only_ack)
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    web_app = web.Application()
+    web_app.router.add_post("/slack/events", events)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+async def serve_adapter_floor(port: int) -> int:
+    """The bot's own server (`serve`), but every input answered by one precomputed `/expertise gedrag`
+    reply: what the adapter path costs (bolt, dispatch task, rendering, the profile refresh after
+    the ack) without the search."""
+    from bot.adapters.slack import serve
+
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    bot = build(Settings())
+    await bot.start()
+    canned = await bot.dispatcher.dispatch(Command("expertise", "gedrag", Actor("slack", "U00000001", "lid1")))
+
+    async def answer(inp: Input) -> Outcome:
+        return canned
+
+    bot.dispatcher.dispatch = answer  # type: ignore[method-assign]
+    return await serve(bot, port)
+
+
+# -- measuring ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    ms: list[float]
+    statuses: dict[int, int]
+    body_bytes: int
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.ms)
+        return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def signed_command(user: int) -> tuple[bytes, dict[str, str]]:
+    body = urllib.parse.urlencode({
+        "token": "unused", "team_id": "T0NETWERK", "team_domain": "netwerk", "channel_id": "C0NETWERK",
+        "channel_name": "netwerkgroep", "user_id": f"U{user:08d}", "user_name": f"lid{user}",
+        "command": "/expertise", "text": "gedrag", "api_app_id": "A0NETWERK",
+        "response_url": "http://127.0.0.1:9/response/unused", "trigger_id": "1.T0NETWERK.trigger",
+    })
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **signature_headers(SECRET, body)}
+    return body.encode(), headers
+
+
+class Server:
+    """One server process under test, with its own keep-alive connection from this client."""
+
+    def __init__(self, name: str, command: Sequence[str], port: int) -> None:
+        self.name = name
+        self.command = command
+        self.port = port
+        self.process: asyncio.subprocess.Process | None = None
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1))
+        self.ms: list[float] = []
+        self.statuses: dict[int, int] = {}
+        self.size = 0
+
+    async def start(self, env: dict[str, str], log_file: Path) -> None:
+        with log_file.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(*self.command, env=env, cwd=str(ROOT), stdout=log,
+                                                                stderr=log)
+        async with asyncio.timeout(120):
+            while True:  # until the server is up (the bot first applies its migrations)
+                try:
+                    async with self.session.get(f"http://127.0.0.1:{self.port}/") as response:
+                        await response.read()
+                        return
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+
+    async def request(self, user: int, *, keep: bool) -> None:
+        body, headers = signed_command(user)
+        started = time.perf_counter()
+        async with self.session.post(f"http://127.0.0.1:{self.port}/slack/events", data=body,
+                                     headers=headers) as response:
+            payload = await response.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        if keep:
+            self.ms.append(elapsed)
+            self.statuses[response.status] = self.statuses.get(response.status, 0) + 1
+            self.size = len(payload)
+
+    async def stop(self) -> None:
+        await self.session.close()
+        if self.process is None or self.process.returncode is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(30):
+                await self.process.wait()
+        except TimeoutError:
+            self.process.kill()
+
+    def result(self) -> Result:
+        return Result(self.name, self.ms, self.statuses, self.size)
+
+
+async def profile(url: str, api_url: str, rounds: int) -> None:
+    """Where the bot's time goes, in this process and on the same database.
+
+    First the dispatcher (one transaction: member, search, reply) and the rendering, timed per
+    round; then every SQL statement of one `/expertise gedrag` dispatch, replayed with the standard
+    library's sqlite3 (no asyncio, no ORM: what SQLite itself needs) with its query plan.
+    """
+    settings = Settings(_env_file=None, database_url=url, slack_api_url=api_url)
+    bot = build(settings)
+    await bot.start()
+    search = ExpertiseSearch(load_synonyms(settings.synonyms_file))  # what the expertise feature holds
+    dispatch_ms, render_ms, search_ms, member_ms = [], [], [], []
+    statements: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        statements.append((statement, parameters))
+
+    try:
+        for n in range(rounds + 20):
+            actor = Actor("slack", f"U{1 + n % USERS:08d}", f"lid{1 + n % USERS}")
+            started = time.perf_counter()
+            reply = await bot.dispatcher.dispatch(Command("expertise", "gedrag", actor, channel="C0NETWERK"))
+            dispatched = time.perf_counter()
+            assert isinstance(reply, Reply)
+            render(reply, bot.catalog)
+            rendered = time.perf_counter()
+            async with bot.db.transaction() as repos:
+                found = time.perf_counter()
+                await repos.members.by_identity("slack", actor.user_id)
+                membered = time.perf_counter()
+                await search.search(repos, "gedrag", limit=settings.expertise_page_size)
+                searched = time.perf_counter()
+            if n >= 20:
+                dispatch_ms.append((dispatched - started) * 1000)
+                render_ms.append((rendered - dispatched) * 1000)
+                member_ms.append((membered - found) * 1000)
+                search_ms.append((searched - membered) * 1000)
+        event.listen(bot.db.engine.sync_engine, "before_cursor_execute", record)
+        await bot.dispatcher.dispatch(Command("expertise", "gedrag", Actor("slack", "U00000001"), channel="C0"))
+        event.remove(bot.db.engine.sync_engine, "before_cursor_execute", record)
+    finally:
+        await bot.stop()
+
+    def line(name: str, values: list[float]) -> str:
+        ordered = sorted(values)
+        return (f"  {name:<46} p50 {statistics.median(values):6.2f} ms   "
+                f"p99 {ordered[round(0.99 * (len(ordered) - 1))]:6.2f} ms")
+
+    print(f"\nWhere the time goes (in-process, {rounds} rounds, same database):")
+    print(line("dispatcher.dispatch (whole transaction)", dispatch_ms))
+    print(line("  of which: members.by_identity", member_ms))
+    print(line("  of which: ExpertiseSearch.search (page of 8)", search_ms))
+    print(line("render (Reply -> Block Kit)", render_ms))
+    print("\nThe SQL of one dispatch, replayed with sqlite3 (median of 10), with SQLite's plan:")
+    connection = sqlite3.connect(url.split("///", 1)[1])
+    try:
+        for statement, parameters in statements:
+            if not statement.lstrip().upper().startswith(("SELECT", "WITH", "INSERT")):
+                continue
+            times = []
+            for _ in range(10):
+                started = time.perf_counter()
+                rows = connection.execute(statement, parameters).fetchall()
+                times.append((time.perf_counter() - started) * 1000)
+            connection.rollback()
+            plan = [step[3] for step in connection.execute("EXPLAIN QUERY PLAN " + statement, parameters)]
+            scans = [step for step in plan if step.startswith("SCAN") and "VIRTUAL" not in step
+                     and "CONSTANT" not in step and "(subquery" not in step and " ranked" not in step]
+            print(f"  {statistics.median(times):7.2f} ms {len(rows):5} rows  {' '.join(statement.split())[:70]}…")
+            if scans:
+                print(f"  {'':24}{'; '.join(scans)}")
+    finally:
+        connection.close()
+
+
+def machine() -> str:
+    model = ""
+    with contextlib.suppress(OSError):
+        model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("model name")), "")
+    return f"{model or platform.processor()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+SCRIPT = str(Path(__file__).resolve())
+
+
+async def main(arguments: argparse.Namespace) -> int:
+    rng = random.Random(20261124)
+    fake = await FakeSlack().start()
+    for user in range(1, USERS + 1):
+        fake.add_user(f"U{user:08d}", f"Lid {user}", title="IB-er")
+    with tempfile.TemporaryDirectory(prefix="ack-latency-") as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        print(f"Machine: {machine()}")
+        seconds = await build_database(url, rng)
+        print(f"Database: {MEMBERS:,} members, {ENTRIES:,} expertise entries, built in {seconds:.1f} s")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NETWERKBOT_", "SLACK_"))}
+        env |= {"DATABASE_URL": url, "SLACK_BOT_TOKEN": fake.token, "SLACK_SIGNING_SECRET": SECRET,
+                "NETWERKBOT_SLACK_API_URL": fake.url}
+        log_file = Path(folder) / "servers.log"
+        servers = []
+        for name, command in (
+            ("bolt floor, default mode (ack only)", ["--floor", "default"]),
+            ("bolt floor, process_before_response", ["--floor", "fast"]),
+            ("adapter path, precomputed reply", ["--floor", "adapter"]),
+            ("netwerkbot /expertise gedrag", []),
+        ):
+            port = free_port()
+            argv = ([str(NETWERKBOT), "slack", "--port", str(port)] if not command
+                    else [sys.executable, SCRIPT, *command, "--port", str(port), "--api-url", fake.url])
+            servers.append(Server(name, argv, port))
+        try:
+            for server in servers:
+                await server.start(env, log_file)
+            # interleaved, one request to each server in turn, so that whatever else the machine
+            # is doing meanwhile falls on all of them alike
+            for n in range(arguments.warmup + arguments.requests):
+                for server in servers:
+                    await server.request(1 + n % USERS, keep=n >= arguments.warmup)
+        finally:
+            for server in servers:
+                await server.stop()
+        results = [server.result() for server in servers]
+        if arguments.profile:
+            await profile(url, fake.url, arguments.requests)
+    await fake.close()
+
+    print(f"\n{arguments.requests} sequential requests to each server after {arguments.warmup} warm-up, interleaved, "
+          "client-side, one keep-alive connection each:\n")
+    print(f"| {'server':<38} | p50 ms | p90 ms | p99 ms | max ms | answer bytes | statuses |")
+    print(f"|{'-' * 40}|-------:|-------:|-------:|-------:|-------------:|----------|")
+    for r in results:
+        print(f"| {r.name:<38} | {r.pct(50):6.2f} | {r.pct(90):6.2f} | {r.pct(99):6.2f} | {max(r.ms):6.2f} "
+              f"| {r.body_bytes:12,} | {r.statuses} |")
+    fast, adapter, bot = results[1:]
+    for what, r in (("adapter path", adapter), ("bot", bot)):
+        ratio = r.pct(99) / fast.pct(99)
+        verdict = "met" if ratio <= GOAL else "MISSED"
+        print(f"\n{what} p99 / process_before_response floor p99 = {r.pct(99):.2f} / {fast.pct(99):.2f} = "
+              f"{ratio:.2f}x (goal <= {GOAL:.0f}x: {verdict})")
+    return 0 if all(set(r.statuses) == {200} for r in results) else 1
+
+
+def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("--requests", type=int, default=500)
+    p.add_argument("--warmup", type=int, default=50)
+    p.add_argument("--profile", action="store_true", help="also time dispatch and rendering in-process")
+    p.add_argument("--floor", choices=["default", "fast", "adapter"], help=argparse.SUPPRESS)  # internal
+    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--api-url", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+if __name__ == "__main__":
+    args = arguments()
+    if args.floor == "adapter":
+        sys.exit(asyncio.run(serve_adapter_floor(args.port)))
+    if args.floor:
+        asyncio.run(serve_floor(args.port, args.api_url, process_before_response=args.floor == "fast"))
+        sys.exit(0)
+    sys.exit(asyncio.run(main(args)))

@@ -1,0 +1,592 @@
+"""Slack: the bolt `AsyncApp` over HTTP (or Socket Mode), rendering replies as Block Kit.
+
+Slack wants an acknowledgement within 3 seconds, and a quick answer is best sent *in* it: the
+person sees it at once, and no Web API call (with its rate limits) is spent. So the app runs with
+`process_before_response=True`: a slash command is dispatched while Slack waits, and when it is
+done within `ack_budget_seconds` its reply is the ack's body; otherwise the ack says "even
+geduld" and the reply follows through the command's `response_url`. (Bolt's default mode would
+run the listener beside the request and poll for the ack every 10 ms, which costs every request
+those milliseconds.)
+
+Everything slow happens after the ack in background tasks the adapter keeps track of (and waits
+for on shutdown): opening a modal, opening a group conversation, posting, fetching profiles.
+Button presses and events are acknowledged at once and handled after. Events carry Slack's
+`event_id` as the delivery id, so a retried event is handled once (the dispatcher claims it).
+
+The module reads top to bottom: rendering (pure functions), the adapter, serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import signal
+import sys
+import time
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import ClientError, web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+from sqlalchemy import text as sql
+
+from bot.app import Bot
+from bot.core.inputs import Action, Actor, ChannelMessage, Command, FormSubmission, Input
+from bot.core.reply import (
+    Actions,
+    Audience,
+    Button,
+    Context,
+    FieldKind,
+    Fields,
+    Form,
+    FormField,
+    FormRejected,
+    Heading,
+    Item,
+    Outcome,
+    Reply,
+    Style,
+    Text,
+)
+from bot.members import Profile
+from config.i18n import Catalog
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+# Block Kit limits (https://api.slack.com/reference/block-kit): beyond them Slack refuses the
+# whole message with `invalid_blocks`, so the renderer keeps inside them.
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_FIELDS = 10
+MAX_FIELD = 2000
+MAX_HEADER = 150
+MAX_ELEMENTS = 25
+MAX_LABEL = 75
+MAX_VALUE = 2000
+MAX_ACTION_ID = 255
+MAX_MODAL_TITLE = 24
+MAX_INPUT = 3000
+MAX_OPTION_VALUE = 150
+MAX_OPTIONS = 100
+ELLIPSIS = "…"
+INPUT_ACTION = "value"  # the action id of the one element in each modal input block
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+PROFILE_CHECK_SECONDS = 600.0
+MAX_PROFILES_CHECKED = 50_000
+# message subtypes that are someone writing something new; edits, deletions, joins are not
+NEW_MESSAGE_SUBTYPES = frozenset({"", "thread_broadcast", "file_share", "me_message"})
+
+
+# -- rendering: Reply → Block Kit ---------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """User text made inert in Slack's mrkdwn: no `<!channel>`, `<@U…>` or `<http://x|disguised link>`."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def shorten(text: str, limit: int) -> str:
+    """Plain text (not escaped) of at most `limit` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[:limit - 1] + ELLIPSIS
+
+
+def _safe_cut(escaped: str, limit: int) -> int:
+    """Where to cut escaped text at most `limit` long without splitting an entity like `&amp;`."""
+    amp = escaped.rfind("&", max(0, limit - 4), limit)
+    return amp if amp != -1 and ";" not in escaped[amp:limit] else limit
+
+
+def clip(escaped: str, limit: int) -> str:
+    """Escaped text of at most `limit` characters, ending in "…" when cut."""
+    if len(escaped) <= limit:
+        return escaped
+    return escaped[:_safe_cut(escaped, limit - 1)] + ELLIPSIS
+
+
+def pieces(escaped: str, limit: int = MAX_SECTION) -> list[str]:
+    """Escaped text in pieces of at most `limit`, cut at line ends where a line allows it."""
+    found: list[str] = []
+    while len(escaped) > limit:
+        newline = escaped.rfind("\n", 0, limit + 1)
+        if newline > 0:
+            found.append(escaped[:newline])
+            escaped = escaped[newline + 1:]
+        else:
+            cut = _safe_cut(escaped, limit)
+            found.append(escaped[:cut])
+            escaped = escaped[cut:]
+    found.append(escaped)
+    return [piece for piece in found if piece.strip()]
+
+
+def plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": shorten(text, limit) or ELLIPSIS, "emoji": True}
+
+
+def mrkdwn_section(escaped: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": escaped}}
+
+
+def context_block(escaped: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(escaped, MAX_SECTION)}]}
+
+
+def action_id(button_action: str, number: int) -> str:
+    """Slack wants action ids unique within a message; the suffix is stripped when pressed."""
+    suffix = f"#{number}"
+    return button_action[:MAX_ACTION_ID - len(suffix)] + suffix
+
+
+def pressed_action(block_action_id: str) -> str:
+    """The handler's action id of a pressed button: `expertise.page#3` → `expertise.page`."""
+    base, hash_sign, number = block_action_id.rpartition("#")
+    return base if hash_sign and number.isdigit() else block_action_id
+
+
+def mention(user_id: str | None) -> str:
+    """A Slack mention, only for something that looks like a user id (never user text)."""
+    return f"<@{user_id}>" if user_id and USER_ID.fullmatch(user_id) else ""
+
+
+class _Blocks:
+    """Collects blocks for one message, numbering the buttons so their action ids are unique."""
+
+    def __init__(self) -> None:
+        self.blocks: list[dict[str, Any]] = []
+        self.buttons = 0
+
+    def button(self, button: Button) -> dict[str, Any]:
+        self.buttons += 1
+        element: dict[str, Any] = {"type": "button", "text": plain(button.label, MAX_LABEL),
+                                   "action_id": action_id(button.action_id, self.buttons)}
+        if button.value:
+            element["value"] = button.value[:MAX_VALUE]
+        if button.style is not Style.DEFAULT:
+            element["style"] = button.style.value
+        return element
+
+    def actions(self, buttons: tuple[Button, ...]) -> None:
+        for start in range(0, len(buttons), MAX_ELEMENTS):
+            row = buttons[start:start + MAX_ELEMENTS]
+            self.blocks.append({"type": "actions", "elements": [self.button(b) for b in row]})
+
+
+def render(reply: Reply, t: Catalog) -> tuple[str, list[dict[str, Any]]]:
+    """The fallback `text` (notifications, screen readers) and the Block Kit blocks of a reply.
+
+    Every user-supplied string goes through `escape`; the only mentions are those of `Item.mention`.
+    """
+    out = _Blocks()
+    warning = ":warning: " if reply.is_error else ""
+    for part in reply.parts:
+        if isinstance(part, Heading):
+            if part.text.strip():
+                out.blocks.append({"type": "header", "text": plain(part.text, MAX_HEADER)})
+        elif isinstance(part, Text):
+            for piece in pieces(warning + escape(part.text)):
+                out.blocks.append(mrkdwn_section(piece))
+            warning = ""
+        elif isinstance(part, Fields):
+            fields = [{"type": "mrkdwn", "text": clip(f"*{escape(key)}*\n{escape(value)}", MAX_FIELD)}
+                      for key, value in part.pairs]
+            for start in range(0, len(fields), MAX_FIELDS):
+                out.blocks.append({"type": "section", "fields": fields[start:start + MAX_FIELDS]})
+        elif isinstance(part, Item):
+            who = mention(part.mention.user_id(PLATFORM)) if part.mention else ""
+            title = f"*{escape(part.title.strip())}*" + (f" {who}" if who else "")
+            out.blocks.append(mrkdwn_section(clip("\n".join([title, *map(escape, part.lines)]), MAX_SECTION)))
+            out.actions(part.buttons)
+        elif isinstance(part, Actions):
+            out.actions(part.buttons)
+        elif isinstance(part, Context) and part.text.strip():
+            out.blocks.append(context_block(escape(part.text)))
+    blocks = out.blocks
+    if len(blocks) > MAX_BLOCKS:
+        blocks = [*blocks[:MAX_BLOCKS - 1], context_block(escape(t("slack.shortened")))]
+    return clip(escape(reply.plain()), MAX_SECTION), blocks
+
+
+def message(reply: Reply, t: Catalog) -> dict[str, Any]:
+    """A reply as the body of an ack or a response_url post."""
+    text, blocks = render(reply, t)
+    shown_to = "in_channel" if reply.audience in (Audience.CHANNEL, Audience.THREAD) else "ephemeral"
+    return {"response_type": shown_to, "text": text, "blocks": blocks}
+
+
+def _input_element(field: FormField) -> dict[str, Any]:
+    if field.kind is FieldKind.CHOICE:
+        options = [{"text": plain(c.label, MAX_LABEL), "value": c.value[:MAX_OPTION_VALUE]}
+                   for c in field.choices[:MAX_OPTIONS]]
+        element: dict[str, Any] = {"type": "static_select", "action_id": INPUT_ACTION, "options": options}
+        chosen = [o for o, c in zip(options, field.choices, strict=False) if c.value == field.initial]
+        if chosen:
+            element["initial_option"] = chosen[0]
+        return element
+    limit = max(1, min(field.max_length, MAX_INPUT))
+    element = {"type": "plain_text_input", "action_id": INPUT_ACTION,
+               "multiline": field.kind is FieldKind.LONG_TEXT, "max_length": limit}
+    if field.initial:
+        element["initial_value"] = field.initial[:limit]
+    return element
+
+
+def modal(form: Form, t: Catalog, channel: str) -> dict[str, Any]:
+    """A form as a modal view; `private_metadata` carries the form's state and where to answer."""
+    blocks = []
+    for field in form.fields:
+        block: dict[str, Any] = {"type": "input", "block_id": field.name, "label": plain(field.label, MAX_FIELD),
+                                 "optional": not field.required, "element": _input_element(field)}
+        if field.hint:
+            block["hint"] = plain(field.hint, MAX_FIELD)
+        blocks.append(block)
+    return {
+        "type": "modal", "callback_id": form.form_id,
+        "title": plain(form.title, MAX_MODAL_TITLE), "submit": plain(form.submit_label, MAX_MODAL_TITLE),
+        "close": plain(t("slack.cancel"), MAX_MODAL_TITLE),
+        "private_metadata": json.dumps({"state": form.state, "channel": channel}),
+        "blocks": blocks,
+    }
+
+
+def form_values(view: Mapping[str, Any]) -> dict[str, str]:
+    """The submitted values of a modal, by field name (= block id); empty inputs as ""."""
+    values: dict[str, str] = {}
+    for block_id, elements in ((view.get("state") or {}).get("values") or {}).items():
+        for element in elements.values():
+            if element.get("type") == "static_select":
+                values[block_id] = str((element.get("selected_option") or {}).get("value") or "")
+            else:
+                values[block_id] = str(element.get("value") or "")
+    return values
+
+
+def form_errors(rejected: FormRejected, view: Mapping[str, Any]) -> dict[str, str]:
+    """Errors by block id; an error for a field the modal does not show goes to its first input."""
+    shown = [b.get("block_id", "") for b in view.get("blocks", []) if b.get("type") == "input"]
+    errors: dict[str, str] = {}
+    for name, error in rejected.errors.items():
+        block = name if name in shown or not shown else shown[0]
+        errors[block] = f"{errors[block]} {error}" if block in errors else error
+    return errors
+
+
+# -- the adapter --------------------------------------------------------------------------------------
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    """Retry what Slack asks us to retry: 429 after its Retry-After, 5xx and lost connections with backoff."""
+    return [AsyncRateLimitErrorRetryHandler(max_retry_count=3), AsyncServerErrorRetryHandler(max_retry_count=3),
+            AsyncConnectionErrorRetryHandler(max_retry_count=2)]
+
+
+def missing_settings(settings: Settings) -> list[str]:
+    """The Slack variables that must be set before connecting (both modes need them)."""
+    required = (("SLACK_BOT_TOKEN", settings.slack_bot_token), ("SLACK_SIGNING_SECRET", settings.slack_signing_secret))
+    return [name for name, value in required if value is None or not value.get_secret_value()]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an input came from, so that its outcome finds its way back after the ack."""
+
+    actor: Actor
+    channel: str = ""
+    response_url: str = ""
+    trigger_id: str = ""
+    thread_ts: str = ""
+
+
+def _actor(user: Mapping[str, Any]) -> Actor:
+    """The actor of an interaction payload (`user` of block_actions and view_submission)."""
+    return Actor(PLATFORM, str(user.get("id", "")), str(user.get("name") or user.get("username") or ""))
+
+
+class SlackAdapter:
+    """One bolt `AsyncApp` wired to the bot's dispatcher; `web_app()` serves it over HTTP."""
+
+    def __init__(self, bot: Bot, *, client: AsyncWebClient | None = None) -> None:
+        settings = bot.settings
+        if missing_settings(settings):
+            raise ValueError(f"missing Slack settings: {missing_settings(settings)}")
+        assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+        self.bot = bot
+        self.t = bot.catalog
+        self.budget = settings.ack_budget_seconds
+        self.client = client or AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
+                                               base_url=settings.slack_api_url, retry_handlers=retry_handlers())
+        self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret.get_secret_value(),
+                            process_before_response=True, name="netwerkbot")
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._profiles_checked: dict[str, float] = {}  # user id → time.monotonic() of the last check
+        any_id = re.compile(r".*")
+        self.app.command(any_id)(self.on_command)
+        self.app.block_action(any_id)(self.on_action)
+        self.app.view_submission(any_id)(self.on_submission)
+        self.app.event("message")(self.on_message)
+
+    # -- background work ----------------------------------------------------------------------------
+
+    def background(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run `work` after the ack; kept so shutdown can wait for it and failures are logged."""
+        task = asyncio.create_task(work, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("background work %s failed", task.get_name(), exc_info=error)
+
+    async def drain(self) -> None:
+        """Wait until all background work is done (including work that background work started)."""
+        while self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def follow_up(self, outcome: asyncio.Task[Outcome] | None, origin: Origin) -> None:
+        """After the ack: deliver what was not in it, then refresh the actor's profile."""
+        if outcome is not None:
+            try:
+                await self.deliver(await outcome, origin)
+            except Exception:
+                log.exception("could not deliver the answer to %s", origin.actor.user_id)
+        if self.profile_due(origin.actor):
+            await self.bot.profiles.refresh(origin.actor, self.fetch_profile)
+
+    def profile_due(self, actor: Actor) -> bool:
+        """Whether to have the profile service look at this actor now.
+
+        The service decides from the database whether the profile is stale, but asking costs a
+        transaction, and it runs beside the next request: someone paging through results or
+        sending a burst of commands needs it asked once, not every time (and a users.info that
+        fails is not retried on every command either).
+        """
+        now = time.monotonic()
+        checked = self._profiles_checked.get(actor.user_id)
+        if checked is not None and now - checked < PROFILE_CHECK_SECONDS:
+            return False
+        if len(self._profiles_checked) >= MAX_PROFILES_CHECKED:
+            self._profiles_checked.clear()
+        self._profiles_checked[actor.user_id] = now
+        return True
+
+    async def within_budget(self, inp: Input) -> tuple[asyncio.Task[Outcome], bool]:
+        """Dispatch `inp`, waiting at most the ack budget; returns the task and whether it finished."""
+        work = asyncio.create_task(self.bot.dispatcher.dispatch(inp))
+        await asyncio.wait({work}, timeout=self.budget)
+        return work, work.done()
+
+    # -- listeners (bolt injects the arguments by name) ---------------------------------------------
+
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        actor = Actor(PLATFORM, command["user_id"], command.get("user_name", ""))
+        origin = Origin(actor, command.get("channel_id", ""), command.get("response_url", ""),
+                        command.get("trigger_id", ""))
+        name = str(command.get("command", "")).lstrip("/").lower()
+        work, done = await self.within_budget(Command(name, str(command.get("text", "")).strip(), actor,
+                                                      channel=origin.channel))
+        outcome = work.result() if done else None
+        if isinstance(outcome, Reply) and outcome.audience is not Audience.GROUP:
+            await ack(message(outcome, self.t))
+            self.background(self.follow_up(None, origin), f"after /{name}")
+            return
+        if done:
+            await ack()  # a modal, a group conversation: opened right after the ack
+        else:
+            await ack(text=escape(self.t("slack.please_wait")), response_type="ephemeral")
+        self.background(self.follow_up(work, origin), f"after /{name}")
+
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        actor = _actor(body.get("user") or {})
+        origin = Origin(actor, str((body.get("channel") or {}).get("id", "")), body.get("response_url", ""),
+                        body.get("trigger_id", ""))
+        for pressed in body.get("actions", []):
+            action = Action(pressed_action(str(pressed.get("action_id", ""))), str(pressed.get("value", "")), actor,
+                            channel=origin.channel)
+            work = asyncio.create_task(self.bot.dispatcher.dispatch(action))
+            self.background(self.follow_up(work, origin), f"after {action.action_id}")
+
+    async def on_submission(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        actor = _actor(body.get("user") or {})
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            metadata = {}
+        channel = str(metadata.get("channel", ""))
+        origin = Origin(actor, channel, trigger_id=body.get("trigger_id", ""))
+        submission = FormSubmission(str(view.get("callback_id", "")), form_values(view), actor,
+                                    state=str(metadata.get("state", "")), channel=channel)
+        work, done = await self.within_budget(submission)
+        if done and isinstance(outcome := work.result(), FormRejected) and outcome.errors:
+            await ack(response_action="errors", errors=form_errors(outcome, view))
+            return
+        await ack()  # closes the modal
+        self.background(self.follow_up(work, origin), f"after form {submission.form_id}")
+
+    async def on_message(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any],
+                         context: AsyncBoltContext) -> None:
+        await ack()
+        user = str(event.get("user", ""))
+        if (event.get("bot_id") or event.get("subtype", "") not in NEW_MESSAGE_SUBTYPES or not user
+                or user == context.bot_user_id):
+            return
+        actor = Actor(PLATFORM, user)
+        channel = str(event.get("channel", ""))
+        inp = ChannelMessage(str(event.get("text", "")), actor, channel, message_id=str(event.get("ts", "")),
+                             thread_id=str(event.get("thread_ts", "")), delivery_id=str(body.get("event_id", "")))
+        origin = Origin(actor, channel, thread_ts=inp.thread_id or inp.message_id)
+        self.background(self.follow_up(asyncio.create_task(self.bot.dispatcher.dispatch(inp)), origin),
+                        f"after message {inp.delivery_id}")
+
+    # -- delivering after the ack -------------------------------------------------------------------
+
+    async def deliver(self, outcome: Outcome, origin: Origin) -> None:
+        if outcome is None:
+            return
+        if isinstance(outcome, Form):
+            await self.client.views_open(trigger_id=origin.trigger_id, view=modal(outcome, self.t, origin.channel))
+            return
+        if isinstance(outcome, FormRejected):  # only when a submission outlived the ack budget
+            outcome = Reply.text("\n".join(outcome.errors.values()), error=True)
+        if outcome.audience is Audience.GROUP:
+            await self.open_group(outcome, origin)
+        elif origin.response_url:
+            await self.respond(origin.response_url, outcome)
+        elif outcome.audience in (Audience.CHANNEL, Audience.THREAD) and origin.channel:
+            text, blocks = render(outcome, self.t)
+            thread = origin.thread_ts if outcome.audience is Audience.THREAD else None
+            await self.client.chat_postMessage(channel=origin.channel, text=text, blocks=blocks, thread_ts=thread)
+        else:
+            await self.tell(origin, outcome)
+
+    async def respond(self, response_url: str, reply: Reply) -> None:
+        body = message(reply, self.t) | {"replace_original": reply.replace_original}
+        response = await AsyncWebhookClient(response_url, retry_handlers=retry_handlers()).send_dict(body)
+        if response.status_code != 200:
+            log.warning("response_url answered %s: %s", response.status_code, response.body)
+
+    async def tell(self, origin: Origin, reply: Reply) -> None:
+        """Only for the actor: ephemeral in the channel, or in their DM with the bot when that fails."""
+        text, blocks = render(reply, self.t)
+        if origin.channel:
+            try:
+                await self.client.chat_postEphemeral(channel=origin.channel, user=origin.actor.user_id, text=text,
+                                                     blocks=blocks)
+                return
+            except SlackApiError as error:  # e.g. not_in_channel: the bot is not a member there
+                log.info("ephemeral in %s failed (%s); sending a DM", origin.channel, error.response.get("error"))
+        await self.client.chat_postMessage(channel=origin.actor.user_id, text=text, blocks=blocks)
+
+    async def open_group(self, reply: Reply, origin: Origin) -> None:
+        """A new conversation of the actor, the others in `reply.group` and the bot."""
+        others = [uid for m in reply.group if (uid := m.user_id(PLATFORM)) and uid != origin.actor.user_id]
+        opened = await self.client.conversations_open(users=",".join([origin.actor.user_id, *others]))
+        text, blocks = render(reply, self.t)
+        await self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
+
+    async def fetch_profile(self, user_id: str) -> Profile | None:
+        """The Slack profile (users.info), or None when Slack cannot tell us now."""
+        try:
+            response = await self.client.users_info(user=user_id)
+        except (SlackApiError, ClientError, TimeoutError) as error:
+            log.warning("users.info for %s failed: %s", user_id, error)
+            return None
+        user: dict[str, Any] = response.get("user") or {}
+        profile: dict[str, Any] = user.get("profile") or {}
+        name = profile.get("real_name") or profile.get("display_name") or user.get("real_name") or user.get("name")
+        return Profile(name=str(name or ""), title=str(profile.get("title") or ""),
+                       email=str(profile.get("email") or ""))
+
+    # -- HTTP ---------------------------------------------------------------------------------------
+
+    async def handle_events(self, request: web.Request) -> web.Response:
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        """200 when the database answers a `SELECT 1` within 2 seconds, else 503."""
+        try:
+            async with asyncio.timeout(2), self.bot.db.engine.connect() as connection:
+                await connection.execute(sql("SELECT 1"))
+        except Exception as error:
+            log.warning("health check: database unavailable: %s", error)
+            return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+        return web.json_response({"status": "ok", "database": "ok"})
+
+    def web_app(self, *, events: bool = True) -> web.Application:
+        """The aiohttp application: `POST /slack/events` (unless Socket Mode carries them) and `GET /healthz`.
+
+        Not started here: `serve` runs it, tests run it on a random port. On shutdown it waits for
+        the background work of requests already answered.
+        """
+        app = web.Application()
+        if events:
+            app.router.add_post(EVENTS_PATH, self.handle_events)
+        app.router.add_get(HEALTH_PATH, self.healthz)
+
+        async def finish_background(_: web.Application) -> None:
+            await self.drain()
+
+        app.on_shutdown.append(finish_background)
+        return app
+
+
+# -- serving ------------------------------------------------------------------------------------------
+
+
+async def serve(bot: Bot, port: int) -> int:
+    """`netwerkbot slack`: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on `port`; runs until a signal."""
+    missing = missing_settings(bot.settings)
+    if missing:
+        print(bot.catalog("slack.missing_settings", names=", ".join(missing)), file=sys.stderr)
+        return 2
+    await bot.start()
+    adapter = SlackAdapter(bot)
+    app_token = bot.settings.slack_app_token
+    socket = AsyncSocketModeHandler(adapter.app, app_token.get_secret_value()) if app_token else None
+    runner = web.AppRunner(adapter.web_app(events=socket is None))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await runner.setup()
+        await web.TCPSite(runner, port=port).start()
+        if socket is not None:
+            await socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("connected to Slack in Socket Mode; health on port %s%s", port, HEALTH_PATH)
+        else:
+            log.info("listening on port %s: POST %s, GET %s", port, EVENTS_PATH, HEALTH_PATH)
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        if socket is not None:
+            with contextlib.suppress(Exception):
+                await socket.close_async()  # type: ignore[no-untyped-call]
+        await runner.cleanup()
+        await adapter.drain()
+        await bot.stop()
+    return 0

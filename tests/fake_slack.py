@@ -1,0 +1,552 @@
+"""Slack on 127.0.0.1: its Web API as the bot sees it, and the signed requests Slack sends the bot.
+
+`FakeSlack` answers the Web API methods the adapter (and bolt) call with Slack's own JSON shapes,
+over form-encoded, query-string or JSON bodies, only with `Authorization: Bearer xoxb-…`. It
+checks what Slack checks where a bug would show (Block Kit limits, trigger ids that expire after
+3 seconds, required arguments) and answers the error Slack would. It records every call, serves
+`response_url`s (POST /response/<name>) and a Socket Mode connection (apps.connections.open with
+the app-level token, then a websocket that `push` sends envelopes over), and injects faults: the
+next N calls of a method answer 429 with `Retry-After: 1` or 500. A method can be held until the
+test releases it, to prove that something happens after the ack rather than before it.
+
+`SlackSender` is the other direction: slash commands, button presses, modal submissions and
+events, signed exactly as Slack signs them (`v0=` HMAC-SHA256 of `v0:{timestamp}:{body}`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+TOKEN = "xoxb-1111-2222-netwerkbot"
+APP_TOKEN = "xapp-1-A0NETWERK-3333-socket"
+TEAM_ID = "T0NETWERK"
+BOT_USER_ID = "UBOTNETWERK"
+BOT_ID = "BNETWERK"
+TRIGGER_LIFETIME = 3.0  # seconds, as on Slack
+WAIT = 10.0  # seconds a test waits for background work before it fails
+JSON_ARGUMENTS = ("blocks", "view", "attachments")  # JSON strings when sent form-encoded
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Web API call as the fake received it, and the HTTP status it answered."""
+
+    method: str
+    params: dict[str, Any]
+    status: int
+    ok: bool
+
+
+@dataclass(frozen=True)
+class Posted:
+    """One POST to a response_url."""
+
+    name: str
+    body: dict[str, Any]
+
+
+# -- what Slack checks in Block Kit ---------------------------------------------------------------------
+
+
+def _text_problems(where: str, text: Any, limit: int, *, kind: str | None = None) -> list[str]:
+    if not isinstance(text, dict) or text.get("type") not in ("plain_text", "mrkdwn"):
+        return [f"{where}: not a text object"]
+    if kind and text["type"] != kind:
+        return [f"{where}: must be {kind}"]
+    value = text.get("text", "")
+    if not isinstance(value, str) or not value:
+        return [f"{where}: empty text"]
+    if len(value) > limit:
+        return [f"{where}: text longer than {limit}"]
+    return []
+
+
+def _element_problems(where: str, element: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    if len(str(element.get("action_id", ""))) > 255:
+        problems.append(f"{where}: action_id longer than 255")
+    if element.get("type") == "button":
+        problems += _text_problems(f"{where}.text", element.get("text"), 75, kind="plain_text")
+        if "value" in element and not 1 <= len(str(element["value"])) <= 2000:
+            problems.append(f"{where}: value must be 1-2000 characters")
+        if element.get("style") not in (None, "primary", "danger"):
+            problems.append(f"{where}: style must be primary or danger")
+    elif element.get("type") == "plain_text_input":
+        if not 1 <= int(element.get("max_length", 3000)) <= 3000:
+            problems.append(f"{where}: max_length must be 1-3000")
+        if len(str(element.get("initial_value", ""))) > int(element.get("max_length", 3000)):
+            problems.append(f"{where}: initial_value longer than max_length")
+    elif element.get("type") == "static_select":
+        options = element.get("options") or []
+        if not 1 <= len(options) <= 100:
+            problems.append(f"{where}: 1-100 options")
+    else:
+        problems.append(f"{where}: unknown element type {element.get('type')!r}")
+    return problems
+
+
+def block_problems(blocks: Any, *, max_blocks: int = 50) -> list[str]:
+    """What Slack would refuse in these blocks (`invalid_blocks`); empty when they are fine."""
+    if not isinstance(blocks, list):
+        return ["blocks: not a list"]
+    problems: list[str] = []
+    if len(blocks) > max_blocks:
+        problems.append(f"more than {max_blocks} blocks")
+    action_ids: list[str] = []
+    block_ids: list[str] = []
+    for n, block in enumerate(blocks):
+        where = f"blocks[{n}]"
+        kind = block.get("type")
+        if "block_id" in block:
+            block_ids.append(str(block["block_id"]))
+        if kind == "header":
+            problems += _text_problems(f"{where}.text", block.get("text"), 150, kind="plain_text")
+        elif kind == "section":
+            if "text" not in block and "fields" not in block:
+                problems.append(f"{where}: text or fields required")
+            if "text" in block:
+                problems += _text_problems(f"{where}.text", block["text"], 3000)
+            fields = block.get("fields", [])
+            if len(fields) > 10:
+                problems.append(f"{where}: more than 10 fields")
+            for i, f in enumerate(fields):
+                problems += _text_problems(f"{where}.fields[{i}]", f, 2000)
+        elif kind == "actions":
+            elements = block.get("elements") or []
+            if not 1 <= len(elements) <= 25:
+                problems.append(f"{where}: 1-25 elements")
+            for i, element in enumerate(elements):
+                problems += _element_problems(f"{where}.elements[{i}]", element)
+                action_ids.append(str(element.get("action_id", "")))
+        elif kind == "context":
+            elements = block.get("elements") or []
+            if not 1 <= len(elements) <= 10:
+                problems.append(f"{where}: 1-10 elements")
+            for i, element in enumerate(elements):
+                problems += _text_problems(f"{where}.elements[{i}]", element, 3000)
+        elif kind == "input":
+            problems += _text_problems(f"{where}.label", block.get("label"), 2000, kind="plain_text")
+            if "hint" in block:
+                problems += _text_problems(f"{where}.hint", block["hint"], 2000, kind="plain_text")
+            problems += _element_problems(f"{where}.element", block.get("element") or {})
+        else:
+            problems.append(f"{where}: unknown block type {kind!r}")
+    if len(set(action_ids)) != len(action_ids):
+        problems.append("action_ids are not unique")
+    if len(set(block_ids)) != len(block_ids):
+        problems.append("block_ids are not unique")
+    return problems
+
+
+def view_problems(view: Any) -> list[str]:
+    if not isinstance(view, dict) or view.get("type") != "modal":
+        return ["view: must be a modal"]
+    problems = _text_problems("view.title", view.get("title"), 24, kind="plain_text")
+    for button in ("submit", "close"):
+        if button in view:
+            problems += _text_problems(f"view.{button}", view[button], 24, kind="plain_text")
+    if any(b.get("type") == "input" for b in view.get("blocks", [])) and "submit" not in view:
+        problems.append("view: input blocks need a submit button")
+    if len(str(view.get("private_metadata", ""))) > 3000:
+        problems.append("view: private_metadata longer than 3000")
+    if len(str(view.get("callback_id", ""))) > 255:
+        problems.append("view: callback_id longer than 255")
+    return problems + block_problems(view.get("blocks"), max_blocks=100)
+
+
+# -- the Web API ------------------------------------------------------------------------------------------
+
+
+class FakeSlack:
+    def __init__(self, token: str = TOKEN, app_token: str = APP_TOKEN) -> None:
+        self.token = token
+        self.app_token = app_token
+        self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections of the app
+        self.socket_acks: dict[str, dict[str, Any]] = {}  # envelope id → what the app acked with
+        self.calls: list[Call] = []
+        self.responses: list[Posted] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self._faults: dict[str, list[int]] = {}
+        self._holds: dict[str, asyncio.Event] = {}
+        self._triggers: dict[str, float] = {}
+        self._conversations: dict[frozenset[str], str] = {}
+        self._numbers = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "auth.test": self.auth_test, "chat.postMessage": self.chat_post_message,
+            "chat.postEphemeral": self.chat_post_ephemeral, "chat.update": self.chat_update,
+            "views.open": self.views_open, "conversations.open": self.conversations_open,
+            "users.info": self.users_info,
+        }
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def close(self) -> None:
+        for event in self._holds.values():
+            event.set()
+        for ws in self.sockets:
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        """The Web API base URL (slack_sdk wants the trailing slash)."""
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/response/{name}"
+
+    # -- what tests set up ----------------------------------------------------------------------------
+
+    def add_user(self, user_id: str, real_name: str, *, title: str = "", email: str = "",
+                 display_name: str = "") -> None:
+        self.users[user_id] = {
+            "id": user_id, "team_id": TEAM_ID, "name": real_name.split()[0].lower(), "real_name": real_name,
+            "deleted": False, "is_bot": False, "tz": "Europe/Amsterdam",
+            "profile": {"real_name": real_name, "display_name": display_name, "title": title, "email": email,
+                        "real_name_normalized": real_name, "display_name_normalized": display_name},
+        }
+
+    def fail(self, method: str, status: int, times: int = 1) -> None:
+        """The next `times` calls of `method` answer `status` (429 comes with Retry-After: 1)."""
+        self._faults.setdefault(method, []).extend([status] * times)
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of `method` wait until the returned event is set."""
+        return self._holds.setdefault(method, asyncio.Event())
+
+    def trigger(self) -> str:
+        """A trigger_id as Slack puts in a command or button payload: views.open accepts it for 3 s."""
+        trigger_id = f"{next(self._numbers)}.{TEAM_ID}.trigger"
+        self._triggers[trigger_id] = time.monotonic()
+        return trigger_id
+
+    # -- what tests read ------------------------------------------------------------------------------
+
+    def ok_calls(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and c.ok]
+
+    def attempts(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, what: Callable[[], Any]) -> Any:
+        """Wait (at most WAIT seconds) until `what()` is truthy, re-checked on every call the fake records."""
+        async with asyncio.timeout(WAIT), self._changed:
+            await self._changed.wait_for(what)
+            return what()
+
+    async def wait_for_calls(self, method: str, count: int = 1) -> list[Call]:
+        """The successful calls of `method`, once there are at least `count`."""
+        found: list[Call] = await self.wait_for(lambda: len(self.ok_calls(method)) >= count and self.ok_calls(method))
+        return found
+
+    async def wait_for_responses(self, count: int = 1) -> list[Posted]:
+        found: list[Posted] = await self.wait_for(lambda: len(self.responses) >= count and self.responses)
+        return found
+
+    async def _record(self, item: Call | Posted) -> None:
+        async with self._changed:
+            if isinstance(item, Call):
+                self.calls.append(item)
+            else:
+                self.responses.append(item)
+            self._changed.notify_all()
+
+    # -- HTTP -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _params(request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update(dict(await request.post()))
+        for key in JSON_ARGUMENTS:
+            if isinstance(params.get(key), str):
+                try:
+                    params[key] = json.loads(params[key])
+                except ValueError:
+                    params[key] = None
+        return params
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or params.pop("token", "")
+        if method in self._holds:
+            await self._holds[method].wait()
+        faults = self._faults.get(method)
+        if faults:
+            status = faults.pop(0)
+            await self._record(Call(method, params, status, ok=False))
+            if status == 429:
+                return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                         headers={"Retry-After": "1"})
+            return web.json_response({"ok": False, "error": "internal_error"}, status=status)
+        if not token:
+            answer: dict[str, Any] = {"ok": False, "error": "not_authed"}
+        elif method == "apps.connections.open":  # the one method that takes the app-level token
+            answer = ({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket?ticket={next(self._numbers)}"}
+                      if token == self.app_token else {"ok": False, "error": "not_allowed_token_type"})
+        elif token != self.token:
+            answer = {"ok": False, "error": "invalid_auth"}
+        elif method not in self.methods:
+            answer = {"ok": False, "error": "unknown_method"}
+        else:
+            answer = self.methods[method](params)
+        await self._record(Call(method, params, 200, ok=bool(answer.get("ok"))))
+        return web.json_response(answer)
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.Response(status=400, text="invalid_payload")
+        if "blocks" in body and block_problems(body["blocks"]):
+            return web.Response(status=400, text="invalid_blocks")
+        await self._record(Posted(request.match_info["name"], body))
+        return web.Response(text="ok")
+
+    # -- Socket Mode ----------------------------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)  # answers the SDK's pings with pongs, as Slack does
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "debug_info": {"host": "fake-slack", "approximate_connection_time": 3600}})
+        async with self._changed:
+            self.sockets.append(ws)
+            self._changed.notify_all()
+        async for received in ws:
+            if received.type is aiohttp.WSMsgType.TEXT:
+                ack = json.loads(received.data)
+                async with self._changed:
+                    self.socket_acks[ack["envelope_id"]] = ack
+                    self._changed.notify_all()
+        return ws
+
+    async def push(self, kind: str, payload: Mapping[str, Any], *, retry_attempt: int = 0) -> dict[str, Any]:
+        """Sends an envelope over the app's Socket Mode connection; returns the app's ack."""
+        await self.wait_for(lambda: self.sockets)
+        envelope_id = f"envelope-{next(self._numbers)}"
+        await self.sockets[-1].send_json({
+            "envelope_id": envelope_id, "type": kind, "payload": dict(payload),
+            "accepts_response_payload": kind != "events_api", "retry_attempt": retry_attempt,
+            "retry_reason": "timeout" if retry_attempt else "",
+        })
+        ack: dict[str, Any] = await self.wait_for(lambda: self.socket_acks.get(envelope_id))
+        return ack
+
+    # -- the methods ----------------------------------------------------------------------------------
+
+    def _ts(self) -> str:
+        return f"{1790000000 + next(self._numbers)}.{next(self._numbers):06d}"
+
+    @staticmethod
+    def _message_problem(params: Mapping[str, Any]) -> dict[str, Any] | None:
+        if not params.get("channel"):
+            return {"ok": False, "error": "channel_not_found"}
+        if not params.get("text") and not params.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        if "blocks" in params and (problems := block_problems(params["blocks"])):
+            return {"ok": False, "error": "invalid_blocks", "response_metadata": {"messages": problems}}
+        return None
+
+    def auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": "https://netwerk.slack.com/", "team": "Netwerk", "user": "netwerkbot",
+                "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+
+    def chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        if problem := self._message_problem(params):
+            return problem
+        channel = str(params["channel"])
+        if channel.startswith(("U", "W")):  # posting to a user id goes to the app's DM with them
+            channel = self._conversation(frozenset({channel}))
+        ts = self._ts()
+        return {"ok": True, "channel": channel, "ts": ts,
+                "message": {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": ts,
+                            "text": params.get("text", ""), "blocks": params.get("blocks", [])}}
+
+    def chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        if problem := self._message_problem(params):
+            return problem
+        if not params.get("user"):
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "message_ts": self._ts()}
+
+    def chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("ts"):
+            return {"ok": False, "error": "message_not_found"}
+        if problem := self._message_problem(params):
+            return problem
+        return {"ok": True, "channel": params["channel"], "ts": params["ts"], "text": params.get("text", "")}
+
+    def views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        issued = self._triggers.get(str(params.get("trigger_id", "")))
+        if issued is None:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if time.monotonic() - issued > TRIGGER_LIFETIME:
+            return {"ok": False, "error": "expired_trigger_id"}
+        view: dict[str, Any] = params.get("view") or {}
+        if problems := view_problems(view):
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+        number = next(self._numbers)
+        return {"ok": True, "view": {**view, "id": f"V{number:08d}", "team_id": TEAM_ID, "hash": f"{number}.hash",
+                                     "state": {"values": {}}, "app_id": "A0NETWERK", "bot_id": BOT_ID}}
+
+    def _conversation(self, users: frozenset[str]) -> str:
+        prefix = "D" if len(users) == 1 else "G"
+        return self._conversations.setdefault(users, f"{prefix}{next(self._numbers):08d}")
+
+    def conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = frozenset(u.strip() for u in str(params.get("users", "")).split(",") if u.strip())
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        if len(users) > 8:
+            return {"ok": False, "error": "too_many_users"}
+        known = users in self._conversations
+        return {"ok": True, "no_op": known, "already_open": known, "channel": {"id": self._conversation(users)}}
+
+    def users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(params.get("user", "")))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+
+# -- what Slack sends the bot ----------------------------------------------------------------------------
+
+
+def signature_headers(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """The headers Slack signs a request with."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str  # Slack's user_name / username
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The bot's HTTP answer to Slack."""
+
+    status: int
+    text: str
+    json: Any = field(default=None)
+
+
+class SlackSender:
+    """Sends the bot what Slack sends: form-encoded interactions, JSON events, always signed."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str, secret: str, fake: FakeSlack) -> None:
+        self.session = session
+        self.url = url  # the bot's POST /slack/events
+        self.secret = secret
+        self.fake = fake
+        self._numbers = itertools.count(1)
+
+    async def post(self, body: str, content_type: str, *, secret: str | None = None, timestamp: int | None = None,
+                   headers: Mapping[str, str] | None = None) -> Answer:
+        sent = {"Content-Type": content_type, **signature_headers(secret or self.secret, body, timestamp),
+                **(headers or {})}
+        async with self.session.post(self.url, data=body.encode(), headers=sent) as response:
+            text = await response.text()
+            parsed = json.loads(text) if response.content_type == "application/json" and text else None
+            return Answer(response.status, text, parsed)
+
+    async def form(self, fields: Mapping[str, str], **options: Any) -> Answer:
+        return await self.post(urllib.parse.urlencode(fields), "application/x-www-form-urlencoded", **options)
+
+    def command_fields(self, command: str, text: str, user: User, *, channel: str = "C0NETWERK",
+                       response_url: str = "") -> dict[str, str]:
+        number = next(self._numbers)
+        return {
+            "token": "verification-token-unused", "team_id": TEAM_ID, "team_domain": "netwerk",
+            "channel_id": channel, "channel_name": "netwerkgroep", "user_id": user.id, "user_name": user.name,
+            "command": command, "text": text, "api_app_id": "A0NETWERK", "is_enterprise_install": "false",
+            "response_url": response_url or self.fake.response_url(f"command-{number}"),
+            "trigger_id": self.fake.trigger(),
+        }
+
+    async def command(self, command: str, text: str, user: User, *, channel: str = "C0NETWERK",
+                      response_url: str = "", secret: str | None = None, timestamp: int | None = None) -> Answer:
+        """A slash command, e.g. command("/expertise", "gedrag", user)."""
+        fields = self.command_fields(command, text, user, channel=channel, response_url=response_url)
+        return await self.form(fields, secret=secret, timestamp=timestamp)
+
+    async def press(self, button: Mapping[str, Any], user: User, *, response_url: str,
+                    channel: str = "C0NETWERK") -> Answer:
+        """A block_actions payload for a button as the bot rendered it (in an ephemeral message)."""
+        payload = {
+            "type": "block_actions", "team": {"id": TEAM_ID, "domain": "netwerk"},
+            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM_ID},
+            "api_app_id": "A0NETWERK", "token": "verification-token-unused",
+            "container": {"type": "message", "message_ts": "1790000000.000100", "channel_id": channel,
+                          "is_ephemeral": True},
+            "trigger_id": self.fake.trigger(), "channel": {"id": channel, "name": "netwerkgroep"},
+            "response_url": response_url,
+            "actions": [{"action_id": button["action_id"], "block_id": "b1", "text": button["text"],
+                         "type": "button", "action_ts": f"{time.time():.6f}",
+                         **({"value": button["value"]} if "value" in button else {})}],
+        }
+        return await self.form({"payload": json.dumps(payload)})
+
+    async def submit(self, view: Mapping[str, Any], values: Mapping[str, str], user: User) -> Answer:
+        """A view_submission of a modal as views.open received it, with `values` typed in its inputs."""
+        state: dict[str, Any] = {}
+        for block in view.get("blocks", []):
+            if block.get("type") != "input":
+                continue
+            element = block["element"]
+            typed = values.get(block["block_id"])
+            if element["type"] == "static_select":
+                chosen = next((o for o in element["options"] if o["value"] == typed), None)
+                answer: dict[str, Any] = {"type": "static_select", "selected_option": chosen}
+            else:
+                answer = {"type": element["type"], "value": typed or None}
+            state[block["block_id"]] = {element["action_id"]: answer}
+        payload = {
+            "type": "view_submission", "team": {"id": TEAM_ID, "domain": "netwerk"},
+            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM_ID},
+            "api_app_id": "A0NETWERK", "token": "verification-token-unused", "trigger_id": self.fake.trigger(),
+            "view": {**view, "state": {"values": state}}, "response_urls": [],
+        }
+        return await self.form({"payload": json.dumps(payload)})
+
+    async def event(self, event: Mapping[str, Any], event_id: str, *, retry: int = 0) -> Answer:
+        """An Events API `event_callback`; `retry` > 0 sends it as Slack's retry of the same event."""
+        body = json.dumps({
+            "token": "verification-token-unused", "team_id": TEAM_ID, "api_app_id": "A0NETWERK",
+            "event": dict(event), "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+        })
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
+        return await self.post(body, "application/json", headers=headers)
