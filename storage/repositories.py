@@ -6,11 +6,26 @@ per input.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, case, delete, func, literal, or_, select, update
+from sqlalchemy import (
+    CTE,
+    Float,
+    Integer,
+    String,
+    Subquery,
+    Table,
+    bindparam,
+    delete,
+    distinct,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -220,55 +235,99 @@ class ExpertiseRepository:
     async def vocabulary(self) -> list[str]:
         return list(await self.session.scalars(select(SearchTerm.term).order_by(SearchTerm.term)))
 
-    async def search(self, weights: Mapping[str, float], *, limit: int, offset: int = 0) -> SearchPage:
+    async def search(self, weights: Mapping[str, float], *, limit: int, offset: int = 0,
+                     groups: Sequence[Collection[str]] = ()) -> SearchPage:
         """Holders ranked by the summed weight of their matching index terms.
 
         The work is done by the database on the `(term, expertise_id)` index; only one page of
-        holders comes back, with the count of all of them.
+        holders comes back, with the count of all of them. `groups` are, for a query of several
+        words, the terms each word matches: then only the holders matching the most groups count
+        (all of them when anyone matches all), so "passend onderwijs" does not list everyone who
+        wrote "onderwijs". Terms of `weights` in no group add to the score but are not required.
         """
         if not weights:
             return SearchPage(hits=(), total=0)
-        term_weight = case(weights, value=ExpertiseTerm.term, else_=literal(0.0))
-        score = func.sum(ExpertiseTerm.weight * term_weight).label("score")
-        ranked = await self.session.execute(
-            select(Expertise.member_id, Expertise.organisation_id, score, func.count().over().label("total"))
-            .join(Expertise, Expertise.id == ExpertiseTerm.expertise_id)
-            .where(ExpertiseTerm.term.in_(list(weights)))
-            .group_by(Expertise.member_id, Expertise.organisation_id)
-            .order_by(score.desc(), func.max(Expertise.confirmed_at).desc(),
-                      Expertise.member_id, Expertise.organisation_id)
-            .limit(limit).offset(offset))
-        page = ranked.all()
+        query, params = self._query_terms(weights, groups)
+        ranked = self._ranked(query, list(weights), grouped=bool(groups))
+        page = (await self.session.execute(
+            select(ranked.c.member_id, ranked.c.organisation_id, ranked.c.score,
+                   func.count().over().label("total"))
+            .order_by(ranked.c.score.desc(), ranked.c.confirmed.desc(), ranked.c.member_id,
+                      ranked.c.organisation_id)
+            .limit(limit).offset(offset), params)).all()
         if not page:
-            total = 0 if offset == 0 else await self._count_holders(weights)
+            total = 0 if offset == 0 else int(
+                await self.session.scalar(select(func.count()).select_from(ranked), params) or 0)
             return SearchPage(hits=(), total=total)
         member_ids = [r.member_id for r in page if r.member_id is not None]
         org_ids = [r.organisation_id for r in page if r.organisation_id is not None]
-        entry_score = func.sum(ExpertiseTerm.weight * term_weight)
-        matched = await self.session.execute(
-            select(Expertise, entry_score)
-            .join(ExpertiseTerm, ExpertiseTerm.expertise_id == Expertise.id)
-            .where(ExpertiseTerm.term.in_(list(weights)),
-                   or_(Expertise.member_id.in_(member_ids), Expertise.organisation_id.in_(org_ids)))
-            .group_by(Expertise.id)
-            .order_by(entry_score.desc(), Expertise.topic_key))
-        rows = matched.all()
-        records = dict(zip([r[0].id for r in rows], await self._records([r[0] for r in rows]), strict=True))
+        # The page's holders' entries first (a few dozen, by the holder indexes), then their
+        # matching terms by primary key: never the thousands of rows the terms match in all.
+        candidates = list(await self.session.scalars(select(Expertise).where(
+            or_(Expertise.member_id.in_(member_ids), Expertise.organisation_id.in_(org_ids)))))
+        scores: dict[int, float] = {entry_id: score for entry_id, score in await self.session.execute(
+            select(ExpertiseTerm.expertise_id, func.sum(ExpertiseTerm.weight * query.c.weight))
+            .join(query, query.c.term == ExpertiseTerm.term)
+            .where(ExpertiseTerm.expertise_id.in_([e.id for e in candidates]))
+            .group_by(ExpertiseTerm.expertise_id), params)}
+        matched = sorted((e for e in candidates if e.id in scores), key=lambda e: (-scores[e.id], e.topic_key))
         by_holder: dict[tuple[int | None, int | None], list[ExpertiseRecord]] = {}
-        for entry, _ in rows:
-            by_holder.setdefault((entry.member_id, entry.organisation_id), []).append(records[entry.id])
+        for entry, record in zip(matched, await self._records(matched), strict=True):
+            by_holder.setdefault((entry.member_id, entry.organisation_id), []).append(record)
         hits = tuple(
             HolderHit(holder=entries[0].holder, score=float(r.score), entries=tuple(entries))
             for r in page if (entries := by_holder.get((r.member_id, r.organisation_id)))
         )
         return SearchPage(hits=hits, total=int(page[0].total))
 
-    async def _count_holders(self, weights: Mapping[str, float]) -> int:
-        holders = (select(Expertise.member_id, Expertise.organisation_id)
-                   .join(ExpertiseTerm, ExpertiseTerm.expertise_id == Expertise.id)
-                   .where(ExpertiseTerm.term.in_(list(weights)))
-                   .group_by(Expertise.member_id, Expertise.organisation_id).subquery())
-        return int(await self.session.scalar(select(func.count()).select_from(holders)) or 0)
+    def _query_terms(self, weights: Mapping[str, float],
+                     groups: Sequence[Collection[str]]) -> tuple[CTE, dict[str, Any]]:
+        """The query's terms as rows (term, weight, grp), passed as one parameter.
+
+        One parameter rather than a VALUES list keeps the statement the same for every query, so
+        SQLAlchemy compiles it once (a VALUES list of 80 terms cost more to compile than SQLite
+        needs to run it). A term in several groups is listed once per group but weighs only once;
+        a term in no group has no grp.
+        """
+        rows: list[tuple[str, float, int | None]] = []
+        weighed: set[str] = set()
+        for number, group in enumerate(groups):
+            for term in group:
+                if term in weights:
+                    rows.append((term, 0.0 if term in weighed else float(weights[term]), number))
+                    weighed.add(term)
+        rows += [(term, float(weight), None) for term, weight in weights.items() if term not in weighed]
+        if self.session.get_bind().dialect.name == "postgresql":
+            unnest = func.unnest(bindparam("query_terms", type_=postgresql.ARRAY(String)),
+                                 bindparam("query_weights", type_=postgresql.ARRAY(Float)),
+                                 bindparam("query_groups", type_=postgresql.ARRAY(Integer)),
+                                 ).table_valued("term", "weight", "grp").render_derived()
+            terms = select(unnest.c.term, unnest.c.weight, unnest.c.grp).cte("query_terms")
+            return terms, {"query_terms": [r[0] for r in rows], "query_weights": [r[1] for r in rows],
+                           "query_groups": [r[2] for r in rows]}
+        each = func.json_each(bindparam("query_terms", type_=String)).table_valued("value")
+        terms = select(*(func.json_extract(each.c.value, f"$[{i}]").label(name)
+                         for i, name in enumerate(("term", "weight", "grp")))).cte("query_terms")
+        return terms, {"query_terms": json.dumps(rows)}
+
+    @staticmethod
+    def _ranked(query: CTE, terms: list[str], *, grouped: bool) -> Subquery:
+        """Per matching holder: score, latest confirmation; with groups, only those matching the most."""
+        words = func.count(distinct(query.c.grp))
+        matched = (
+            select(Expertise.member_id, Expertise.organisation_id,
+                   func.sum(ExpertiseTerm.weight * query.c.weight).label("score"),
+                   func.max(Expertise.confirmed_at).label("confirmed"))
+            .select_from(ExpertiseTerm)
+            .join(query, query.c.term == ExpertiseTerm.term)
+            .join(Expertise, Expertise.id == ExpertiseTerm.expertise_id)
+            .where(ExpertiseTerm.term.in_(terms))  # so the database starts from the index
+            .group_by(Expertise.member_id, Expertise.organisation_id))
+        if not grouped:
+            return matched.subquery("ranked")
+        counted = matched.add_columns(words.label("words"), func.max(words).over().label("best")).subquery("counted")
+        return (select(counted.c.member_id, counted.c.organisation_id, counted.c.score, counted.c.confirmed)
+                .where(counted.c.words == counted.c.best).subquery("ranked"))
 
 
 class DeliveryRepository:

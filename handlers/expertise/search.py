@@ -1,43 +1,65 @@
 """From what someone typed to weighted index terms, the Dutch way.
 
-A query word matches, in falling weight: the same stem; a synonym from the cooperation's list;
-a compound that starts with it ("gedrag" → "gedragsspecialist") or that it starts with
-("gedragsproblemen" → "gedrag"); a compound sharing its head ("dyslexie" ~ "leesdyslexie");
-and a typo of any of those ("gedarg"). Expansion runs against the vocabulary of indexed terms,
-kept in memory and reloaded only when the database says it has grown; the ranking itself is
-one indexed query in the database (ExpertiseRepository.search).
+Each query word becomes a group of weighted terms. A word matches, in falling weight: the same
+stem; a synonym from the cooperation's list; a compound that starts with it ("gedrag" →
+"gedragsspecialist") or a derived form ("motoriek" ~ "motorisch"); a registered topic it is a
+compound of ("gedragsproblemen" → "gedrag" and so "gedragsspecialist", "schoolverzuim" →
+"verzuim"); a compound ending in it ("verzuim" → "ziekteverzuim"); and, when the word finds
+nothing itself, a typo of a known term ("gedarg"), which is then expanded like the word it meant.
+
+Compounds are only split on parts that are a topic someone registered: "gedrag" is one, "school"
+and "training" are not, so "voetbaltraining" finds no trainers and "groeiklas" no "groei".
+Synonyms are phrases: "passend onderwijs" is matched as the phrase the index holds for topics of
+several words, never as every mention of "onderwijs".
+
+Expansion runs against the vocabulary of indexed terms, kept in memory and reloaded only when
+the database says it has grown; the ranking itself is one indexed query in the database
+(ExpertiseRepository.search), which for a query of several words keeps the holders that match
+the most of its words.
 """
 
 from __future__ import annotations
 
 import bisect
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import DamerauLevenshtein
+from rapidfuzz.distance import OSA
 
-from handlers.expertise.analysis import stem, words
+from handlers.expertise.analysis import COMMON, phrase, sound, stem, words
 from handlers.text import fold
 from storage.records import SearchPage, TopicCount
 from storage.repositories import Repositories
 
-EXACT, SYNONYM, PREFIX, HEAD, SUFFIX, TYPO = 1.0, 0.9, 0.8, 0.7, 0.6, 0.6
+EXACT, SYNONYM, PREFIX, DERIVED, PART, SUFFIX, TYPO = 1.0, 0.9, 0.8, 0.8, 0.7, 0.6, 0.6
 MIN_COMPOUND = 4  # shorter parts ("les", "kind") would match too much
+MIN_SUFFIX = 5
+MIN_TYPO = 5  # a typo in a shorter word is another word ("pest" / "test")
 MAX_TERMS = 120
+CACHED_QUERIES = 2048
+# Dutch derivations the stemmer leaves apart: motoriek ~ motorisch, autisme ~ autistisch.
+DERIVATIONS = (("iek", "isch"), ("isch", "iek"), ("ism", "istisch"), ("istisch", "ism"), ("ie", "isch"),
+               ("exie", "ectisch"), ("ectisch", "exie"))
+
+Group = dict[str, float]
 
 
 def load_synonyms(path: Path) -> list[frozenset[str]]:
-    """Groups of words that mean the same for searching, from the cooperation's TOML file."""
+    """Groups of phrases that mean the same for searching, from the cooperation's TOML file.
+
+    Each phrase is its stems joined by a space: "passend onderwijs" stays one phrase, matched as
+    a whole, so that it does not make "onderwijs" a synonym of "inclusie".
+    """
     with path.open("rb") as fh:
         data = tomllib.load(fh)
     groups = []
     for group in data.get("groepen", []):
-        stems = frozenset(stem(w) for phrase in group for w in words(str(phrase)))
-        if len(stems) > 1:
-            groups.append(stems)
+        phrases = frozenset(p for p in (phrase([stem(w) for w in words(str(raw))]) for raw in group) if p)
+        if len(phrases) > 1:
+            groups.append(phrases)
     return groups
 
 
@@ -46,70 +68,204 @@ class Vocabulary:
     terms: list[str] = field(default_factory=list)  # sorted
     known: frozenset[str] = frozenset()
     size: int = -1
+    # one-word topics, by stem and by folded word, → the stem: what a compound may be split on
+    topics: dict[str, str] = field(default_factory=dict)
+    backwards: list[str] = field(default_factory=list)  # single-word terms reversed, sorted
+    by_length: dict[int, list[str]] = field(default_factory=dict)
+    by_sound: dict[str, list[str]] = field(default_factory=dict)
 
-    def starting_with(self, prefix: str) -> Iterable[str]:
+    @classmethod
+    def build(cls, terms: list[str], size: int, topics: Iterable[str] = ()) -> Vocabulary:
+        single = sorted(t for t in terms if " " not in t)
+        by_length: dict[int, list[str]] = {}
+        by_sound: dict[str, list[str]] = {}
+        for term in single:
+            by_length.setdefault(len(term), []).append(term)
+            by_sound.setdefault(sound(term), []).append(term)
+        parts: dict[str, str] = {}
+        for topic in topics:
+            found = words(topic)
+            if len(found) == 1 and len(found[0]) >= MIN_COMPOUND:
+                parts[found[0]] = parts[stem(found[0])] = stem(found[0])
+        return cls(terms=single, known=frozenset(terms), size=size, topics=parts,
+                   backwards=sorted(t[::-1] for t in single), by_length=by_length, by_sound=by_sound)
+
+    def starting_with(self, prefix: str) -> Iterator[str]:
         i = bisect.bisect_left(self.terms, prefix)
         while i < len(self.terms) and self.terms[i].startswith(prefix):
             yield self.terms[i]
             i += 1
+
+    def ending_with(self, suffix: str) -> Iterator[str]:
+        backwards = suffix[::-1]
+        i = bisect.bisect_left(self.backwards, backwards)
+        while i < len(self.backwards) and self.backwards[i].startswith(backwards):
+            yield self.backwards[i][::-1]
+            i += 1
+
+    def typos(self, term: str) -> list[str]:
+        """Known terms that sound the same, or one edit away (two for longer words; a swap of two
+        letters counts as one)."""
+        cutoff = 1 if len(term) < 8 else 2
+        candidates = [t for n in range(len(term) - cutoff, len(term) + cutoff + 1) for t in self.by_length.get(n, ())]
+        found = process.extract(term, candidates, scorer=OSA.distance, score_cutoff=cutoff, limit=3)
+        return list(dict.fromkeys([*self.by_sound.get(sound(term), ())[:3], *(fixed for fixed, _, _ in found)]))
+
+    def topic_typos(self, word: str) -> list[str]:
+        """Registered topics one edit from a word that is no topic itself. Years of free text hold
+        typos too, so "gedarg" may be a known term and still mean "gedrag"."""
+        if word in self.topics or stem(word) in self.topics:
+            return []
+        found = process.extract(word, list(self.topics), scorer=OSA.distance, score_cutoff=1, limit=3)
+        return list(dict.fromkeys(self.topics[form] for form, _, _ in found))
+
+    def parts(self, word: str) -> set[str]:
+        """The registered topics a compound is made of: "gedragsspecialist" → {"gedrag"}."""
+        found = set()
+        for cut in range(MIN_COMPOUND, len(word) - 2):
+            for part in (word[:cut], word[len(word) - cut:]):
+                if part in self.topics:
+                    found.add(self.topics[part])
+        return found
 
 
 class ExpertiseSearch:
     def __init__(self, synonyms: list[frozenset[str]]) -> None:
         self.synonyms = synonyms
         self.vocabulary = Vocabulary()
+        self.alternatives: dict[str, set[str]] = {}
+        for group in synonyms:
+            for p in group:
+                self.alternatives.setdefault(p, set()).update(group - {p})
+        self.phrase_lengths = sorted({p.count(" ") + 1 for p in self.alternatives if " " in p}, reverse=True)
+        self._cache: dict[tuple[str, ...], list[Group]] = {}
 
     async def refresh(self, repos: Repositories) -> Vocabulary:
         size = await repos.expertise.vocabulary_size()
         if size != self.vocabulary.size:
             terms = await repos.expertise.vocabulary()
-            self.vocabulary = Vocabulary(terms=terms, known=frozenset(terms), size=size)
+            topics = [t.topic_key for t in await repos.expertise.topic_counts()]
+            self.vocabulary = Vocabulary.build(terms, size, topics)
+            self._cache = {}
         return self.vocabulary
 
     def expand(self, query: str, vocabulary: Vocabulary) -> dict[str, float]:
+        """Every term the query matches, with its weight (the strongest way it was reached)."""
         weights: dict[str, float] = {}
+        for group in self.groups(query, vocabulary):
+            for term, weight in group.items():
+                weights[term] = max(weight, weights.get(term, 0.0))
+        return weights
+
+    def groups(self, query: str, vocabulary: Vocabulary) -> list[Group]:
+        """Per query word, the terms it matches; words that match nothing are left out."""
+        return [g for g in self._per_word(query, vocabulary) if g]
+
+    def _per_word(self, query: str, vocabulary: Vocabulary) -> list[Group]:
+        typed = tuple(words(query))
+        if vocabulary is self.vocabulary and typed in self._cache:
+            return self._cache[typed]
+        groups = [self._word(word, vocabulary) for word in typed]
+        self._phrases(typed, groups, vocabulary)
+        found = [dict(sorted(g.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[:MAX_TERMS]) for g in groups]
+        if vocabulary is self.vocabulary:
+            if len(self._cache) >= CACHED_QUERIES:
+                self._cache.clear()
+            self._cache[typed] = found
+        return found
+
+    def _word(self, word: str, vocabulary: Vocabulary) -> Group:
+        group: Group = {}
 
         def give(term: str, weight: float) -> None:
-            if weight > weights.get(term, 0.0):
-                weights[term] = weight
+            if term in vocabulary.known and weight > group.get(term, 0.0):
+                group[term] = weight
 
-        for word in words(query):
-            base = {stem(word): EXACT}
-            for group in self.synonyms:
-                if stem(word) in group:
-                    base.update({s: SYNONYM for s in group if s not in base})
-            for term, weight in list(base.items()):
-                if term not in vocabulary.known and len(term) >= 5:
-                    cutoff = 1 if len(term) < 8 else 2
-                    for fixed, _, _ in process.extract(term, vocabulary.terms, scorer=DamerauLevenshtein.distance,
-                                                       score_cutoff=cutoff, limit=3):
-                        base.setdefault(fixed, weight * TYPO)
-            for term, weight in base.items():
-                if term in vocabulary.known:
-                    give(term, weight)
-                self._compounds(term, weight, vocabulary, give)
-        strongest = sorted(weights.items(), key=lambda kv: -kv[1])[:MAX_TERMS]
-        return dict(strongest)
+        def family(term: str, weight: float) -> None:
+            if len(term) >= MIN_COMPOUND and " " not in term:
+                for longer in vocabulary.starting_with(term):
+                    give(longer, weight)
 
-    @staticmethod
-    def _compounds(term: str, weight: float, vocabulary: Vocabulary, give: object) -> None:
-        assert callable(give)
-        if len(term) < MIN_COMPOUND:
-            return
-        for longer in vocabulary.starting_with(term):
-            if longer != term:
-                give(longer, weight * PREFIX)
-        for cut in range(MIN_COMPOUND, len(term) - 1):
-            if term[:cut] in vocabulary.known:
-                give(term[:cut], weight * HEAD)
-        if len(term) >= 5:
-            for other in vocabulary.terms:
-                if other != term and len(other) >= 5 and (other.endswith(term) or term.endswith(other)):
-                    give(other, weight * SUFFIX)
+        own = stem(word)
+        bases = {own: EXACT}
+        for ending, other in DERIVATIONS:  # the same word, so expanded like it: dyslectisch → dyslexie
+            derived = own[:-len(ending)] + other
+            if own.endswith(ending) and (derived in vocabulary.known or derived in self.alternatives):
+                bases[derived] = DERIVED
+        if len(own) >= MIN_TYPO and len(bases) == 1:
+            if own not in vocabulary.known and not any(vocabulary.starting_with(word)):
+                fixes = vocabulary.typos(own)
+            else:
+                fixes = vocabulary.topic_typos(word)
+            bases.update((fixed, TYPO) for fixed in fixes if fixed not in bases)
+        for base, weight in bases.items():
+            give(base, weight)
+            family(base, weight * PREFIX)
+            if base == own:
+                family(word, weight * PREFIX)  # the stem may differ: "weerbaarheid" → "weerbar"
+            if len(base) >= MIN_SUFFIX:
+                for longer in vocabulary.ending_with(base):
+                    give(longer, weight * SUFFIX)
+            for part in vocabulary.parts(word if base == own else base):
+                if part != base:
+                    give(part, weight * PART)
+                    family(part, weight * PART * PREFIX)
+                    for longer in vocabulary.ending_with(part) if len(part) >= MIN_SUFFIX else ():
+                        give(longer, weight * PART * SUFFIX)
+                    for alternative in self.alternatives.get(part, ()):
+                        give(alternative, weight * PART * SYNONYM)
+            for alternative in self.alternatives.get(base, ()):
+                give(alternative, weight * SYNONYM)
+                family(alternative, weight * SYNONYM * PREFIX)
+        return group
+
+    def _phrases(self, typed: tuple[str, ...], groups: list[Group], vocabulary: Vocabulary) -> None:
+        """Words in a row: the phrase itself (a topic of several words) and its synonyms."""
+        stems = [stem(w) for w in typed]
+        for i in range(len(stems) - 1):
+            together = phrase(stems[i:i + 2])
+            if together in vocabulary.known:
+                for group in groups[i:i + 2]:
+                    group[together] = EXACT
+        for length in self.phrase_lengths:
+            for i in range(len(stems) - length + 1):
+                for alternative in self.alternatives.get(phrase(stems[i:i + length]), ()):
+                    terms = [alternative] if alternative in vocabulary.known else []
+                    if " " not in alternative and len(alternative) >= MIN_COMPOUND:
+                        terms += vocabulary.starting_with(alternative)
+                    for group in groups[i:i + length]:
+                        for term in terms:
+                            weight = SYNONYM if term == alternative else SYNONYM * PREFIX
+                            group[term] = max(weight, group.get(term, 0.0))
+
+    def required(self, query: str, vocabulary: Vocabulary) -> list[set[str]]:
+        """For a query of several words, the terms of each word a holder should match.
+
+        Common words ("leerlingen", "groep") are left out when there is another word; they still
+        weigh in the ranking. A single word needs no such list.
+        """
+        typed = words(query)
+        if len(typed) < 2:
+            return []
+        in_phrase = self._in_phrases([stem(w) for w in typed])
+        per_word = self._per_word(query, vocabulary)
+        found = [set(g) for i, (word, g) in enumerate(zip(typed, per_word, strict=True))
+                 if g and (word not in COMMON or i in in_phrase)]
+        return found or [set(g) for g in per_word if g]
+
+    def _in_phrases(self, stems: list[str]) -> set[int]:
+        """Positions of the query words that are part of a phrase of the synonym list."""
+        covered: set[int] = set()
+        for length in self.phrase_lengths:
+            for i in range(len(stems) - length + 1):
+                if phrase(stems[i:i + length]) in self.alternatives:
+                    covered.update(range(i, i + length))
+        return covered
 
     async def search(self, repos: Repositories, query: str, *, limit: int, offset: int = 0) -> SearchPage:
         vocabulary = await self.refresh(repos)
-        return await repos.expertise.search(self.expand(query, vocabulary), limit=limit, offset=offset)
+        return await repos.expertise.search(self.expand(query, vocabulary), limit=limit, offset=offset,
+                                            groups=self.required(query, vocabulary))
 
     @staticmethod
     def nearest_topics(query: str, topics: list[TopicCount], limit: int = 3) -> list[TopicCount]:
