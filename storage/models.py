@@ -129,6 +129,18 @@ class SearchTerm(Base):
     term: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
+class SearchState(Base):
+    """One row whose `version` goes up with every change to expertise, in the same transaction.
+
+    Search results are cached per version in each bot process; a version read from the
+    database says whether a cached ranking still holds, also with several instances.
+    """
+
+    __tablename__ = "search_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
 class Delivery(Base):
     """Inputs already processed, so a platform's retry or replay is handled once."""
 

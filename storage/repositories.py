@@ -22,14 +22,22 @@ from sqlalchemy import (
     delete,
     distinct,
     func,
-    or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Delivery, Expertise, ExpertiseTerm, Identity, Member, Organisation, SearchTerm
+from storage.models import (
+    Delivery,
+    Expertise,
+    ExpertiseTerm,
+    Identity,
+    Member,
+    Organisation,
+    SearchState,
+    SearchTerm,
+)
 from storage.records import (
     ExpertiseRecord,
     Holder,
@@ -48,6 +56,14 @@ async def insert_ignore(session: AsyncSession, table: Table, rows: Sequence[Mapp
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     result = await session.execute(dialect.insert(table).values(list(rows)).on_conflict_do_nothing())
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def expertise_changed(session: AsyncSession) -> None:
+    """Invalidate cached search rankings everywhere (see SearchState)."""
+    await session.execute(update(SearchState).values(version=SearchState.version + 1))
+
+
+Ranking = list[tuple[int | None, int | None, float]]  # (member_id, organisation_id, score), best first
 
 
 def _organisation(row: Organisation) -> OrganisationRecord:
@@ -150,6 +166,7 @@ class MemberRepository:
 
     async def delete(self, member_id: int) -> None:
         await self.session.execute(delete(Member).where(Member.id == member_id))
+        await expertise_changed(self.session)  # their expertise went with them
 
 
 class ExpertiseRepository:
@@ -204,6 +221,7 @@ class ExpertiseRepository:
             await self.session.execute(delete(ExpertiseTerm).where(ExpertiseTerm.expertise_id == row.id))
         if created or description:
             await self.index(row.id, terms)
+        await expertise_changed(self.session)
         return created
 
     async def index(self, expertise_id: int, terms: Mapping[str, float]) -> None:
@@ -215,10 +233,12 @@ class ExpertiseRepository:
     async def remove(self, holder: Holder, topic_key: str) -> bool:
         result = await self.session.execute(
             delete(Expertise).where(self._holder_clause(holder), Expertise.topic_key == topic_key))
+        await expertise_changed(self.session)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def confirm(self, expertise_id: int, now: datetime) -> None:
         await self.session.execute(update(Expertise).where(Expertise.id == expertise_id).values(confirmed_at=now))
+        await expertise_changed(self.session)
 
     async def topic_counts(self) -> list[TopicCount]:
         rows = await self.session.execute(
@@ -229,6 +249,12 @@ class ExpertiseRepository:
                       Expertise.topic_key))
         return [TopicCount(topic=t, topic_key=k, members=m, organisations=o) for k, t, m, o in rows]
 
+    async def search_state(self) -> tuple[int, int]:
+        """(version of the expertise, size of the vocabulary), in one round trip."""
+        terms = select(func.count()).select_from(SearchTerm).scalar_subquery()
+        version, size = (await self.session.execute(select(SearchState.version, terms))).one()
+        return int(version), int(size)
+
     async def vocabulary_size(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(SearchTerm)) or 0)
 
@@ -237,34 +263,46 @@ class ExpertiseRepository:
 
     async def search(self, weights: Mapping[str, float], *, limit: int, offset: int = 0,
                      groups: Sequence[Collection[str]] = ()) -> SearchPage:
-        """Holders ranked by the summed weight of their matching index terms.
+        """One page of holders ranked by the summed weight of their matching index terms."""
+        ranking = await self.rank(weights, groups)
+        return SearchPage(hits=await self.hits(ranking[offset:offset + limit], weights, groups), total=len(ranking))
 
-        The work is done by the database on the `(term, expertise_id)` index; only one page of
-        holders comes back, with the count of all of them. `groups` are, for a query of several
-        words, the terms each word matches: then only the holders matching the most groups count
-        (all of them when anyone matches all), so "passend onderwijs" does not list everyone who
-        wrote "onderwijs". Terms of `weights` in no group add to the score but are not required.
+    async def rank(self, weights: Mapping[str, float], groups: Sequence[Collection[str]] = ()) -> Ranking:
+        """Every matching holder, best first: the costly part, which callers may cache per version.
+
+        The work is done by the database on the `(term, expertise_id)` index. `groups` are, for a
+        query of several words, the terms each word matches: then only the holders matching the
+        most groups count (all of them when anyone matches all), so "passend onderwijs" does not
+        list everyone who wrote "onderwijs". Terms of `weights` in no group add to the score but
+        are not required.
         """
         if not weights:
-            return SearchPage(hits=(), total=0)
+            return []
         query, params = self._query_terms(weights, groups)
         ranked = self._ranked(query, list(weights), grouped=bool(groups))
-        page = (await self.session.execute(
-            select(ranked.c.member_id, ranked.c.organisation_id, ranked.c.score,
-                   func.count().over().label("total"))
+        rows = await self.session.execute(
+            select(ranked.c.member_id, ranked.c.organisation_id, ranked.c.score)
             .order_by(ranked.c.score.desc(), ranked.c.confirmed.desc(), ranked.c.member_id,
-                      ranked.c.organisation_id)
-            .limit(limit).offset(offset), params)).all()
+                      ranked.c.organisation_id), params)
+        return [(member_id, organisation_id, float(score)) for member_id, organisation_id, score in rows]
+
+    async def hits(self, page: Ranking, weights: Mapping[str, float],
+                   groups: Sequence[Collection[str]] = ()) -> tuple[HolderHit, ...]:
+        """The holders of one page of a ranking, each with their entries that matched, best first."""
         if not page:
-            total = 0 if offset == 0 else int(
-                await self.session.scalar(select(func.count()).select_from(ranked), params) or 0)
-            return SearchPage(hits=(), total=total)
-        member_ids = [r.member_id for r in page if r.member_id is not None]
-        org_ids = [r.organisation_id for r in page if r.organisation_id is not None]
-        # The page's holders' entries first (a few dozen, by the holder indexes), then their
-        # matching terms by primary key: never the thousands of rows the terms match in all.
-        candidates = list(await self.session.scalars(select(Expertise).where(
-            or_(Expertise.member_id.in_(member_ids), Expertise.organisation_id.in_(org_ids)))))
+            return ()
+        query, params = self._query_terms(weights, groups)
+        member_ids = [m for m, _, _ in page if m is not None]
+        org_ids = [o for _, o, _ in page if o is not None]
+        # The page's holders' entries (a few dozen, by the holder indexes; one query per kind of
+        # holder, because an OR of the two lets SQLite fall back to a scan), then their matching
+        # terms by primary key: never the thousands of rows the terms match in all.
+        candidates: list[Expertise] = []
+        if member_ids:
+            candidates += await self.session.scalars(select(Expertise).where(Expertise.member_id.in_(member_ids)))
+        if org_ids:
+            candidates += await self.session.scalars(
+                select(Expertise).where(Expertise.organisation_id.in_(org_ids)))
         scores: dict[int, float] = {entry_id: score for entry_id, score in await self.session.execute(
             select(ExpertiseTerm.expertise_id, func.sum(ExpertiseTerm.weight * query.c.weight))
             .join(query, query.c.term == ExpertiseTerm.term)
@@ -274,11 +312,11 @@ class ExpertiseRepository:
         by_holder: dict[tuple[int | None, int | None], list[ExpertiseRecord]] = {}
         for entry, record in zip(matched, await self._records(matched), strict=True):
             by_holder.setdefault((entry.member_id, entry.organisation_id), []).append(record)
-        hits = tuple(
-            HolderHit(holder=entries[0].holder, score=float(r.score), entries=tuple(entries))
-            for r in page if (entries := by_holder.get((r.member_id, r.organisation_id)))
+        return tuple(
+            HolderHit(holder=entries[0].holder, score=score, entries=tuple(entries))
+            for member_id, organisation_id, score in page
+            if (entries := by_holder.get((member_id, organisation_id)))
         )
-        return SearchPage(hits=hits, total=int(page[0].total))
 
     def _query_terms(self, weights: Mapping[str, float],
                      groups: Sequence[Collection[str]]) -> tuple[CTE, dict[str, Any]]:

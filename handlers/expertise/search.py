@@ -32,7 +32,7 @@ from rapidfuzz.distance import OSA
 from handlers.expertise.analysis import COMMON, phrase, sound, stem, words
 from handlers.text import fold
 from storage.records import SearchPage, TopicCount
-from storage.repositories import Repositories
+from storage.repositories import Ranking, Repositories
 
 EXACT, SYNONYM, PREFIX, DERIVED, PART, SUFFIX, TYPO = 1.0, 0.9, 0.8, 0.8, 0.7, 0.6, 0.6
 MIN_COMPOUND = 4  # shorter parts ("les", "kind") would match too much
@@ -40,6 +40,7 @@ MIN_SUFFIX = 5
 MIN_TYPO = 5  # a typo in a shorter word is another word ("pest" / "test")
 MAX_TERMS = 120
 CACHED_QUERIES = 2048
+CACHED_RANKINGS = 64  # whole rankings: about 1 MB each for a broad query at 100k entries
 # Dutch derivations the stemmer leaves apart: motoriek ~ motorisch, autisme ~ autistisch.
 DERIVATIONS = (("iek", "isch"), ("isch", "iek"), ("ism", "istisch"), ("istisch", "ism"), ("ie", "isch"),
                ("exie", "ectisch"), ("ectisch", "exie"))
@@ -139,9 +140,13 @@ class ExpertiseSearch:
                 self.alternatives.setdefault(p, set()).update(group - {p})
         self.phrase_lengths = sorted({p.count(" ") + 1 for p in self.alternatives if " " in p}, reverse=True)
         self._cache: dict[tuple[str, ...], list[Group]] = {}
+        self._rankings: dict[tuple[int, tuple[str, ...]], Ranking] = {}
+        self._ranked_version = -1
 
-    async def refresh(self, repos: Repositories) -> Vocabulary:
-        size = await repos.expertise.vocabulary_size()
+    async def refresh(self, repos: Repositories, size: int | None = None) -> Vocabulary:
+        """The vocabulary, reloaded only when the database has more terms than we hold."""
+        if size is None:
+            size = await repos.expertise.vocabulary_size()
         if size != self.vocabulary.size:
             terms = await repos.expertise.vocabulary()
             topics = [t.topic_key for t in await repos.expertise.topic_counts()]
@@ -263,9 +268,24 @@ class ExpertiseSearch:
         return covered
 
     async def search(self, repos: Repositories, query: str, *, limit: int, offset: int = 0) -> SearchPage:
-        vocabulary = await self.refresh(repos)
-        return await repos.expertise.search(self.expand(query, vocabulary), limit=limit, offset=offset,
-                                            groups=self.required(query, vocabulary))
+        """One page of results. The full ranking is kept per (expertise version, query), so the
+        next page, or the same question from someone else, costs only the page's details; any
+        change to expertise, in any bot instance, raises the version and so starts afresh."""
+        version, size = await repos.expertise.search_state()
+        vocabulary = await self.refresh(repos, size)
+        weights, groups = self.expand(query, vocabulary), self.required(query, vocabulary)
+        if version != self._ranked_version:
+            self._rankings.clear()
+            self._ranked_version = version
+        key = (size, tuple(words(query)))
+        ranking = self._rankings.get(key)
+        if ranking is None:
+            ranking = await repos.expertise.rank(weights, groups)
+            if len(self._rankings) >= CACHED_RANKINGS:
+                self._rankings.pop(next(iter(self._rankings)))
+            self._rankings[key] = ranking
+        hits = await repos.expertise.hits(ranking[offset:offset + limit], weights, groups)
+        return SearchPage(hits=hits, total=len(ranking))
 
     @staticmethod
     def nearest_topics(query: str, topics: list[TopicCount], limit: int = 3) -> list[TopicCount]:

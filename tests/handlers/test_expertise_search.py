@@ -14,6 +14,7 @@ from bot.core.clock import ManualClock
 from bot.core.reply import Item, Reply
 from handlers.expertise import ExpertiseSearch, load_synonyms
 from storage.records import Holder, SearchPage
+from tests.conftest import started_bot
 from tests.support import actor, add_expertise, add_member, add_organisation, press, run, text_of
 
 CORPUS = Path(__file__).resolve().parents[2] / "bench" / "search_corpus.toml"
@@ -215,3 +216,24 @@ async def test_recall_and_precision_on_the_labelled_dutch_queries(sqlite_bot: Bo
           f"precision {precision:.3f} ({hits}/{returned})")
     assert recall >= RECALL_FLOOR, misses
     assert precision >= PRECISION_FLOOR, false_hits
+
+
+async def test_a_cached_ranking_never_hides_a_change_made_by_another_instance(
+        database_url: str, clock: ManualClock) -> None:
+    """Two bots on one database: what one removes or adds, the other sees at once.
+
+    Every change here reuses known terms, so only the expertise version can tell the caches.
+    """
+    async with started_bot(database_url, clock) as first, started_bot(database_url, clock) as second:
+        anna = await add_member(first, "Anna", user_id="anna")
+        await add_expertise(first, anna, "gedrag", confirmed=clock.now() - timedelta(days=500))
+        await run(second, "/expertise toevoegen gedragsproblemen", actor("U2", name="Bram"))
+        for bot in (first, second):  # both have the ranking cached now
+            assert "2 gevonden" in text_of(await run(bot, "/expertise gedrag"))
+        await run(second, "/expertise verwijderen gedragsproblemen", actor("U2"))
+        assert "1 gevonden" in text_of(await run(first, "/expertise gedrag"))
+        await run(first, "/expertise toevoegen gedragsproblemen", actor("U2"))
+        assert "Bram" in text_of(await run(second, "/expertise gedrag"))
+        assert "verouderd" in text_of(await run(first, "/expertise gedrag"))
+        await run(second, "/expertise toevoegen gedrag", actor("anna"))  # reconfirmed
+        assert "verouderd" not in text_of(await run(first, "/expertise gedrag"))
