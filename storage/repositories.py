@@ -23,6 +23,7 @@ from sqlalchemy import (
     distinct,
     func,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -58,8 +59,12 @@ async def insert_ignore(session: AsyncSession, table: Table, rows: Sequence[Mapp
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def expertise_changed(session: AsyncSession) -> None:
-    """Invalidate cached search rankings everywhere (see SearchState)."""
+async def search_changed(session: AsyncSession) -> None:
+    """Invalidate cached search results everywhere (see SearchState).
+
+    Called by every write that changes what a search shows: expertise, and the names, schools,
+    accounts and organisations of the people it lists.
+    """
     await session.execute(update(SearchState).values(version=SearchState.version + 1))
 
 
@@ -90,8 +95,10 @@ class OrganisationRepository:
         if row is None:
             row = Organisation(name_key=name_key, created_at=now)
             self.session.add(row)
-        row.name, row.kind, row.werkgebied = name, kind, werkgebied
-        await self.session.flush()
+        if created or (row.name, row.kind, row.werkgebied) != (name, kind, werkgebied):
+            row.name, row.kind, row.werkgebied = name, kind, werkgebied
+            await self.session.flush()
+            await search_changed(self.session)
         return _organisation(row), created
 
 
@@ -99,46 +106,44 @@ class MemberRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def _records(self, members: Sequence[Member]) -> list[MemberRecord]:
-        if not members:
+    async def _load(self, where: Any, order: Any = None) -> list[MemberRecord]:
+        """Members with their organisation (one statement) and their accounts (a second)."""
+        query = select(Member, Organisation).outerjoin(Organisation, Organisation.id == Member.organisation_id)
+        rows = (await self.session.execute(query.where(where).order_by(order))).all()
+        if not rows:
             return []
-        ids = [m.id for m in members]
-        org_ids = {m.organisation_id for m in members if m.organisation_id is not None}
-        orgs = {o.id: _organisation(o) for o in await self.session.scalars(
-            select(Organisation).where(Organisation.id.in_(org_ids)))} if org_ids else {}
         identities: dict[int, list[tuple[str, str]]] = {}
-        for ident in await self.session.scalars(select(Identity).where(Identity.member_id.in_(ids))):
+        for ident in await self.session.scalars(
+                select(Identity).where(Identity.member_id.in_([m.id for m, _ in rows]))):
             identities.setdefault(ident.member_id, []).append((ident.platform, ident.user_id))
         return [
             MemberRecord(
                 id=m.id, name=m.name, title=m.title, email=m.email, role=m.role,
-                organisation=orgs.get(m.organisation_id) if m.organisation_id else None,
+                organisation=_organisation(org) if org else None,
                 identities=tuple(sorted(identities.get(m.id, []))),
                 profile_fetched_at=m.profile_fetched_at,
             )
-            for m in members
+            for m, org in rows
         ]
 
     async def get(self, member_id: int) -> MemberRecord | None:
-        row = await self.session.get(Member, member_id)
-        return (await self._records([row]))[0] if row else None
+        found = await self._load(Member.id == member_id)
+        return found[0] if found else None
 
     async def many(self, ids: Iterable[int]) -> dict[int, MemberRecord]:
-        rows = list(await self.session.scalars(select(Member).where(Member.id.in_(list(ids)))))
-        return {r.id: r for r in await self._records(rows)}
+        return {r.id: r for r in await self._load(Member.id.in_(list(ids)))}
 
     async def by_identity(self, platform: str, user_id: str) -> MemberRecord | None:
-        row = await self.session.scalar(
-            select(Member).join(Identity, Identity.member_id == Member.id)
-            .where(Identity.platform == platform, Identity.user_id == user_id))
-        return (await self._records([row]))[0] if row else None
+        found = await self._load(Member.id.in_(
+            select(Identity.member_id).where(Identity.platform == platform, Identity.user_id == user_id)))
+        return found[0] if found else None
 
     async def by_email(self, email: str) -> MemberRecord | None:
-        row = await self.session.scalar(select(Member).where(func.lower(Member.email) == email.lower()))
-        return (await self._records([row]))[0] if row else None
+        found = await self._load(func.lower(Member.email) == email.lower())
+        return found[0] if found else None
 
     async def all(self) -> list[MemberRecord]:
-        return await self._records(list(await self.session.scalars(select(Member).order_by(Member.name))))
+        return await self._load(true(), Member.name)
 
     async def create(self, *, name: str, now: datetime, email: str | None = None, role: str = "",
                      title: str = "", organisation_id: int | None = None) -> int:
@@ -150,12 +155,16 @@ class MemberRepository:
 
     async def link(self, member_id: int, platform: str, user_id: str) -> bool:
         """Attach a platform account; False when that account already belongs to someone."""
-        return await insert_ignore(self.session, Identity.__table__,  # type: ignore[arg-type]
-                                   [{"platform": platform, "user_id": user_id, "member_id": member_id}]) == 1
+        linked = await insert_ignore(self.session, Identity.__table__,  # type: ignore[arg-type]
+                                     [{"platform": platform, "user_id": user_id, "member_id": member_id}]) == 1
+        if linked:
+            await search_changed(self.session)  # a listed member may have become mentionable
+        return linked
 
     async def move_identity(self, platform: str, user_id: str, member_id: int) -> None:
         await self.session.execute(update(Identity).where(
             Identity.platform == platform, Identity.user_id == user_id).values(member_id=member_id))
+        await search_changed(self.session)
 
     async def update(self, member_id: int, **values: Any) -> None:
         allowed = {"name", "title", "email", "role", "organisation_id", "profile_fetched_at"}
@@ -163,10 +172,11 @@ class MemberRepository:
         if unknown:
             raise ValueError(f"unknown member fields {unknown}")
         await self.session.execute(update(Member).where(Member.id == member_id).values(**values))
+        await search_changed(self.session)
 
     async def delete(self, member_id: int) -> None:
         await self.session.execute(delete(Member).where(Member.id == member_id))
-        await expertise_changed(self.session)  # their expertise went with them
+        await search_changed(self.session)  # their expertise went with them
 
 
 class ExpertiseRepository:
@@ -221,7 +231,7 @@ class ExpertiseRepository:
             await self.session.execute(delete(ExpertiseTerm).where(ExpertiseTerm.expertise_id == row.id))
         if created or description:
             await self.index(row.id, terms)
-        await expertise_changed(self.session)
+        await search_changed(self.session)
         return created
 
     async def index(self, expertise_id: int, terms: Mapping[str, float]) -> None:
@@ -233,12 +243,12 @@ class ExpertiseRepository:
     async def remove(self, holder: Holder, topic_key: str) -> bool:
         result = await self.session.execute(
             delete(Expertise).where(self._holder_clause(holder), Expertise.topic_key == topic_key))
-        await expertise_changed(self.session)
+        await search_changed(self.session)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def confirm(self, expertise_id: int, now: datetime) -> None:
         await self.session.execute(update(Expertise).where(Expertise.id == expertise_id).values(confirmed_at=now))
-        await expertise_changed(self.session)
+        await search_changed(self.session)
 
     async def topic_counts(self) -> list[TopicCount]:
         rows = await self.session.execute(

@@ -25,6 +25,7 @@ import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -41,6 +42,9 @@ MIN_TYPO = 5  # a typo in a shorter word is another word ("pest" / "test")
 MAX_TERMS = 120
 CACHED_QUERIES = 2048
 CACHED_RANKINGS = 64  # whole rankings: about 1 MB each for a broad query at 100k entries
+
+K = TypeVar("K")
+V = TypeVar("V")
 # Dutch derivations the stemmer leaves apart: motoriek ~ motorisch, autisme ~ autistisch.
 DERIVATIONS = (("iek", "isch"), ("isch", "iek"), ("ism", "istisch"), ("istisch", "ism"), ("ie", "isch"),
                ("exie", "ectisch"), ("ectisch", "exie"))
@@ -141,7 +145,8 @@ class ExpertiseSearch:
         self.phrase_lengths = sorted({p.count(" ") + 1 for p in self.alternatives if " " in p}, reverse=True)
         self._cache: dict[tuple[str, ...], list[Group]] = {}
         self._rankings: dict[tuple[int, tuple[str, ...]], Ranking] = {}
-        self._ranked_version = -1
+        self._pages: dict[tuple[tuple[int, tuple[str, ...]], int, int], SearchPage] = {}
+        self._cached_version = -1
 
     async def refresh(self, repos: Repositories, size: int | None = None) -> Vocabulary:
         """The vocabulary, reloaded only when the database has more terms than we hold."""
@@ -268,24 +273,32 @@ class ExpertiseSearch:
         return covered
 
     async def search(self, repos: Repositories, query: str, *, limit: int, offset: int = 0) -> SearchPage:
-        """One page of results. The full ranking is kept per (expertise version, query), so the
-        next page, or the same question from someone else, costs only the page's details; any
-        change to expertise, in any bot instance, raises the version and so starts afresh."""
+        """One page of results, cached per search version.
+
+        The version (table search_state) goes up in the same transaction as every write that
+        changes what a search shows, in any bot instance; reading it is the one round trip a
+        repeated search costs. The full ranking is kept too, so the next page of a query is one
+        page's details away.
+        """
         version, size = await repos.expertise.search_state()
         vocabulary = await self.refresh(repos, size)
-        weights, groups = self.expand(query, vocabulary), self.required(query, vocabulary)
-        if version != self._ranked_version:
+        if version != self._cached_version:
             self._rankings.clear()
-            self._ranked_version = version
+            self._pages.clear()
+            self._cached_version = version
         key = (size, tuple(words(query)))
+        page_key = (key, offset, limit)
+        if page_key in self._pages:
+            return self._pages[page_key]
+        weights, groups = self.expand(query, vocabulary), self.required(query, vocabulary)
         ranking = self._rankings.get(key)
         if ranking is None:
             ranking = await repos.expertise.rank(weights, groups)
-            if len(self._rankings) >= CACHED_RANKINGS:
-                self._rankings.pop(next(iter(self._rankings)))
-            self._rankings[key] = ranking
+            _remember(self._rankings, key, ranking)
         hits = await repos.expertise.hits(ranking[offset:offset + limit], weights, groups)
-        return SearchPage(hits=hits, total=len(ranking))
+        page = SearchPage(hits=hits, total=len(ranking))
+        _remember(self._pages, page_key, page)
+        return page
 
     @staticmethod
     def nearest_topics(query: str, topics: list[TopicCount], limit: int = 3) -> list[TopicCount]:
@@ -293,3 +306,10 @@ class ExpertiseSearch:
         by_key = {t.topic_key: t for t in topics}
         found = process.extract(fold(query), list(by_key), scorer=fuzz.WRatio, score_cutoff=60, limit=limit)
         return [by_key[key] for key, _, _ in found]
+
+
+def _remember(cache: dict[K, V], key: K, value: V) -> None:
+    """Keep at most CACHED_RANKINGS entries, dropping the oldest."""
+    if len(cache) >= CACHED_RANKINGS:
+        cache.pop(next(iter(cache)))
+    cache[key] = value

@@ -237,3 +237,19 @@ async def test_a_cached_ranking_never_hides_a_change_made_by_another_instance(
         assert "verouderd" in text_of(await run(first, "/expertise gedrag"))
         await run(second, "/expertise toevoegen gedrag", actor("anna"))  # reconfirmed
         assert "verouderd" not in text_of(await run(first, "/expertise gedrag"))
+
+
+async def test_a_cached_page_shows_a_renamed_member_and_a_new_school_at_once(
+        database_url: str, clock: ManualClock) -> None:
+    """What a page shows of people (name, school, account) is never older than the database."""
+    async with started_bot(database_url, clock) as first, started_bot(database_url, clock) as second:
+        await run(first, "/expertise toevoegen gedrag", actor("U1", name="jvisser"))
+        await add_organisation(first, "Lierenland")
+        assert "jvisser" in text_of(await run(second, "/expertise gedrag"))  # cached in second
+        await run(first, "/netwerkbot profiel school Lierenland", actor("U1"))
+        assert "Lierenland" in text_of(await run(second, "/expertise gedrag"))
+        async with first.db.transaction() as repos:
+            member = await repos.members.by_identity("console", "U1")
+            assert member is not None
+            await repos.members.update(member.id, name="Joost Visser")
+        assert "Joost Visser" in text_of(await run(second, "/expertise gedrag"))
