@@ -272,6 +272,11 @@ class ExpertiseSearch:
                     covered.update(range(i, i + length))
         return covered
 
+    def forget(self) -> None:
+        """Drop cached rankings and pages (the next search of each query is a cold one)."""
+        self._rankings.clear()
+        self._pages.clear()
+
     async def search(self, repos: Repositories, query: str, *, limit: int, offset: int = 0) -> SearchPage:
         """One page of results, cached per search version.
 
@@ -283,8 +288,7 @@ class ExpertiseSearch:
         version, size = await repos.expertise.search_state()
         vocabulary = await self.refresh(repos, size)
         if version != self._cached_version:
-            self._rankings.clear()
-            self._pages.clear()
+            self.forget()
             self._cached_version = version
         key = (size, tuple(words(query)))
         page_key = (key, offset, limit)
