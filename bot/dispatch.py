@@ -25,6 +25,7 @@ from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
 
+CACHED_MEMBERS = 20_000
 HELP_WORDS = frozenset({"help", "hulp", "?", "uitleg"})
 PREFIXES = {"matrix": "!"}
 
@@ -41,6 +42,9 @@ class Dispatcher:
         self.settings = settings
         self.t = catalog
         self.clock = clock
+        # members by platform account, valid for one version of the directory (see SearchState)
+        self._members: dict[tuple[str, str], MemberRecord] = {}
+        self._members_version = -1
 
     async def dispatch(self, inp: Input) -> Outcome:
         try:
@@ -95,10 +99,22 @@ class Dispatcher:
         raise TypeError(f"unknown input {inp!r}")
 
     async def resolve_member(self, repos: Repositories, inp: Input) -> MemberRecord:
-        """The member behind the actor; a platform user becomes a member on first contact."""
+        """The member behind the actor; a platform user becomes a member on first contact.
+
+        Every write to members, their accounts and organisations raises the version that also
+        guards cached searches, in any instance; so a member known at this version is taken
+        from memory, and the version read (which the search needs anyway) is the only round trip.
+        The version is read before the member, so nothing older than it is kept under it.
+        """
         actor = inp.actor
-        member = await repos.members.by_identity(actor.platform, actor.user_id)
+        account = (actor.platform, actor.user_id)
+        version, _ = await repos.expertise.search_state()
+        if version != self._members_version or len(self._members) >= CACHED_MEMBERS:
+            self._members.clear()
+            self._members_version = version
+        member = self._members.get(account) or await repos.members.by_identity(*account)
         if member is not None:
+            self._members[account] = member
             return member
         member_id = await repos.members.create(name=actor.name or actor.user_id, now=self.clock.now())
         if not await repos.members.link(member_id, actor.platform, actor.user_id):

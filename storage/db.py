@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,9 +16,10 @@ from sqlalchemy import Connection, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from storage.repositories import Repositories
+from storage.repositories import BEGUN, PEEK, Repositories, StateSnapshot
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+PING_AFTER_IDLE_SECONDS = 2.0
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -28,6 +31,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use only when it has rested a while.
+
+    A connection that served an input a moment ago is alive; one that rested may have been cut
+    (a database restart at night), and is then replaced before the input sees it. SQLAlchemy's
+    pool_pre_ping would check every time, which costs three round trips on asyncpg.
+    """
+    pool, dialect = engine.sync_engine.pool, engine.sync_engine.dialect
+
+    @event.listens_for(pool, "checkin")
+    def rested_since(_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def ping_if_rested(connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(connection)
+        except Exception as error:
+            raise exc.DisconnectionError(f"connection rested {time.monotonic() - idle_since:.0f} s and is gone") \
+                from error
+
+
 def is_unavailable(error: BaseException) -> bool:
     """True when the database could not be reached (as opposed to a bug or a bad query)."""
     if isinstance(error, OSError | asyncio.TimeoutError | ConnectionError):
@@ -37,17 +65,52 @@ def is_unavailable(error: BaseException) -> bool:
     return isinstance(error, exc.TimeoutError)
 
 
+class _CommittedState:
+    """SQLite: the committed search_state, read on the event loop's own thread.
+
+    A repeated search needs nothing but this one row, by primary key, to know its cached answer
+    still holds: some 20 µs for SQLite, against about 1.4 ms for the six hops to aiosqlite's thread
+    that a statement and its transaction cost. In WAL mode a reader never waits for a writer;
+    should it ever be told the database is busy, it does not wait either (busy_timeout 0) and the
+    caller reads through its session as usual.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._connection: sqlite3.Connection | None = None
+
+    def __call__(self) -> StateSnapshot | None:
+        try:
+            if self._connection is None:
+                self._connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                self._connection.execute("PRAGMA busy_timeout=0")
+            row = self._connection.execute("SELECT version, terms FROM search_state WHERE id = 1").fetchone()
+        except sqlite3.Error:
+            return None
+        return (int(row[0]), int(row[1])) if row else None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = make_url(url)
         kwargs: dict[str, Any] = {"echo": echo}
         if self.url.get_backend_name() == "postgresql":
-            kwargs |= {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_timeout": 5,
+            kwargs |= {"pool_size": 10, "max_overflow": 10, "pool_timeout": 5,
                        "connect_args": {"timeout": 5, "command_timeout": 30}}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.url.get_backend_name() == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            _ping_after_idle(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        database = self.url.database or ""
+        on_disk = self.dialect == "sqlite" and database not in ("", ":memory:") and "mode=memory" not in database
+        self._committed_state = _CommittedState(database) if on_disk else None
 
     @property
     def dialect(self) -> str:
@@ -58,6 +121,9 @@ class Database:
         """Commit when the block ends normally, roll back on any exception."""
         session: AsyncSession
         async with self._sessions() as session, session.begin():
+            if self._committed_state is not None:
+                session.info[PEEK] = self._committed_state
+                event.listen(session.sync_session, "after_begin", _mark_begun)
             yield Repositories(session)
 
     async def upgrade(self, revision: str = "head") -> None:
@@ -65,7 +131,14 @@ class Database:
             await connection.run_sync(_upgrade, revision)
 
     async def dispose(self) -> None:
+        if self._committed_state is not None:
+            self._committed_state.close()
         await self.engine.dispose()
+
+
+def _mark_begun(session: Any, _transaction: Any, _connection: Any) -> None:
+    """The session now reads from its own snapshot, which a peek at the latest state may be newer than."""
+    session.info[BEGUN] = True
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -139,6 +139,8 @@ class SearchState(Base):
     __tablename__ = "search_state"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
+    # rows in search_terms, kept here so that reading it is not a count over the vocabulary
+    terms: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class Delivery(Base):

@@ -59,12 +59,19 @@ async def insert_ignore(session: AsyncSession, table: Table, rows: Sequence[Mapp
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+# Keys in session.info: the search state read in this transaction; a way to read the committed
+# state without the session (storage.db, SQLite); whether the session has begun reading.
+SEARCH_STATE, PEEK, BEGUN = "search_state", "peek_search_state", "begun"
+StateSnapshot = tuple[int, int]  # (version, vocabulary size)
+
+
 async def search_changed(session: AsyncSession) -> None:
     """Invalidate cached search results everywhere (see SearchState).
 
     Called by every write that changes what a search shows: expertise, and the names, schools,
     accounts and organisations of the people it lists.
     """
+    session.info.pop(SEARCH_STATE, None)  # read it again, through the session, which wrote it
     await session.execute(update(SearchState).values(version=SearchState.version + 1))
 
 
@@ -235,10 +242,13 @@ class ExpertiseRepository:
         return created
 
     async def index(self, expertise_id: int, terms: Mapping[str, float]) -> None:
+        self.session.info.pop(SEARCH_STATE, None)  # the vocabulary may grow
         await insert_ignore(self.session, ExpertiseTerm.__table__,  # type: ignore[arg-type]
                             [{"expertise_id": expertise_id, "term": t, "weight": w} for t, w in terms.items()])
-        await insert_ignore(self.session, SearchTerm.__table__,  # type: ignore[arg-type]
-                            [{"term": t} for t in terms])
+        added = await insert_ignore(self.session, SearchTerm.__table__,  # type: ignore[arg-type]
+                                    [{"term": t} for t in terms])
+        if added:
+            await self.session.execute(update(SearchState).values(terms=SearchState.terms + added))
 
     async def remove(self, holder: Holder, topic_key: str) -> bool:
         result = await self.session.execute(
@@ -260,13 +270,25 @@ class ExpertiseRepository:
         return [TopicCount(topic=t, topic_key=k, members=m, organisations=o) for k, t, m, o in rows]
 
     async def search_state(self) -> tuple[int, int]:
-        """(version of the expertise, size of the vocabulary), in one round trip."""
-        terms = select(func.count()).select_from(SearchTerm).scalar_subquery()
-        version, size = (await self.session.execute(select(SearchState.version, terms))).one()
-        return int(version), int(size)
+        """(version of what searches show, size of the vocabulary), read once per transaction.
+
+        One round trip the first time (none on SQLite when the session has read nothing yet: see
+        storage.db); again only after a write in this transaction changed it, then through the
+        session, which alone sees its own writes.
+        """
+        info = self.session.info
+        state: StateSnapshot | None = info.get(SEARCH_STATE)
+        if state is None and PEEK in info and not info.get(BEGUN):
+            # nothing read yet: whatever the session reads next is no older than this
+            state = info[PEEK]()
+        if state is None:
+            version, size = (await self.session.execute(select(SearchState.version, SearchState.terms))).one()
+            state = (int(version), int(size))
+        info[SEARCH_STATE] = state
+        return state
 
     async def vocabulary_size(self) -> int:
-        return int(await self.session.scalar(select(func.count()).select_from(SearchTerm)) or 0)
+        return int(await self.session.scalar(select(SearchState.terms)) or 0)
 
     async def vocabulary(self) -> list[str]:
         return list(await self.session.scalars(select(SearchTerm.term).order_by(SearchTerm.term)))

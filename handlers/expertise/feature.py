@@ -126,8 +126,9 @@ class ExpertiseFeature:
         lines = [line for line in (holder_line(ctx, holder),) if line]
         buttons: list[Button] = []
         for entry in hit.entries[:ENTRIES_SHOWN]:
-            lines.append(self.entry_line(ctx, entry))
-            if self.may_edit(ctx, entry) and self.stale(ctx, entry):
+            stale = self.stale(ctx, entry)
+            lines.append(self.entry_line(ctx, entry, stale))
+            if stale and self.may_edit(ctx, entry):
                 buttons.append(Button(t("expertise.still_current", topic=entry.topic), "expertise.confirm",
                                       str(entry.id), Style.PRIMARY))
         if len(hit.entries) > ENTRIES_SHOWN:
@@ -140,14 +141,14 @@ class ExpertiseFeature:
                                       f"{holder.id}\t{hit.entries[0].topic}"))
         return Item(title=holder.name, lines=tuple(lines), mention=reach, buttons=tuple(buttons[:3]))
 
-    def entry_line(self, ctx: HandlerContext, entry: ExpertiseRecord) -> str:
+    def entry_line(self, ctx: HandlerContext, entry: ExpertiseRecord, stale: bool) -> str:
         t = ctx.t
         confirmed = long_date(entry.confirmed_at, t.language, ctx.now)
         text = t("expertise.entry", topic=entry.topic, confirmed=confirmed)
         if entry.description:
             text = t("expertise.entry_described", topic=entry.topic, description=entry.description,
                      confirmed=confirmed)
-        if self.stale(ctx, entry):
+        if stale:
             text += " " + t("expertise.possibly_outdated")
         return text
 
@@ -277,11 +278,12 @@ class ExpertiseFeature:
             return Reply.text(t("expertise.mine_empty", p=ctx.prefix))
         items = []
         for entry in entries:
+            stale = self.stale(ctx, entry)
             buttons = [Button(t("expertise.remove"), "expertise.remove", str(entry.id), Style.DANGER)]
-            if self.stale(ctx, entry):
+            if stale:
                 buttons.insert(0, Button(t("expertise.still_current", topic=entry.topic), "expertise.confirm",
                                          str(entry.id), Style.PRIMARY))
-            items.append(Item(title=entry.topic, lines=(self.entry_line(ctx, entry),), buttons=tuple(buttons)))
+            items.append(Item(title=entry.topic, lines=(self.entry_line(ctx, entry, stale),), buttons=tuple(buttons)))
         return Reply((Heading(t("expertise.mine_heading")), *items))
 
     async def remove(self, ctx: HandlerContext, holder: Holder, topic: str) -> Reply:

@@ -7,10 +7,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
+import storage.db
 from bot.app import Bot, build
 from bot.core.clock import ManualClock
 from bot.core.errors import UserError
@@ -166,6 +168,18 @@ async def test_database_outage_gets_a_short_dutch_notice_and_the_bot_recovers(
 
 
 @pytest.mark.postgres
+async def test_a_connection_cut_while_resting_is_replaced_before_anyone_notices(
+        proxied_bot: tuple[Bot, Proxy], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database restart at night: the morning's first command is answered, not refused."""
+    bot, proxy = proxied_bot
+    monkeypatch.setattr(storage.db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every pooled connection has rested
+    assert "Toegevoegd: gedrag" in text_of(await run(bot, "/expertise toevoegen gedrag"))
+    await proxy.cut()  # the pooled connection dies with it
+    await proxy.start()
+    assert "Toegevoegd: dyslexie" in text_of(await run(bot, "/expertise toevoegen dyslexie"))
+
+
+@pytest.mark.postgres
 async def test_the_bot_starts_once_the_database_comes_up(postgres_url: str, clock: ManualClock) -> None:
     url = make_url(postgres_url)
     proxy = Proxy(url.port or 5432)
@@ -185,9 +199,21 @@ async def test_the_bot_starts_once_the_database_comes_up(postgres_url: str, cloc
         await bot.stop()
 
 
-async def test_a_start_that_fails_for_another_reason_is_not_retried(tmp_path, clock: ManualClock) -> None:
+async def test_a_start_that_fails_for_another_reason_is_not_retried(tmp_path: Path, clock: ManualClock) -> None:
     (tmp_path / "netwerkbot.db").write_text("dit is geen database")
     bot = build(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'netwerkbot.db'}"), clock=clock)
     with pytest.raises(Exception, match="not a database"):
         await asyncio.wait_for(bot.start(), timeout=10)
     await bot.stop()
+
+
+async def test_a_member_known_to_one_instance_is_never_older_than_the_database(
+        database_url: str, clock: ManualClock) -> None:
+    """Members are kept in memory between inputs; a change made through another instance shows at once."""
+    async with started_bot(database_url, clock) as first, started_bot(database_url, clock) as second:
+        assert "IB-er" not in text_of(await run(second, "/netwerkbot profiel"))  # second now knows U1
+        assert "IB-er" in text_of(await run(first, "/netwerkbot profiel rol ib-er"))
+        assert "IB-er" in text_of(await run(second, "/netwerkbot profiel"))
+        await run(first, "/netwerkbot profiel rol consulent")
+        shown = text_of(await run(second, "/netwerkbot profiel"))
+        assert "consulent" in shown and "IB-er" not in shown
