@@ -53,8 +53,11 @@ from aiohttp import web  # noqa: E402
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request  # noqa: E402
 from slack_bolt.async_app import AsyncAck, AsyncApp  # noqa: E402
 from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
-from sqlalchemy import event, insert, text  # noqa: E402
+from sqlalchemy import event  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.bulk import bulk_insert  # noqa: E402
+from bench.postgres import fresh_database  # noqa: E402
 from bot.adapters.slack import render, retry_handlers  # noqa: E402
 from bot.app import build  # noqa: E402
 from bot.core.inputs import Actor, Command, Input  # noqa: E402
@@ -146,16 +149,10 @@ async def build_database(url: str, rng: random.Random) -> float:
             found = index_terms(topic, description)
             terms += [{"expertise_id": entry_id, "term": t, "weight": w} for t, w in found.items()]
             vocabulary.update(found)
-    async with db.transaction() as repos:
-        words = [{"term": t} for t in vocabulary]
-        tables: list[tuple[Any, list[dict[str, Any]]]] = [
-            (Organisation, organisations), (Member, members), (Identity, identities), (Expertise, expertise),
-            (ExpertiseTerm, terms), (SearchTerm, words)]
-        for model, rows in tables:
-            for start in range(0, len(rows), 20_000):
-                await repos.session.execute(insert(model), rows[start:start + 20_000])
-    async with db.engine.begin() as connection:
-        await connection.execute(text("ANALYZE"))
+    await bulk_insert(db, [
+        (Organisation, organisations), (Member, members), (Identity, identities),
+        (Expertise, expertise), (ExpertiseTerm, terms),
+        (SearchTerm, [{"term": t} for t in vocabulary])])
     await db.dispose()
     return time.perf_counter() - started
 
@@ -320,7 +317,7 @@ async def profile(url: str, api_url: str, rounds: int) -> None:
             rendered = time.perf_counter()
             async with bot.db.transaction() as repos:
                 found = time.perf_counter()
-                await repos.members.by_identity("slack", actor.user_id)
+                await repos.expertise.search_state()
                 membered = time.perf_counter()
                 await search.search(repos, "gedrag", limit=settings.expertise_page_size)
                 searched = time.perf_counter()
@@ -342,9 +339,11 @@ async def profile(url: str, api_url: str, rounds: int) -> None:
 
     print(f"\nWhere the time goes (in-process, {rounds} rounds, same database):")
     print(line("dispatcher.dispatch (whole transaction)", dispatch_ms))
-    print(line("  of which: members.by_identity", member_ms))
+    print(line("  of which: the version read (its one round trip)", member_ms))
     print(line("  of which: ExpertiseSearch.search (page of 8)", search_ms))
     print(line("render (Reply -> Block Kit)", render_ms))
+    if make_url(url).get_backend_name() != "sqlite":
+        return
     print("\nThe SQL of one dispatch, replayed with sqlite3 (median of 10), with SQLite's plan:")
     connection = sqlite3.connect(url.split("///", 1)[1])
     try:
@@ -378,45 +377,54 @@ def machine() -> str:
 SCRIPT = str(Path(__file__).resolve())
 
 
+async def measure(arguments: argparse.Namespace, url: str, fake: FakeSlack, folder: Path,
+                  rng: random.Random) -> list[Result]:
+    """Build the database at `url`, start the four servers and time them, interleaved."""
+    seconds = await build_database(url, rng)
+    print(f"Database: {make_url(url).get_backend_name()}, {MEMBERS:,} members, {ENTRIES:,} expertise entries, "
+          f"built in {seconds:.1f} s")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETWERKBOT_", "SLACK_"))}
+    env |= {"DATABASE_URL": url, "SLACK_BOT_TOKEN": fake.token, "SLACK_SIGNING_SECRET": SECRET,
+            "NETWERKBOT_SLACK_API_URL": fake.url}
+    log_file = folder / "servers.log"
+    servers = []
+    for name, command in (
+        ("bolt floor, default mode (ack only)", ["--floor", "default"]),
+        ("bolt floor, process_before_response", ["--floor", "fast"]),
+        ("adapter path, precomputed reply", ["--floor", "adapter"]),
+        ("netwerkbot /expertise gedrag", []),
+    ):
+        port = free_port()
+        argv = ([str(NETWERKBOT), "slack", "--port", str(port)] if not command
+                else [sys.executable, SCRIPT, *command, "--port", str(port), "--api-url", fake.url])
+        servers.append(Server(name, argv, port))
+    try:
+        for server in servers:
+            await server.start(env, log_file)
+        # interleaved, one request to each server in turn, so that whatever else the machine
+        # is doing meanwhile falls on all of them alike
+        for n in range(arguments.warmup + arguments.requests):
+            for server in servers:
+                await server.request(1 + n % USERS, keep=n >= arguments.warmup)
+    finally:
+        for server in servers:
+            await server.stop()
+    if arguments.profile:
+        await profile(url, fake.url, arguments.requests)
+    return [server.result() for server in servers]
+
+
 async def main(arguments: argparse.Namespace) -> int:
     rng = random.Random(20261124)
     fake = await FakeSlack().start()
     for user in range(1, USERS + 1):
         fake.add_user(f"U{user:08d}", f"Lid {user}", title="IB-er")
+    print(f"Machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="ack-latency-") as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        print(f"Machine: {machine()}")
-        seconds = await build_database(url, rng)
-        print(f"Database: {MEMBERS:,} members, {ENTRIES:,} expertise entries, built in {seconds:.1f} s")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("NETWERKBOT_", "SLACK_"))}
-        env |= {"DATABASE_URL": url, "SLACK_BOT_TOKEN": fake.token, "SLACK_SIGNING_SECRET": SECRET,
-                "NETWERKBOT_SLACK_API_URL": fake.url}
-        log_file = Path(folder) / "servers.log"
-        servers = []
-        for name, command in (
-            ("bolt floor, default mode (ack only)", ["--floor", "default"]),
-            ("bolt floor, process_before_response", ["--floor", "fast"]),
-            ("adapter path, precomputed reply", ["--floor", "adapter"]),
-            ("netwerkbot /expertise gedrag", []),
-        ):
-            port = free_port()
-            argv = ([str(NETWERKBOT), "slack", "--port", str(port)] if not command
-                    else [sys.executable, SCRIPT, *command, "--port", str(port), "--api-url", fake.url])
-            servers.append(Server(name, argv, port))
-        try:
-            for server in servers:
-                await server.start(env, log_file)
-            # interleaved, one request to each server in turn, so that whatever else the machine
-            # is doing meanwhile falls on all of them alike
-            for n in range(arguments.warmup + arguments.requests):
-                for server in servers:
-                    await server.request(1 + n % USERS, keep=n >= arguments.warmup)
-        finally:
-            for server in servers:
-                await server.stop()
-        results = [server.result() for server in servers]
-        if arguments.profile:
-            await profile(url, fake.url, arguments.requests)
+        async with contextlib.AsyncExitStack() as stack:
+            url = (await stack.enter_async_context(fresh_database()) if arguments.postgres
+                   else f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
+            results = await measure(arguments, url, fake, Path(folder), rng)
     await fake.close()
 
     print(f"\n{arguments.requests} sequential requests to each server after {arguments.warmup} warm-up, interleaved, "
@@ -439,6 +447,7 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("--requests", type=int, default=500)
     p.add_argument("--warmup", type=int, default=50)
+    p.add_argument("--postgres", action="store_true", help="the bot on a fresh local PostgreSQL database")
     p.add_argument("--profile", action="store_true", help="also time dispatch and rendering in-process")
     p.add_argument("--floor", choices=["default", "fast", "adapter"], help=argparse.SUPPRESS)  # internal
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)

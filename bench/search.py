@@ -27,7 +27,6 @@ import sys
 import tempfile
 import time
 import tomllib
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -38,10 +37,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import asyncpg  # type: ignore[import-untyped]  # noqa: E402
-from sqlalchemy import insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.bulk import bulk_insert  # noqa: E402
+from bench.postgres import fresh_database  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from handlers.expertise.analysis import index_terms, topic_key  # noqa: E402
 from handlers.expertise.search import ExpertiseSearch, load_synonyms  # noqa: E402
@@ -51,7 +49,6 @@ from storage.models import Expertise, ExpertiseTerm, Member, Organisation, Searc
 from storage.records import Holder  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent / "search_corpus.toml"
-PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 ENTRIES = 100_000
 MEMBERS = 15_000  # 15,500 holders at 100,000 entries; scaled down with --entries
 ORGANISATIONS = 500
@@ -330,16 +327,9 @@ async def build_large(db: Database, rng: random.Random, scale: Scale) -> tuple[i
     members = [{"id": n + 1, "name": f"Lid {n + 1}", "title": "", "email": None, "role": "ib-er",
                 "organisation_id": rng.randint(1, scale.organisations), "created_at": NOW}
                for n in range(scale.members)]
-    async with db.transaction() as repos:
-        session = repos.session
-        tables: list[tuple[Any, list[dict[str, Any]]]] = [
-            (Organisation.__table__, organisations), (Member.__table__, members), (Expertise.__table__, expertise),
-            (ExpertiseTerm.__table__, terms), (SearchTerm.__table__, [{"term": t} for t in sorted(vocabulary)])]
-        for table, rows in tables:
-            for start in range(0, len(rows), 20_000):
-                await session.execute(insert(table), rows[start:start + 20_000])
-    async with db.engine.begin() as connection:
-        await connection.execute(text("ANALYZE"))
+    await bulk_insert(db, [
+        (Organisation, organisations), (Member, members), (Expertise, expertise),
+        (ExpertiseTerm, terms), (SearchTerm, [{"term": t} for t in sorted(vocabulary)])])
     return len(expertise), len(vocabulary), time.perf_counter() - started
 
 
@@ -424,24 +414,6 @@ def report_quality(quality: dict[str, Quality]) -> bool:
 # -- databases ------------------------------------------------------------------------------------------
 
 
-async def with_postgres(name: str) -> str:
-    admin = await asyncpg.connect(make_url(PG_ADMIN).set(drivername="postgresql").render_as_string(False))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_postgres(name: str) -> None:
-    admin = await asyncpg.connect(make_url(PG_ADMIN).set(drivername="postgresql").render_as_string(False))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 async def run_speed(url: str, label: str, rounds: int, synonyms: list[Any], scale: Scale) -> bool:
     db = Database(url)
     try:
@@ -488,11 +460,8 @@ async def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         ok &= await run_speed(f"sqlite+aiosqlite:///{tmp}/bench.db", "SQLite", args.rounds, synonyms, scale)
         if args.postgres:
-            name = f"nwb_bench_{uuid.uuid4().hex[:8]}"
-            try:
-                ok &= await run_speed(await with_postgres(name), "PostgreSQL", args.rounds, synonyms, scale)
-            finally:
-                await drop_postgres(name)
+            async with fresh_database() as url:
+                ok &= await run_speed(url, "PostgreSQL", args.rounds, synonyms, scale)
         ok &= await run_quality(f"sqlite+aiosqlite:///{tmp}/quality.db", synonyms)
     return 0 if ok else 1
 
