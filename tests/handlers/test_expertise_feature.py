@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import Bot
+from bot.core.clock import ManualClock
 from bot.core.reply import Audience, Form, FormRejected, Item, Reply
 from tests.support import actor, add_expertise, add_member, add_organisation, press, run, submit, text_of
 
@@ -32,7 +33,7 @@ async def test_member_adds_topics_and_is_found_by_others(bot: Bot) -> None:
     assert "Ingrid" in found and "dyslexie" in found
 
 
-async def test_adding_an_existing_topic_reconfirms_it_instead_of_doubling(bot: Bot, clock) -> None:
+async def test_adding_an_existing_topic_reconfirms_it_instead_of_doubling(bot: Bot, clock: ManualClock) -> None:
     await run(bot, "/expertise toevoegen gedrag")
     clock.advance(timedelta(days=400))
     assert "(mogelijk verouderd)" in await topics_of(bot)
@@ -71,7 +72,7 @@ async def test_results_show_role_school_description_confirmation_and_a_way_to_re
     assert buttons(reply)["Stuur bericht"][0] == "expertise.contact"
 
 
-async def test_stale_entries_are_marked_and_the_holder_can_confirm_them(bot: Bot, clock) -> None:
+async def test_stale_entries_are_marked_and_the_holder_can_confirm_them(bot: Bot, clock: ManualClock) -> None:
     ingrid = await add_member(bot, "Ingrid", user_id="U1")
     await add_expertise(bot, ingrid, "dyslexie", confirmed=clock.now() - timedelta(days=400))
     own = await run(bot, "/expertise dyslexie", actor("U1"))
