@@ -59,9 +59,12 @@ class ProfileService:
                     log.info("linked %s:%s to imported member %s", actor.platform, actor.user_id, imported.id)
                     member = imported
                 email = None  # the address belongs to the imported member
-            values: dict[str, object] = {"name": profile.name or member.name, "profile_fetched_at": now}
-            if profile.title:
+            # only what changed, so that an unchanged profile leaves every cached search standing
+            values: dict[str, object] = {"profile_fetched_at": now}
+            if profile.name and profile.name != member.name:
+                values["name"] = profile.name
+            if profile.title and profile.title != member.title:
                 values["title"] = profile.title
-            if email:
+            if email and email != member.email:
                 values["email"] = email
             await repos.members.update(member.id, **values)

@@ -110,7 +110,8 @@ class ExpertiseTerm(Base):
     """The search index: one row per (entry, stemmed term), with the weight of its field."""
 
     __tablename__ = "expertise_terms"
-    __table_args__ = (Index("ix_expertise_terms_term", "term", "expertise_id"),)
+    # covering: a search reads term, holder entry and weight from the index alone
+    __table_args__ = (Index("ix_expertise_terms_term", "term", "expertise_id", "weight"),)
     expertise_id: Mapped[int] = mapped_column(
         ForeignKey("expertise.id", ondelete="CASCADE"), primary_key=True
     )

@@ -179,7 +179,8 @@ class MemberRepository:
         if unknown:
             raise ValueError(f"unknown member fields {unknown}")
         await self.session.execute(update(Member).where(Member.id == member_id).values(**values))
-        await search_changed(self.session)
+        if values.keys() - {"profile_fetched_at"}:  # when the profile was fetched, no search shows
+            await search_changed(self.session)
 
     async def delete(self, member_id: int) -> None:
         await self.session.execute(delete(Member).where(Member.id == member_id))
