@@ -131,10 +131,12 @@ class SearchTerm(Base):
 
 
 class SearchState(Base):
-    """One row whose `version` goes up with every change to expertise, in the same transaction.
+    """One row whose `version` goes up, in the same transaction, with every change a search or a
+    member shows: expertise; a member's name, role, school or accounts; an organisation.
 
-    Search results are cached per version in each bot process; a version read from the
-    database says whether a cached ranking still holds, also with several instances.
+    Search results and the members behind platform accounts are cached per version in each bot
+    process; a version read from the database says whether they still hold, also with several
+    instances (see `search_changed` in storage/repositories.py).
     """
 
     __tablename__ = "search_state"
