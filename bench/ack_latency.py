@@ -300,7 +300,7 @@ async def profile(url: str, api_url: str, rounds: int) -> None:
     bot = build(settings)
     await bot.start()
     search = ExpertiseSearch(load_synonyms(settings.synonyms_file))  # what the expertise feature holds
-    dispatch_ms, render_ms, search_ms, member_ms = [], [], [], []
+    dispatch_ms, render_ms, search_ms, version_ms = [], [], [], []
     statements: list[tuple[str, Any]] = []
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
@@ -318,14 +318,14 @@ async def profile(url: str, api_url: str, rounds: int) -> None:
             async with bot.db.transaction() as repos:
                 found = time.perf_counter()
                 await repos.expertise.search_state()
-                membered = time.perf_counter()
+                versioned = time.perf_counter()
                 await search.search(repos, "gedrag", limit=settings.expertise_page_size)
                 searched = time.perf_counter()
             if n >= 20:
                 dispatch_ms.append((dispatched - started) * 1000)
                 render_ms.append((rendered - dispatched) * 1000)
-                member_ms.append((membered - found) * 1000)
-                search_ms.append((searched - membered) * 1000)
+                version_ms.append((versioned - found) * 1000)
+                search_ms.append((searched - versioned) * 1000)
         event.listen(bot.db.engine.sync_engine, "before_cursor_execute", record)
         await bot.dispatcher.dispatch(Command("expertise", "gedrag", Actor("slack", "U00000001"), channel="C0"))
         event.remove(bot.db.engine.sync_engine, "before_cursor_execute", record)
@@ -339,7 +339,7 @@ async def profile(url: str, api_url: str, rounds: int) -> None:
 
     print(f"\nWhere the time goes (in-process, {rounds} rounds, same database):")
     print(line("dispatcher.dispatch (whole transaction)", dispatch_ms))
-    print(line("  of which: the version read (its one round trip)", member_ms))
+    print(line("  of which: the version read (its one round trip)", version_ms))
     print(line("  of which: ExpertiseSearch.search (page of 8)", search_ms))
     print(line("render (Reply -> Block Kit)", render_ms))
     if make_url(url).get_backend_name() != "sqlite":

@@ -37,7 +37,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
 from bench.bulk import bulk_insert  # noqa: E402
 from bench.postgres import fresh_database  # noqa: E402
 from config.settings import Settings  # noqa: E402

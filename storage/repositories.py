@@ -288,9 +288,6 @@ class ExpertiseRepository:
         info[SEARCH_STATE] = state
         return state
 
-    async def vocabulary_size(self) -> int:
-        return int(await self.session.scalar(select(SearchState.terms)) or 0)
-
     async def vocabulary(self) -> list[str]:
         return list(await self.session.scalars(select(SearchTerm.term).order_by(SearchTerm.term)))
 

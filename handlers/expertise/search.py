@@ -148,10 +148,9 @@ class ExpertiseSearch:
         self._pages: dict[tuple[tuple[int, tuple[str, ...]], int, int], SearchPage] = {}
         self._cached_version = -1
 
-    async def refresh(self, repos: Repositories, size: int | None = None) -> Vocabulary:
+    async def refresh(self, repos: Repositories) -> Vocabulary:
         """The vocabulary, reloaded only when the database has more terms than we hold."""
-        if size is None:
-            size = await repos.expertise.vocabulary_size()
+        _, size = await repos.expertise.search_state()  # read once per transaction
         if size != self.vocabulary.size:
             terms = await repos.expertise.vocabulary()
             topics = [t.topic_key for t in await repos.expertise.topic_counts()]
@@ -286,7 +285,7 @@ class ExpertiseSearch:
         page's details away.
         """
         version, size = await repos.expertise.search_state()
-        vocabulary = await self.refresh(repos, size)
+        vocabulary = await self.refresh(repos)
         if version != self._cached_version:
             self.forget()
             self._cached_version = version
