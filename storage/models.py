@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -153,3 +154,83 @@ class Delivery(Base):
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     delivery_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Occurrence(Base):
+    """Something the bot does by itself at a moment: a reminder, a vote's close.
+
+    The key is unique, so planning twice (or two instances planning) makes one row; whoever
+    moves it out of `pending` in a transaction is the one who acts on it (see bot/scheduler.py).
+    """
+
+    __tablename__ = "occurrences"
+    __table_args__ = (Index("ix_occurrences_state_due_at", "state", "due_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[str] = mapped_column(Text, default="{}")  # JSON, for the job of its kind
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # after this moment acting makes no sense any more (a reminder after the meeting began)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending, done, late, missed, cancelled
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """A message the bot sends by itself, kept until the platform has taken it.
+
+    Sent in order of id within a channel; `next_attempt_at` moves on after a failure, and
+    `lease_until` keeps a second instance from sending the same message meanwhile.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_sent_at_id", "sent_at", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    channel: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)  # the Reply as JSON (bot/core/reply.py)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    message_ref: Mapped[str] = mapped_column(String(255), default="")  # the platform's id of the sent message
+
+
+class MeetingChange(Base):
+    """A coordinator's exception to a series' rhythm: one meeting skipped or moved."""
+
+    __tablename__ = "meeting_changes"
+    series: Mapped[str] = mapped_column(String(60), primary_key=True)
+    planned: Mapped[date] = mapped_column(Date, primary_key=True)
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+    moved_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgendaItem(Base):
+    """A point for a meeting's agenda; removing it keeps the row (who removed it, when)."""
+
+    __tablename__ = "agenda_items"
+    __table_args__ = (Index("ix_agenda_items_series_planned", "series", "planned"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series: Mapped[str] = mapped_column(String(60))
+    planned: Mapped[date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SeriesSettings(Base):
+    """A coordinator's edits of a meeting series (JSON of the changed fields) over the shipped file."""
+
+    __tablename__ = "series_settings"
+    series: Mapped[str] = mapped_column(String(60), primary_key=True)
+    values: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -17,7 +17,6 @@ from sqlalchemy import (
     Integer,
     String,
     Subquery,
-    Table,
     bindparam,
     delete,
     distinct,
@@ -26,7 +25,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -48,16 +47,8 @@ from storage.records import (
     SearchPage,
     TopicCount,
 )
-
-
-async def insert_ignore(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
-    """INSERT … ON CONFLICT DO NOTHING on both databases; returns how many rows were new."""
-    if not rows:
-        return 0
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    result = await session.execute(dialect.insert(table).values(list(rows)).on_conflict_do_nothing())
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
+from storage.scheduling import MeetingRepository, OccurrenceRepository, OutboxRepository
+from storage.statements import insert_ignore
 
 # Keys in session.info: the search state read in this transaction; a way to read the committed
 # state without the session (storage.db, SQLite); whether the session has begun reading.
@@ -418,6 +409,9 @@ class Repositories:
         self.members = MemberRepository(session)
         self.expertise = ExpertiseRepository(session, self.members)
         self.deliveries = DeliveryRepository(session)
+        self.occurrences = OccurrenceRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.meetings = MeetingRepository(session)
 
 
 
