@@ -12,11 +12,16 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.registry import Registry
 from bot.dispatch import Dispatcher
 from bot.members import ProfileService
+from bot.outbox import Outbox, Sender
+from bot.scheduler import Scheduler, Timekeeper
 from config.i18n import Catalog
 from config.settings import Settings
 from handlers import general
 from handlers.context import HandlerContext
 from handlers.expertise import ExpertiseFeature, ExpertiseSearch, load_synonyms
+from handlers.meetings.feature import KIND as MEETING_REMINDER
+from handlers.meetings.feature import Meetings
+from handlers.meetings.rhythm import load_holidays, load_series
 from storage.db import Database, is_unavailable
 
 log = logging.getLogger(__name__)
@@ -31,6 +36,10 @@ class Bot:
     registry: Registry[HandlerContext]
     dispatcher: Dispatcher
     profiles: ProfileService
+    meetings: Meetings
+    outbox: Outbox
+    scheduler: Scheduler
+    timekeeper: Timekeeper
 
     async def start(self) -> None:
         """Bring the schema up to date; safe to run on every start.
@@ -49,7 +58,14 @@ class Bot:
             with attempt:
                 await self.db.upgrade()
 
+    async def keep_time(self, sender: Sender) -> None:
+        """Start reminders, deadlines and the outbox, delivering through `sender` (the running adapter)."""
+        self.outbox.sender = sender
+        self.dispatcher.queued = self.timekeeper.poke
+        await self.timekeeper.start()
+
     async def stop(self) -> None:
+        await self.timekeeper.stop()
         await self.db.dispose()
 
 
@@ -60,8 +76,15 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
     registry: Registry[HandlerContext] = Registry()
     registry.add(general.feature())
     registry.add(ExpertiseFeature(ExpertiseSearch(load_synonyms(settings.synonyms_file))).feature())
+    meetings = Meetings(load_series(settings.meetings_file, settings.zone),
+                        load_holidays(settings.school_holidays_file))
+    registry.add(meetings.feature())
+    outbox = Outbox(db, clock)
+    scheduler = Scheduler(db, clock, settings, catalog, jobs={MEETING_REMINDER: meetings.remind},
+                          planners=[meetings.plan])
     return Bot(
         settings=settings, catalog=catalog, clock=clock, db=db, registry=registry,
         dispatcher=Dispatcher(registry, db, settings, catalog, clock),
         profiles=ProfileService(db, clock, timedelta(hours=settings.profile_refresh_hours)),
+        meetings=meetings, outbox=outbox, scheduler=scheduler, timekeeper=Timekeeper(scheduler, outbox, clock),
     )

@@ -13,6 +13,7 @@ from bot.app import Bot, build
 from bot.core.inputs import Actor
 from config.i18n import Catalog
 from config.settings import Settings
+from handlers.meetings.rhythm import ConfigError
 
 
 def parser() -> argparse.ArgumentParser:
@@ -25,6 +26,9 @@ def parser() -> argparse.ArgumentParser:
     slack.add_argument("--port", type=int, default=3000, help="HTTP-poort (standaard 3000)")
     db = sub.add_parser("db", help="database")
     db.add_argument("action", choices=["upgrade"])
+    agenda = sub.add_parser("agenda", help="de overlegreeksen als iCalendar")
+    agenda.add_argument("action", choices=["export"])
+    agenda.add_argument("series", metavar="REEKS", help="bijv. consulenten (zie config/meetings.toml)")
     imp = sub.add_parser("import", help="lees leden, scholen of expertise uit een CSV-bestand")
     imp.add_argument("kind", choices=["members", "schools", "expertise"])
     imp.add_argument("file")
@@ -34,6 +38,14 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings()
+    try:
+        return run(args, settings)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -50,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(serve(build(settings), port=args.port))
     if args.command == "db":
         return asyncio.run(upgrade(build(settings)))
+    if args.command == "agenda":
+        return asyncio.run(export_calendar(build(settings), args.series))
     if args.command == "import":
         from bot.importer import run_import
 
@@ -61,6 +75,22 @@ async def upgrade(bot: Bot) -> int:
     await bot.start()
     await bot.stop()
     print(bot.catalog("console.db_upgraded"))
+    return 0
+
+
+async def export_calendar(bot: Bot, series: str) -> int:
+    """`netwerkbot agenda export SERIES > overleg.ics`: the feed the HTTP server serves, on stdout."""
+    await bot.start()
+    try:
+        async with bot.db.transaction() as repos:
+            feed = await bot.meetings.ical_feed(repos, series, bot.clock.now())
+    finally:
+        await bot.stop()
+    if feed is None:
+        names = ", ".join(s.key for s in bot.meetings.file_series)
+        print(bot.catalog("console.no_series", name=series, names=names), file=sys.stderr)
+        return 2
+    sys.stdout.buffer.write(feed)
     return 0
 
 
@@ -82,7 +112,9 @@ async def console(settings: Settings, *, demo: bool, als: str | None) -> int:
             user = getpass.getuser()
             actor = Actor("console", user, user)
         stdout_write(bot.catalog("console.hello", name=actor.name))
-        await ConsoleChat(bot, actor, write=stdout_write).run()
+        chat = ConsoleChat(bot, actor, write=stdout_write)
+        await bot.keep_time(chat)
+        await chat.run()
         return 0
     finally:
         await bot.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 
 from bot.core.clock import Clock
 from bot.core.errors import FormErrors, UserError
@@ -45,6 +46,7 @@ class Dispatcher:
         # members by platform account, valid for one version of the directory (see SearchState)
         self._members: dict[tuple[str, str], MemberRecord] = {}
         self._members_version = -1
+        self.queued: Callable[[], None] | None = None  # told after a commit that queued outbox messages
 
     async def dispatch(self, inp: Input) -> Outcome:
         try:
@@ -74,7 +76,10 @@ class Dispatcher:
                 is_coordinator=self.settings.is_coordinator(actor.platform, actor.user_id),
                 prefix=command_prefix(actor.platform),
             )
-            return await self._route(ctx, inp)
+            outcome = await self._route(ctx, inp)
+        if repos.outbox.queued and self.queued is not None:
+            self.queued()
+        return outcome
 
     async def _route(self, ctx: HandlerContext, inp: Input) -> Outcome:
         if isinstance(inp, Command):

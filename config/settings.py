@@ -38,7 +38,11 @@ class Settings(BaseSettings):
     channel_consultants: str = ""
     channel_inner_circle: str = ""
     channel_outer_circle: str = ""
+    channel_proposals: str = ""
+    calendar_token: SecretStr | None = None
     synonyms_file: Path = CONFIG_DIR / "synonyms.toml"
+    meetings_file: Path = CONFIG_DIR / "meetings.toml"
+    school_holidays_file: Path = CONFIG_DIR / "school_holidays.toml"
     expertise_stale_months: int = Field(default=12, ge=1, le=120)
     expertise_page_size: int = Field(default=8, ge=1, le=20)
     profile_refresh_hours: int = Field(default=24, ge=1)
@@ -62,6 +66,13 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def channel(self, target: str) -> str:
+        """A channel role of the meeting series ("consultants", …) as this deployment's channel id;
+        anything else is taken as a channel id already. Empty when the role has no channel set."""
+        roles = {"consultants": self.channel_consultants, "inner_circle": self.channel_inner_circle,
+                 "outer_circle": self.channel_outer_circle, "proposals": self.channel_proposals}
+        return roles.get(target, target)
 
     def is_coordinator(self, platform: str, user_id: str) -> bool:
         """`NETWERKBOT_COORDINATORS` lists platform user ids, bare (`U0123`) or as `platform:id`."""

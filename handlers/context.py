@@ -22,3 +22,14 @@ class HandlerContext:
     settings: Settings
     is_coordinator: bool
     prefix: str  # how commands are typed on this platform: "/" or "!"
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a scheduled job (a reminder, a vote's close) or a planner gets: no member acts."""
+
+    repos: Repositories  # the transaction that also claimed the occurrence
+    t: Catalog
+    now: datetime
+    settings: Settings
+    late: bool = False  # the moment passed a while ago (the bot was down): say so

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import lru_cache
 
+import dateparser
 from babel.dates import format_date
 from dateutil.relativedelta import relativedelta
 
@@ -26,3 +27,23 @@ def older_than_months(moment: datetime, months: int, now: datetime) -> bool:
 @lru_cache(maxsize=64)  # one `now` per input, asked for every entry it shows
 def _months_before(now: datetime, months: int) -> datetime:
     return now - relativedelta(months=months)
+
+
+RELATIVE_WORDS = ("vandaag", "morgen", "overmorgen", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag",
+                  "zaterdag", "zondag", "ma ", "di ", "wo ", "do ", "vr ", "za ", "zo ", "over ", "volgende",
+                  "today", "tomorrow", "monday", "tuesday", "wednesday", "thursday", "friday", "in ")
+
+
+def parse_moment(text: str, now: datetime, language: str) -> datetime | None:
+    """A date or moment as people type it ("8 december", "vrijdag 17:00", "15-12 10:00", "over 3
+    dagen"), aware in the zone of `now`; the future is preferred ("3 maart" in November is next
+    year's). None when it is not a date. A date without a time is midnight."""
+    text = text.strip()
+    if not any(ch.isdigit() for ch in text) and not text.lower().startswith(RELATIVE_WORDS):
+        return None  # "december" alone would be the first of the month: too easy to mistake
+    zone = now.tzinfo
+    settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": now.replace(tzinfo=None), "DATE_ORDER": "DMY",
+                "RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DAY_OF_MONTH": "first"}
+    languages = ["nl", "en"] if language == "en" else ["nl"]
+    found = dateparser.parse(text, languages=languages, settings=settings)
+    return found.replace(tzinfo=zone) if found is not None else None

@@ -124,6 +124,12 @@ class ConsoleChat:
         self._write = write
         self.buttons: list[Button] = []
 
+    async def send(self, channel: str, reply: Reply) -> str:
+        """What the bot posts by itself (reminders), shown as a message in a channel."""
+        text, _ = render(reply, self.t)
+        self._write(self.t("console.channel_message", channel=safe(channel)) + "\n" + text)
+        return ""
+
     async def ask(self, prompt: str) -> str | None:
         return await read_line(self._read, prompt)
 

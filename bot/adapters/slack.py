@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import re
@@ -65,6 +66,7 @@ from bot.core.reply import (
     Text,
 )
 from bot.members import Profile
+from bot.outbox import DeliveryDelayed, DeliveryRefused
 from config.i18n import Catalog
 from config.settings import Settings
 
@@ -73,6 +75,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+CALENDAR_PATH = "/agenda/{token}/{series}.ics"
 
 # Block Kit limits (https://api.slack.com/reference/block-kit): beyond them Slack refuses the
 # whole message with `invalid_blocks`, so the renderer keeps inside them.
@@ -94,6 +97,9 @@ INPUT_ACTION = "value"  # the action id of the one element in each modal input b
 USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 PROFILE_CHECK_SECONDS = 600.0
 MAX_PROFILES_CHECKED = 50_000
+# chat.postMessage errors that pass (Slack's side is busy or briefly inconsistent): the outbox tries again
+TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+                              "request_timeout"})
 # message subtypes that are someone writing something new; edits, deletions, joins are not
 NEW_MESSAGE_SUBTYPES = frozenset({"", "thread_broadcast", "file_share", "me_message"})
 
@@ -300,6 +306,16 @@ def retry_handlers() -> list[AsyncRetryHandler]:
             AsyncConnectionErrorRetryHandler(max_retry_count=2)]
 
 
+def retry_after(error: SlackApiError) -> float | None:
+    """Slack's `Retry-After` header of a 429, in seconds."""
+    for name, value in (error.response.headers or {}).items():
+        if name.lower() == "retry-after":
+            first = value[0] if isinstance(value, list) else value
+            with contextlib.suppress(TypeError, ValueError):
+                return max(float(first), 0.0)
+    return None
+
+
 def missing_settings(settings: Settings) -> list[str]:
     """The Slack variables that must be set before connecting (both modes need them)."""
     required = (("SLACK_BOT_TOKEN", settings.slack_bot_token), ("SLACK_SIGNING_SECRET", settings.slack_signing_secret))
@@ -335,6 +351,9 @@ class SlackAdapter:
         self.budget = settings.ack_budget_seconds
         self.client = client or AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
                                                base_url=settings.slack_api_url, retry_handlers=retry_handlers())
+        # the outbox retries by itself, with backoff kept in the database: this client must not wait
+        self.outbox_client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
+                                            base_url=settings.slack_api_url, retry_handlers=[])
         self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret.get_secret_value(),
                             process_before_response=True, name="netwerkbot")
         self.tasks: set[asyncio.Task[None]] = set()
@@ -505,6 +524,23 @@ class SlackAdapter:
         text, blocks = render(reply, self.t)
         await self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
 
+    async def send(self, channel: str, reply: Reply) -> str:
+        """The outbox's way out (bot/outbox.py): one chat.postMessage, its failure sorted into later or never."""
+        target = self.bot.settings.channel(channel)
+        if not target:
+            raise DeliveryRefused(self.t("slack.channel_not_set", role=channel))
+        text, blocks = render(reply, self.t)
+        try:
+            response = await self.outbox_client.chat_postMessage(channel=target, text=text, blocks=blocks)
+        except SlackApiError as error:
+            code = str(error.response.get("error", ""))
+            if error.response.status_code == 429 or error.response.status_code >= 500 or code in TRANSIENT_ERRORS:
+                raise DeliveryDelayed(f"Slack {error.response.status_code} {code}", retry_after(error)) from error
+            raise DeliveryRefused(f"Slack refused: {code}") from error
+        except (ClientError, OSError, TimeoutError) as error:
+            raise DeliveryDelayed(f"Slack unreachable: {error!r}") from error
+        return str(response.get("ts", ""))
+
     async def fetch_profile(self, user_id: str) -> Profile | None:
         """The Slack profile (users.info), or None when Slack cannot tell us now."""
         try:
@@ -534,8 +570,22 @@ class SlackAdapter:
             return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
         return web.json_response({"status": "ok", "database": "ok"})
 
+    async def calendar(self, request: web.Request) -> web.Response:
+        """A series' iCalendar feed, for Outlook and the like; 404 for a wrong token or series (same answer)."""
+        secret = self.bot.settings.calendar_token
+        token = request.match_info["token"].encode()
+        if secret is None or not hmac.compare_digest(token, secret.get_secret_value().encode()):
+            raise web.HTTPNotFound()
+        async with self.bot.db.transaction() as repos:
+            feed = await self.bot.meetings.ical_feed(repos, request.match_info["series"], self.bot.clock.now())
+        if feed is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=feed, content_type="text/calendar", charset="utf-8",
+                            headers={"Cache-Control": "private, max-age=300"})
+
     def web_app(self, *, events: bool = True) -> web.Application:
-        """The aiohttp application: `POST /slack/events` (unless Socket Mode carries them) and `GET /healthz`.
+        """The aiohttp application: `POST /slack/events` (unless Socket Mode carries them), `GET /healthz`,
+        and the calendar feeds when NETWERKBOT_CALENDAR_TOKEN is set.
 
         Not started here: `serve` runs it, tests run it on a random port. On shutdown it waits for
         the background work of requests already answered.
@@ -544,6 +594,8 @@ class SlackAdapter:
         if events:
             app.router.add_post(EVENTS_PATH, self.handle_events)
         app.router.add_get(HEALTH_PATH, self.healthz)
+        if self.bot.settings.calendar_token is not None:
+            app.router.add_get(CALENDAR_PATH, self.calendar)
 
         async def finish_background(_: web.Application) -> None:
             await self.drain()
@@ -563,6 +615,7 @@ async def serve(bot: Bot, port: int) -> int:
         return 2
     await bot.start()
     adapter = SlackAdapter(bot)
+    await bot.keep_time(adapter)
     app_token = bot.settings.slack_app_token
     socket = AsyncSocketModeHandler(adapter.app, app_token.get_secret_value()) if app_token else None
     runner = web.AppRunner(adapter.web_app(events=socket is None))

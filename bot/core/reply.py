@@ -6,8 +6,10 @@ their platform. Mentions exist only as `Mention` parts, so no user text can ping
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Style(StrEnum):
@@ -100,6 +102,37 @@ class Reply:
             if isinstance(part, Item):
                 return part.title
         return ""
+
+
+def _button(data: dict[str, Any]) -> Button:
+    return Button(data["label"], data["action_id"], data.get("value", ""), Style(data.get("style", "default")))
+
+
+def _part(data: dict[str, Any]) -> Part:
+    kind = data.pop("type")
+    if kind == "Fields":
+        return Fields(tuple((k, v) for k, v in data["pairs"]))
+    if kind == "Item":
+        mention = data.get("mention")
+        return Item(data["title"], tuple(data.get("lines", ())),
+                    Mention(mention["name"], tuple((p, u) for p, u in mention["identities"])) if mention else None,
+                    tuple(map(_button, data.get("buttons", ()))))
+    if kind == "Actions":
+        return Actions(tuple(map(_button, data["buttons"])))
+    simple: dict[str, type[Heading | Text | Context]] = {"Heading": Heading, "Text": Text, "Context": Context}
+    return simple[kind](data["text"])
+
+
+def reply_to_json(reply: Reply) -> str:
+    """A reply as JSON, for the outbox: it is rendered by whichever adapter sends it, when it sends it."""
+    return json.dumps({"parts": [{"type": type(part).__name__, **asdict(part)} for part in reply.parts],
+                       "audience": reply.audience.value, "is_error": reply.is_error}, ensure_ascii=False)
+
+
+def reply_from_json(text: str) -> Reply:
+    data = json.loads(text)
+    return Reply(tuple(_part(part) for part in data["parts"]), audience=Audience(data["audience"]),
+                 is_error=data.get("is_error", False))
 
 
 class FieldKind(StrEnum):

@@ -120,6 +120,25 @@ def test_a_demo_member_finds_the_behaviour_specialists_and_reaches_one(console: 
     assert console.stop() == 0
 
 
+def test_the_meeting_rhythm_and_its_agenda_in_the_terminal(console: Console) -> None:
+    """Real time here (the process's own clock): what is asserted holds on any date."""
+    console.choose(JOOST)
+    overview = console.say("/overleg")
+    assert overview.startswith("== Consulentenoverleg ==")
+    assert overview.count("• dinsdag ") == 4 and ", 09:00–11:30" in overview
+    assert "Elke week op dinsdag 09:00–11:30, afwisselend afstemmingsoverleg / de verdieping" in overview
+    assert "Andere reeksen: /overleg binnenkring, /overleg buitenkring, /overleg trimester" in overview
+
+    added = console.say("/overleg agenda Casus groeiklas Lierenland")
+    assert added.startswith("Op de agenda van dinsdag ") and "Casus groeiklas Lierenland" in added
+    agenda = console.say("/overleg agenda")
+    assert "• Casus groeiklas Lierenland" in agenda and "ingebracht door Joost Visser" in agenda
+    removed = console.say(button(agenda, "• Casus groeiklas Lierenland", "Schrappen"))
+    assert removed.strip() == "Van de agenda gehaald: Casus groeiklas Lierenland"
+    assert "Dit kunnen alleen coördinatoren." in console.say("/overleg overslaan 8 december")
+    assert console.stop() == 0
+
+
 def test_markup_is_refused_in_dutch_and_help_shows_the_usage(console: Console) -> None:
     console.choose(JOOST)
     refused = console.say("/expertise toevoegen <!channel>")

@@ -1,0 +1,136 @@
+"""The outbox: messages the bot sends by itself (reminders, digests, results), delivered until taken.
+
+A message is a row first, written in the same transaction as what caused it; delivering it is a
+separate step that may fail and is retried with backoff: Slack's 429 after its `Retry-After`,
+server errors and refused connections after 2, 4, 8 … seconds (at most ten minutes). Only the
+oldest unsent message of a channel is ever sent, so a channel's messages arrive in order; a lease
+keeps a second instance from sending the same one meanwhile.
+
+The one gap left: a crash after the platform took a message but before the row says so sends it
+again when the lease has run out (two minutes later). No platform here offers an idempotency key
+for posting that would close it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
+
+from bot.core.clock import Clock
+from bot.core.reply import Reply, reply_from_json
+from storage.db import Database, is_unavailable
+from storage.records import OutboxRecord
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+MAX_BACKOFF_SECONDS = 600.0
+
+
+class DeliveryDelayed(Exception):
+    """The platform cannot take the message now (rate limit, server error, unreachable): try later."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class DeliveryRefused(Exception):
+    """The platform will never take this message as it is (unknown channel, bot not invited)."""
+
+
+class Sender(Protocol):
+    async def send(self, channel: str, reply: Reply) -> str:
+        """Post `reply` in `channel` (a channel role or a platform id); returns the platform's message id."""
+        ...
+
+
+def backoff(attempts: int) -> float:
+    """Seconds to wait after the `attempts`-th failed try: 2, 4, 8, … up to ten minutes."""
+    return min(2.0 ** max(attempts, 1), MAX_BACKOFF_SECONDS)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message this round: sent, refused for good, or to be tried at `retry_at`."""
+
+    message_id: int
+    sent: bool = False
+    refused: bool = False
+    ref: str = ""
+    error: str = ""
+    retry_at: datetime | None = None
+
+
+def waiting_until(message: OutboxRecord) -> datetime:
+    return max(message.next_attempt_at, message.lease_until or message.next_attempt_at)
+
+
+class Outbox:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.sender: Sender | None = None  # set by the adapter that runs
+        self.next_attempt: datetime | None = None  # when a waiting message may be tried (after a flush)
+
+    async def flush(self) -> int:
+        """Send what may be sent now, channel by channel in order; returns how many the platform took.
+
+        Each round leases the head of every channel that is ready in one transaction, sends them
+        side by side, and records the outcomes in one transaction. Afterwards `next_attempt` says
+        when a message waits to be tried again.
+        """
+        if self.sender is None:
+            return 0
+        taken = 0
+        while True:
+            now = self.clock.now()
+            async with self.db.transaction() as repos:
+                heads = await repos.outbox.heads()
+                ready = [head for head in heads if waiting_until(head) <= now]
+                leased = [head for head in ready if await repos.outbox.lease(head.id, now, now + LEASE)]
+            self.next_attempt = min((waiting_until(h) for h in heads if h not in ready), default=None)
+            if not leased:
+                return taken
+            outcomes = await asyncio.gather(*(self._send(self.sender, head) for head in leased))
+            await self._record(outcomes)
+            taken += sum(1 for o in outcomes if o.sent)
+            if not any(o.sent or o.refused for o in outcomes):
+                self.next_attempt = min([*(o.retry_at for o in outcomes if o.retry_at), *(
+                    [self.next_attempt] if self.next_attempt else [])], default=None)
+                return taken
+
+    async def _send(self, sender: Sender, message: OutboxRecord) -> Outcome:
+        try:
+            ref = await sender.send(message.channel, reply_from_json(message.body))
+        except DeliveryRefused as refused:
+            log.error("outbox message %s to %s refused for good: %s", message.id, message.channel, refused)
+            return Outcome(message.id, refused=True, error=str(refused))
+        except Exception as error:
+            delayed = isinstance(error, DeliveryDelayed)
+            wait = (error.retry_after if isinstance(error, DeliveryDelayed) else None) or backoff(message.attempts + 1)
+            log.log(logging.WARNING if delayed else logging.ERROR, "outbox message %s to %s: %s; next try in %.0f s",
+                    message.id, message.channel, error, wait, exc_info=not delayed)
+            return Outcome(message.id, error=str(error), retry_at=self.clock.now() + timedelta(seconds=wait))
+        return Outcome(message.id, sent=True, ref=ref)
+
+    async def _record(self, outcomes: list[Outcome]) -> None:
+        """What the platform did with each message. Once it has taken one, writing that down is worth
+        waiting for a database that hiccups."""
+        async for attempt in AsyncRetrying(retry=retry_if_exception(is_unavailable), reraise=True,
+                                           wait=wait_exponential(multiplier=0.2, max=5), stop=stop_after_delay(60)):
+            with attempt:
+                now = self.clock.now()
+                async with self.db.transaction() as repos:
+                    for o in outcomes:
+                        if o.sent:
+                            await repos.outbox.sent(o.message_id, now, o.ref)
+                        elif o.refused:
+                            await repos.outbox.fail(o.message_id, now, o.error)
+                        elif o.retry_at is not None:
+                            await repos.outbox.delay(o.message_id, o.retry_at, o.error)

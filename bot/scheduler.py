@@ -1,0 +1,191 @@
+"""Time: occurrences in the database, claimed before acted on; APScheduler only wakes the bot.
+
+Every reminder, vote close or digest is an `occurrences` row with a unique key, planned ahead by
+the features' planners. When one falls due, the scheduler moves it out of `pending` with a
+conditional UPDATE and runs its job in that same transaction: the job's outbox message and the
+claim commit together or not at all. So a restart at any moment, or a second instance on the
+same PostgreSQL, acts on each occurrence once.
+
+Catch-up (what fell due while the bot was down) is explicit: within `LATE_AFTER` of its moment an
+occurrence is simply done; later, its job runs with `late=True` (and says so); past its
+`expires_at` (a reminder after the meeting began) it is recorded as `missed` and not acted on,
+for coordinators to see.
+
+`Timekeeper` runs APScheduler 3's AsyncIOScheduler (memory job store: the database holds the
+truth): one job wakes the bot at the next moment anything is due, one polls every
+`POLL_SECONDS` to notice what other instances planned, one plans ahead every hour, one prunes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.core.clock import Clock
+from bot.outbox import Outbox
+from config.i18n import Catalog
+from config.settings import Settings
+from handlers.context import JobContext
+from storage.db import Database, is_unavailable
+from storage.records import OccurrenceRecord
+from storage.repositories import Repositories
+from storage.scheduling import prune_deliveries
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[JobContext, OccurrenceRecord], Awaitable[None]]
+Planner = Callable[[JobContext], Awaitable[None]]
+
+LATE_AFTER = timedelta(minutes=2)
+BATCH = 500  # occurrences claimed per transaction
+MIN_GAP_SECONDS = 0.05  # wake-ups this close together are one: a burst of due moments is handled in batches
+POLL_SECONDS = 30.0
+PLAN_SECONDS = 3600.0
+KEEP_DELIVERIES = timedelta(days=7)  # Slack retries for an hour at most; Matrix replays a sync token's worth
+KEEP_SENT = timedelta(days=90)
+
+
+class Scheduler:
+    def __init__(self, db: Database, clock: Clock, settings: Settings, catalog: Catalog, *,
+                 jobs: Mapping[str, Job], planners: Sequence[Planner]) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.t = catalog
+        self.jobs = dict(jobs)
+        self.planners = list(planners)
+
+    async def plan(self) -> None:
+        """Let every feature bring its future occurrences up to date (idempotent)."""
+        for planner in self.planners:
+            async with self.db.transaction() as repos:
+                await planner(JobContext(repos, self.t, self.clock.now(), self.settings))
+
+    async def run_due(self) -> int:
+        """Act on everything due now; returns how many occurrences this instance claimed.
+
+        All that is due is claimed in one transaction, each occurrence with its job inside a
+        savepoint of its own: a job that fails is rolled back alone and its occurrence stays
+        pending for the next wake-up; the rest commit together (one commit, not one per reminder,
+        which matters when many fall due at once).
+        """
+        claimed = 0
+        while True:
+            now = self.clock.now()
+            async with self.db.transaction() as repos:
+                due = await repos.occurrences.due(now, limit=BATCH)
+                for occurrence in due:
+                    try:
+                        async with repos.session.begin_nested():
+                            claimed += await self._run(repos, occurrence, now)
+                    except Exception as error:
+                        if is_unavailable(error):
+                            raise
+                        log.exception("job %s for %s failed; it stays pending", occurrence.kind, occurrence.key)
+            if len(due) < BATCH:
+                return claimed
+
+    async def _run(self, repos: Repositories, occurrence: OccurrenceRecord, now: datetime) -> bool:
+        expired = occurrence.expires_at is not None and now >= occurrence.expires_at
+        late = now - occurrence.due_at > LATE_AFTER
+        state = "missed" if expired else "late" if late else "done"
+        if not await repos.occurrences.claim(occurrence.id, state, now):
+            return False  # another instance was first
+        job = self.jobs.get(occurrence.kind)
+        if expired:
+            log.warning("%s was due at %s and is past its moment: recorded as missed", occurrence.key,
+                        occurrence.due_at)
+        elif job is None:
+            raise LookupError(f"no job for occurrences of kind {occurrence.kind!r}")
+        else:
+            await job(JobContext(repos, self.t, now, self.settings, late=late), occurrence)
+        return True
+
+    async def next_due(self) -> datetime | None:
+        async with self.db.transaction() as repos:
+            return await repos.occurrences.next_due()
+
+    async def housekeeping(self) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as repos:
+            deliveries = await prune_deliveries(repos.session, now - KEEP_DELIVERIES)
+            sent = await repos.outbox.prune(now - KEEP_SENT)
+        log.info("housekeeping: forgot %d old deliveries and %d sent messages", deliveries, sent)
+
+
+class Timekeeper:
+    """Wakes the scheduler and the outbox on time, with APScheduler; never acts by itself."""
+
+    def __init__(self, scheduler: Scheduler, outbox: Outbox, clock: Clock, *, poll_seconds: float = POLL_SECONDS,
+                 plan_seconds: float = PLAN_SECONDS) -> None:
+        self.scheduler = scheduler
+        self.outbox = outbox
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.plan_seconds = plan_seconds
+        self.aps: AsyncIOScheduler | None = None
+        self._lock = asyncio.Lock()
+        self.ticks = 0  # completed wake-ups, for tests and benchmarks to wait on
+        self.ticked = asyncio.Event()
+
+    async def start(self) -> None:
+        """Plan, then wake at once (catch-up), every poll interval, and whenever something falls due."""
+        await self.scheduler.plan()
+        aps = AsyncIOScheduler(timezone=UTC)
+        now = datetime.now(UTC)
+        aps.add_job(self.tick, IntervalTrigger(seconds=self.poll_seconds), id="poll", next_run_time=now,
+                    coalesce=True, max_instances=1, misfire_grace_time=None)
+        aps.add_job(self.replan, IntervalTrigger(seconds=self.plan_seconds), id="plan", coalesce=True,
+                    max_instances=1, misfire_grace_time=None)
+        aps.add_job(self.scheduler.housekeeping, IntervalTrigger(hours=24), id="housekeeping", next_run_time=now,
+                    coalesce=True, max_instances=1, misfire_grace_time=None)
+        aps.start()
+        self.aps = aps
+
+    async def stop(self) -> None:
+        if self.aps is not None:
+            self.aps.shutdown(wait=False)
+            self.aps = None
+        async with self._lock:  # a wake-up under way finishes first
+            pass
+
+    def poke(self) -> None:
+        """Wake now: something was just queued (a result to post, a message to send)."""
+        self._wake_at(datetime.now(UTC))
+
+    async def replan(self) -> None:
+        await self.scheduler.plan()
+        await self.tick()
+
+    async def tick(self) -> None:
+        async with self._lock:
+            try:
+                await self.scheduler.run_due()
+                await self.outbox.flush()
+                await self._arm()
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                log.warning("database unreachable; trying again in %.0f s: %s", self.poll_seconds, error)
+            finally:
+                self.ticks += 1
+                self.ticked.set()
+
+    async def _arm(self) -> None:
+        """Wake at the next moment anything is due, by the injected clock turned into a wall-clock delay,
+        but not sooner than MIN_GAP_SECONDS after this wake-up."""
+        moments = [m for m in (await self.scheduler.next_due(), self.outbox.next_attempt) if m is not None]
+        if moments:
+            delay = max(MIN_GAP_SECONDS, (min(moments) - self.clock.now()).total_seconds())
+            self._wake_at(datetime.now(UTC) + timedelta(seconds=delay))
+
+    def _wake_at(self, moment: datetime) -> None:
+        if self.aps is not None:
+            self.aps.add_job(self.tick, DateTrigger(run_date=moment), id="wake", replace_existing=True,
+                             misfire_grace_time=None, coalesce=True)

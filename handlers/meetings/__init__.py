@@ -1,0 +1,1 @@
+"""Meetings: the rhythm of the series, their agendas, and the reminders."""

@@ -1,0 +1,523 @@
+"""`/overleg`: the rhythm of the meeting series, their agendas, and the reminders the bot sends.
+
+    /overleg [reeks]                        the next 4 meetings of the channel's series (or the named one)
+    /overleg agenda                         the agenda of the next meeting
+    /overleg agenda <punt>                  add a point to it
+    /overleg schrappen <nr>                 remove a point (its author or a coordinator)
+    /overleg overslaan <datum> [: reden]    coordinators: skip one meeting
+    /overleg verplaatsen <datum> naar <datum en tijd>   coordinators: move one meeting
+    /overleg instellen                      coordinators: change the series (a form)
+    /overleg gemist                         coordinators: reminders that could not go out, and why
+
+The series come from the meetings file (config/meetings.toml) with coordinators' edits from the
+database over it. The planner turns the coming weeks' meetings into reminder occurrences; the job
+writes each reminder into the outbox when it falls due, with the agenda as it is at that moment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from babel.dates import format_date, format_time
+
+from bot.core.errors import FormErrors, UserError
+from bot.core.inputs import Action, Command, FormSubmission
+from bot.core.registry import Feature
+from bot.core.reply import (
+    Button,
+    Choice,
+    Context,
+    FieldKind,
+    Form,
+    FormField,
+    Heading,
+    Item,
+    Outcome,
+    Reply,
+    Style,
+    Text,
+    reply_to_json,
+)
+from config.i18n import Catalog
+from handlers.context import HandlerContext, JobContext
+from handlers.dates import parse_moment
+from handlers.meetings import ical
+from handlers.meetings.rhythm import (
+    WEEKDAYS,
+    Change,
+    ConfigError,
+    HolidayCalendar,
+    Meeting,
+    Reminder,
+    Series,
+    meetings,
+    next_meetings,
+)
+from handlers.text import clean, fold
+from storage.records import OccurrenceRecord, PlannedOccurrence
+from storage.repositories import Repositories
+
+KIND = "meeting.reminder"
+HORIZON = timedelta(weeks=8)  # reminders are planned this far ahead (the longest lead is a week)
+SHOWN = 4
+MAX_AGENDA_ITEM = 300
+MISSED_SINCE = timedelta(days=60)
+REGIONS = ("noord", "midden", "zuid")
+FEED_BACK, FEED_AHEAD = timedelta(weeks=8), timedelta(weeks=52)
+
+
+class Meetings:
+    def __init__(self, series: Sequence[Series], calendar: HolidayCalendar) -> None:
+        self.file_series = list(series)
+        self.calendar = calendar
+
+    def feature(self) -> Feature[HandlerContext]:
+        f: Feature[HandlerContext] = Feature("meetings")
+        f.command("overleg", self.command)
+        f.action("overleg.schrappen", self.remove_pressed)
+        f.form("overleg.instellen", self.settings_submitted)
+        return f
+
+    # -- the series as they are now ------------------------------------------------------------------
+
+    async def all_series(self, repos: Repositories) -> list[Series]:
+        edits = await repos.meetings.settings()
+        return [apply_edits(s, edits[s.key]) if s.key in edits else s for s in self.file_series]
+
+    async def meetings_between(self, repos: Repositories, series: Series, first: date, last: date) -> list[Meeting]:
+        return meetings(series, self.calendar, first, last, await self._changes(repos, series))
+
+    async def upcoming(self, repos: Repositories, series: Series, after: datetime, count: int) -> list[Meeting]:
+        return next_meetings(series, self.calendar, after, count, await self._changes(repos, series))
+
+    @staticmethod
+    async def _changes(repos: Repositories, series: Series) -> list[Change]:
+        return [Change(c.planned, c.skip_reason, c.moved_to.astimezone(series.zone) if c.moved_to else None)
+                for c in await repos.meetings.changes(series.key)]
+
+    async def ical_feed(self, repos: Repositories, key: str, now: datetime) -> bytes | None:
+        """The iCalendar feed of a series: two months back, a year ahead, skipped dates as cancelled."""
+        series = {s.key: s for s in await self.all_series(repos)}.get(key)
+        if series is None:
+            return None
+        today = now.astimezone(series.zone).date()
+        found = await self.meetings_between(repos, series, today - FEED_BACK, today + FEED_AHEAD)
+        return ical.feed(series, found, now=now)
+
+    # -- planning and sending reminders --------------------------------------------------------------
+
+    async def plan(self, ctx: JobContext) -> None:
+        """Every reminder of the coming weeks as an occurrence; a skipped meeting keeps only its first.
+
+        The key holds the start, so a moved meeting is announced again at its new moment.
+        """
+        wanted: list[PlannedOccurrence] = []
+        today = ctx.now.date()
+        for series in await self.all_series(ctx.repos):
+            for meeting in await self.meetings_between(ctx.repos, series, today - timedelta(days=1), today + HORIZON):
+                reminders = sorted(series.reminders, key=lambda r: r.due(meeting.start))
+                for reminder in reminders[:1] if meeting.skipped else reminders:
+                    wanted.append(PlannedOccurrence(
+                        key=f"{KIND}:{series.key}:{meeting.planned.isoformat()}:{reminder.key}:"
+                            f"{meeting.start.astimezone(series.zone):%Y%m%dT%H%M}",
+                        kind=KIND, due_at=reminder.due(meeting.start), expires_at=meeting.start,
+                        payload={"series": series.key, "planned": meeting.planned.isoformat(),
+                                 "reminder": reminder.key}))
+        await ctx.repos.occurrences.plan(KIND, wanted, ctx.now)
+
+    async def remind(self, ctx: JobContext, occurrence: OccurrenceRecord) -> None:
+        """The job of a reminder occurrence: the message, as things are now, into the outbox."""
+        found = {s.key: s for s in await self.all_series(ctx.repos)}.get(occurrence.payload["series"])
+        if found is None:
+            return  # the series was taken out of the file
+        planned = date.fromisoformat(occurrence.payload["planned"])
+        held = await self.meetings_between(ctx.repos, found, planned, planned)
+        reminder = next((r for r in found.reminders if r.key == occurrence.payload["reminder"]), None)
+        if not held or reminder is None:
+            return
+        reply = await self.reminder_reply(ctx, found, held[0], reminder, occurrence.due_at)
+        await ctx.repos.outbox.enqueue(found.channel, reply_to_json(reply), ctx.now, key=occurrence.key)
+
+    async def reminder_reply(self, ctx: JobContext, series: Series, meeting: Meeting, reminder: Reminder,
+                             due: datetime) -> Reply:
+        t, lang = ctx.t, ctx.settings.language
+        day = format_date(meeting.start.date(), "EEEE d MMMM", locale=lang)
+        parts: list[Any] = []
+        if meeting.skipped:
+            parts.append(Heading(t("meetings.none_heading", title=series.title, day=day)))
+            parts.append(Text(t("meetings.none_reason", reason=meeting.skipped)))
+            after = await self.upcoming(ctx.repos, series, meeting.end, SHOWN)
+            held = next((m for m in after if not m.skipped), None)
+            if held is not None:
+                parts.append(Text(t("meetings.next_one", when=describe(held, lang))))
+        else:
+            parts.append(Heading(f"{series.title} – {meeting.type}" if meeting.type else series.title))
+            parts.append(Text(t("meetings.reminder", when=lead(reminder, meeting, ctx.now, t), day=day,
+                                start=clock(meeting.start, lang), end=clock(meeting.end, lang))))
+            if reminder.agenda:
+                parts.extend(await self.agenda_parts(ctx.repos, series, meeting, t, ctx.settings.language, None))
+        if ctx.late:
+            planned_for = format_date(due.astimezone(series.zone).date(), "EEEE d MMMM", locale=lang)
+            parts.append(Context(t("meetings.late", when=f"{planned_for} {clock(due.astimezone(series.zone), lang)}")))
+        return Reply(tuple(parts))
+
+    async def agenda_parts(self, repos: Repositories, series: Series, meeting: Meeting, t: Catalog, lang: str,
+                           ctx: HandlerContext | None) -> list[Any]:
+        items = await repos.meetings.agenda(series.key, meeting.planned)
+        if not items:
+            return [Text(t("meetings.agenda_empty", p=ctx.prefix if ctx else "/"))]
+        parts: list[Any] = [Text(t("meetings.agenda_heading"))]
+        for item in items:
+            may_remove = ctx is not None and (ctx.is_coordinator or item.author_id == ctx.member.id)
+            buttons = (Button(t("meetings.remove_button"), "overleg.schrappen", str(item.id), Style.DANGER),) \
+                if may_remove else ()
+            parts.append(Item(item.text, (t("meetings.agenda_by", nr=item.id, name=item.author_name or "?"),),
+                              buttons=buttons))
+        return parts
+
+    # -- /overleg --------------------------------------------------------------------------------------
+
+    async def command(self, ctx: HandlerContext, cmd: Command) -> Outcome:
+        t = ctx.t
+        text = clean(cmd.text, t, what=t("meetings.what_command"), required=False, max_length=MAX_AGENDA_ITEM + 40)
+        all_series = await self.all_series(ctx.repos)
+        if not all_series:
+            raise UserError(t("meetings.no_series"))
+        word, _, rest = text.partition(" ")
+        named = {s.key: s for s in all_series}.get(fold(word))
+        if named is not None:
+            series = named
+            word, _, rest = rest.strip().partition(" ")
+        else:
+            series = self.series_of_channel(ctx, all_series, cmd.channel)
+        rest = rest.strip()
+        match fold(word):
+            case "":
+                return await self.overview(ctx, series, all_series)
+            case "agenda" if not rest:
+                return await self.show_agenda(ctx, series)
+            case "agenda":
+                return await self.add_item(ctx, series, clean(rest, t, what=t("meetings.what_item"),
+                                                              max_length=MAX_AGENDA_ITEM))
+            case "schrappen":
+                return await self.remove_item(ctx, rest)
+            case "overslaan":
+                return await self.skip(ctx, series, rest)
+            case "verplaatsen":
+                return await self.move(ctx, series, rest)
+            case "instellen":
+                return self.settings_form(ctx, series)
+            case "gemist":
+                return await self.missed(ctx)
+        raise UserError(t("meetings.unknown", p=ctx.prefix, word=word))
+
+    def series_of_channel(self, ctx: HandlerContext, all_series: list[Series], channel: str) -> Series:
+        """The series whose channel this is; elsewhere (the terminal, a DM) the first of the file."""
+        for series in all_series:
+            if channel and ctx.settings.channel(series.channel) == channel:
+                return series
+        return all_series[0]
+
+    async def overview(self, ctx: HandlerContext, series: Series, all_series: list[Series]) -> Reply:
+        t, lang = ctx.t, ctx.settings.language
+        parts: list[Any] = [Heading(series.title)]
+        for meeting in await self.upcoming(ctx.repos, series, ctx.now, SHOWN):
+            lines: tuple[str, ...]
+            if meeting.skipped:
+                lines = (t("meetings.skipped", reason=meeting.skipped),)
+            else:
+                count = len(await ctx.repos.meetings.agenda(series.key, meeting.planned))
+                lines = tuple(x for x in (meeting.type, t("meetings.moved") if meeting.moved else "",
+                                          t.plural("meetings.items", count) if count else "") if x)
+            parts.append(Item(describe(meeting, lang, with_type=False), lines))
+        parts.append(Context(rhythm_line(series, t, lang)))
+        others = [s.key for s in all_series if s.key != series.key]
+        if others:
+            parts.append(Context(t("meetings.others", series=", ".join(f"{ctx.prefix}overleg {k}" for k in others))))
+        return Reply(tuple(parts))
+
+    async def next_held(self, ctx: HandlerContext, series: Series) -> Meeting:
+        upcoming = [m for m in await self.upcoming(ctx.repos, series, ctx.now, 12) if not m.skipped]
+        if not upcoming:
+            raise UserError(ctx.t("meetings.none_coming", title=series.title))
+        return upcoming[0]
+
+    async def show_agenda(self, ctx: HandlerContext, series: Series) -> Reply:
+        meeting = await self.next_held(ctx, series)
+        heading = Heading(ctx.t("meetings.agenda_for", title=series.title,
+                                when=describe(meeting, ctx.settings.language)))
+        return Reply((heading, *await self.agenda_parts(ctx.repos, series, meeting, ctx.t, ctx.settings.language,
+                                                         ctx)))
+
+    async def add_item(self, ctx: HandlerContext, series: Series, text: str) -> Reply:
+        meeting = await self.next_held(ctx, series)
+        number = await ctx.repos.meetings.add_agenda_item(series.key, meeting.planned, text, ctx.member.id, ctx.now)
+        return Reply.text(ctx.t("meetings.item_added", when=describe(meeting, ctx.settings.language), item=text,
+                                p=ctx.prefix, nr=number))
+
+    async def remove_pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
+        return await self.remove_item(ctx, action.value)
+
+    async def remove_item(self, ctx: HandlerContext, number: str) -> Reply:
+        t = ctx.t
+        if not number.strip().lstrip("#").isdigit():
+            raise UserError(t("meetings.remove_syntax", p=ctx.prefix))
+        item_id = int(number.strip().lstrip("#"))
+        found = await ctx.repos.meetings.agenda_item(item_id)
+        if found is None:
+            raise UserError(t("meetings.no_item", nr=item_id, p=ctx.prefix))
+        if not ctx.is_coordinator and found.author_id != ctx.member.id:
+            raise UserError(t("meetings.not_your_item", nr=item_id))
+        await ctx.repos.meetings.remove_agenda_item(item_id, ctx.member.id, ctx.now)
+        return Reply.text(t("meetings.item_removed", item=found.text))
+
+    # -- coordinators ----------------------------------------------------------------------------------
+
+    def require_coordinator(self, ctx: HandlerContext) -> None:
+        if not ctx.is_coordinator:
+            raise UserError(ctx.t("general.only_coordinators"))
+
+    async def planned_meeting(self, ctx: HandlerContext, series: Series, day: date) -> Meeting:
+        """The meeting the rhythm gives `day`, or a Dutch error listing the ones that exist."""
+        found = await self.meetings_between(ctx.repos, series, day, day)
+        if found:
+            return found[0]
+        coming = await self.upcoming(ctx.repos, series, ctx.now, SHOWN)
+        raise UserError(ctx.t("meetings.no_meeting_on", title=series.title,
+                              day=format_date(day, "EEEE d MMMM y", locale=ctx.settings.language),
+                              dates=", ".join(format_date(m.planned, "d MMMM", locale=ctx.settings.language)
+                                              for m in coming)))
+
+    async def skip(self, ctx: HandlerContext, series: Series, text: str) -> Reply:
+        self.require_coordinator(ctx)
+        t = ctx.t
+        found = split_moment(text, ctx.now, ctx.settings.language, separators=(":",))
+        if found is None:
+            raise UserError(t("meetings.skip_syntax", p=ctx.prefix))
+        moment, reason = found
+        meeting = await self.planned_meeting(ctx, series, moment.date())
+        reason = clean(reason, t, what=t("meetings.what_reason"), max_length=200, required=False) \
+            or t("meetings.default_reason")
+        await ctx.repos.meetings.change(series.key, meeting.planned, skip_reason=reason, moved_to=None,
+                                        by=ctx.member.id, now=ctx.now)
+        await self.announce(ctx, series, t("meetings.skip_announced", title=series.title, reason=reason,
+                                           day=describe(meeting, ctx.settings.language, with_type=False)))
+        return Reply.text(t("meetings.skip_done", day=describe(meeting, ctx.settings.language, with_type=False)))
+
+    async def move(self, ctx: HandlerContext, series: Series, text: str) -> Reply:
+        self.require_coordinator(ctx)
+        t, lang = ctx.t, ctx.settings.language
+        old_text, sep, new_text = text.partition(" naar ")
+        pairs = [(old_text, new_text)] if sep else [
+            (" ".join(text.split()[:i]), " ".join(text.split()[i:])) for i in range(1, len(text.split()))]
+        for old_part, new_part in pairs:
+            old, new = parse_moment(old_part, ctx.now, lang), parse_moment(new_part, ctx.now, lang)
+            if old is None or new is None:
+                continue
+            meeting = await self.planned_meeting(ctx, series, old.date())
+            if new.time() == time(0, 0):  # only a date: same time of day
+                new = datetime.combine(new.date(), meeting.start.astimezone(series.zone).time(), series.zone)
+            if new <= ctx.now:
+                raise UserError(t("meetings.move_past"))
+            await ctx.repos.meetings.change(series.key, meeting.planned, skip_reason=None, moved_to=new,
+                                            by=ctx.member.id, now=ctx.now)
+            moved = dataclasses.replace(meeting, start=new, end=new + (meeting.end - meeting.start), moved=True)
+            await self.announce(ctx, series, t("meetings.move_announced", title=series.title,
+                                               old=describe(meeting, lang, with_type=False),
+                                               new=describe(moved, lang, with_type=False)))
+            return Reply.text(t("meetings.move_done", new=describe(moved, lang, with_type=False)))
+        raise UserError(t("meetings.move_syntax", p=ctx.prefix))
+
+    async def announce(self, ctx: HandlerContext, series: Series, text: str) -> None:
+        """Tell the series' channel, through the outbox, in the same transaction as the change."""
+        await ctx.repos.outbox.enqueue(series.channel, reply_to_json(Reply((Text(text),))), ctx.now)
+
+    async def missed(self, ctx: HandlerContext) -> Reply:
+        self.require_coordinator(ctx)
+        t, lang = ctx.t, ctx.settings.language
+        since = ctx.now - MISSED_SINCE
+        missed = await ctx.repos.occurrences.finished(KIND, ("missed",), since)
+        failed = await ctx.repos.outbox.failed(since)
+        if not missed and not failed:
+            return Reply.text(t("meetings.nothing_missed"))
+        parts: list[Any] = [Heading(t("meetings.missed_heading"))]
+        for occurrence in missed:
+            due = occurrence.due_at.astimezone(ctx.now.tzinfo)
+            parts.append(Item(t("meetings.missed_item", series=occurrence.payload.get("series", "?"),
+                                planned=occurrence.payload.get("planned", "?")),
+                              (t("meetings.missed_why", when=f"{format_date(due, 'd MMMM', locale=lang)} "
+                                                             f"{clock(due, lang)}"),)))
+        for message in failed:
+            parts.append(Item(t("meetings.failed_item", channel=message.channel),
+                              (t("meetings.failed_why", error=message.last_error),)))
+        return Reply(tuple(parts))
+
+    # -- editing a series ------------------------------------------------------------------------------
+
+    def settings_form(self, ctx: HandlerContext, series: Series) -> Form:
+        self.require_coordinator(ctx)
+        t = ctx.t
+        weekday = next(name for name, number in WEEKDAYS.items() if number == series.weekday)
+        return Form("overleg.instellen", t("meetings.form_title"), (
+            FormField("title", t("meetings.field_title"), initial=series.title, max_length=100),
+            FormField("weekday", t("meetings.field_weekday"), FieldKind.CHOICE, initial=weekday,
+                      choices=tuple(Choice(name, name) for name in WEEKDAYS)),
+            FormField("time", t("meetings.field_time"), hint=t("meetings.hint_time"), max_length=20,
+                      initial=f"{series.start:%H:%M}-{series.end:%H:%M}"),
+            FormField("interval", t("meetings.field_interval"), max_length=2, initial=str(series.interval_weeks)),
+            FormField("types", t("meetings.field_types"), hint=t("meetings.hint_types"), required=False,
+                      max_length=300, initial=", ".join(series.types)),
+            FormField("anchor", t("meetings.field_anchor"), hint=t("meetings.hint_anchor"), required=False,
+                      max_length=40, initial=series.anchor.isoformat() if series.anchor else ""),
+            FormField("region", t("meetings.field_region"), FieldKind.CHOICE, initial=series.region or "",
+                      choices=tuple(Choice(r, r) for r in REGIONS)),
+            FormField("alternation", t("meetings.field_alternation"), FieldKind.CHOICE,
+                      initial="overleggen" if series.count_held else "weken",
+                      choices=(Choice("weken", t("meetings.count_weeks")),
+                               Choice("overleggen", t("meetings.count_held")))),
+        ), t("meetings.form_submit"), state=series.key)
+
+    async def settings_submitted(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
+        self.require_coordinator(ctx)
+        t = ctx.t
+        series = {s.key: s for s in await self.all_series(ctx.repos)}.get(form.state)
+        if series is None:
+            raise UserError(t("errors.unknown_action"))
+        values, errors = read_settings(form.values, ctx, series)
+        if errors:
+            raise FormErrors(errors)
+        try:
+            edited = apply_edits(series, values)
+        except (ConfigError, ValueError) as error:
+            raise FormErrors({"anchor": str(error)}) from error
+        await ctx.repos.meetings.save_settings(series.key, values, ctx.member.id, ctx.now)
+        return Reply((Text(t("meetings.settings_saved", title=edited.title)),
+                      Context(rhythm_line(edited, t, ctx.settings.language))))
+
+
+# -- pure helpers ----------------------------------------------------------------------------------------
+
+
+def clock(moment: datetime, lang: str) -> str:
+    return format_time(moment, "HH:mm", locale=lang)
+
+
+def describe(meeting: Meeting, lang: str, *, with_type: bool = True) -> str:
+    """"dinsdag 1 december 2026, 09:00–11:30 (afstemmingsoverleg)"."""
+    day = format_date(meeting.start.date(), "EEEE d MMMM y", locale=lang)
+    kind = f" ({meeting.type})" if with_type and meeting.type else ""
+    return f"{day}, {clock(meeting.start, lang)}–{clock(meeting.end, lang)}{kind}"
+
+
+def lead(reminder: Reminder, meeting: Meeting, now: datetime, t: Catalog) -> str:
+    """How far off the meeting is, as people say it: "Morgen", "Over 30 minuten", "Over een week"."""
+    if reminder.minutes_before is not None:
+        return t.plural("meetings.in_minutes", reminder.minutes_before)
+    days = (meeting.start.date() - now.astimezone(meeting.start.tzinfo).date()).days
+    if days <= 0:
+        return t("meetings.today")
+    if days == 1:
+        return t("meetings.tomorrow")
+    return t.plural("meetings.in_days", days)
+
+
+def rhythm_line(series: Series, t: Catalog, lang: str) -> str:
+    weekday = next(name for name, number in WEEKDAYS.items() if number == series.weekday)
+    if series.dates:
+        return t("meetings.rhythm_dates", count=len(series.dates))
+    every = t("meetings.every_week") if series.interval_weeks == 1 else t("meetings.every_weeks",
+                                                                           n=series.interval_weeks)
+    types = t("meetings.alternating", types=" / ".join(series.types)) if len(series.types) > 1 else ""
+    return t("meetings.rhythm", every=every, weekday=weekday, start=f"{series.start:%H:%M}",
+             end=f"{series.end:%H:%M}", types=types, region=series.region or "-")
+
+
+def split_moment(text: str, now: datetime, lang: str, *, separators: tuple[str, ...]) -> tuple[datetime, str] | None:
+    """A date at the start of `text` and what follows it ("8 december: studiedag"), or None."""
+    for sep in separators:
+        head, found, tail = text.partition(sep)
+        if found and (moment := parse_moment(head, now, lang)) is not None:
+            return moment, tail.strip()
+    words = text.split()
+    for end in range(len(words), 0, -1):
+        moment = parse_moment(" ".join(words[:end]), now, lang)
+        if moment is not None:
+            return moment, " ".join(words[end:])
+    return None
+
+
+def read_settings(values: Any, ctx: HandlerContext, series: Series) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's values as series settings, or a Dutch message per wrong field."""
+    t = ctx.t
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    try:
+        out["title"] = clean(values.get("title", ""), t, what=t("meetings.field_title"), max_length=100)
+    except UserError as error:
+        errors["title"] = error.message
+    weekday = fold(values.get("weekday", ""))
+    if weekday not in WEEKDAYS:
+        errors["weekday"] = t("meetings.bad_weekday", days=", ".join(WEEKDAYS))
+    out["weekday"] = weekday
+    start, _, end = values.get("time", "").replace("–", "-").partition("-")
+    try:
+        first, last = time.fromisoformat(start.strip().zfill(5)), time.fromisoformat(end.strip().zfill(5))
+        if last <= first:
+            raise ValueError
+        out["start"], out["end"] = f"{first:%H:%M}", f"{last:%H:%M}"
+    except ValueError:
+        errors["time"] = t("meetings.bad_time")
+    interval = values.get("interval", "").strip()
+    if not interval.isdigit() or not 1 <= int(interval) <= 52:
+        errors["interval"] = t("meetings.bad_interval")
+    else:
+        out["interval_weeks"] = int(interval)
+    types = [x.strip() for x in values.get("types", "").split(",") if x.strip()]
+    if len(types) > 8 or any(len(x) > 60 for x in types):
+        errors["types"] = t("meetings.bad_types")
+    out["types"] = types
+    anchor_text = values.get("anchor", "").strip()
+    if anchor_text:
+        anchor = parse_moment(anchor_text, ctx.now - timedelta(days=3650), ctx.settings.language)
+        if anchor is None:
+            errors["anchor"] = t("meetings.bad_anchor")
+        else:
+            out["anchor"] = anchor.date().isoformat()
+    elif len(types) > 1 or out.get("interval_weeks", 1) > 1:
+        errors["anchor"] = t("meetings.anchor_needed")
+    region = values.get("region", "").strip()
+    if region not in REGIONS:
+        errors["region"] = t("meetings.bad_region", regions=", ".join(REGIONS))
+    out["region"] = region
+    out["count_held"] = values.get("alternation", "") == "overleggen"
+    return out, errors
+
+
+def apply_edits(series: Series, values: dict[str, Any]) -> Series:
+    """A series with a coordinator's saved edits over the file's values."""
+    changed: dict[str, Any] = {}
+    if "title" in values:
+        changed["title"] = values["title"]
+    if "weekday" in values:
+        changed["weekday"] = WEEKDAYS[values["weekday"]]
+    if "start" in values:
+        changed["start"], changed["end"] = time.fromisoformat(values["start"]), time.fromisoformat(values["end"])
+    if "interval_weeks" in values:
+        changed["interval_weeks"] = int(values["interval_weeks"])
+    if "types" in values:
+        changed["types"] = tuple(values["types"])
+    if "anchor" in values:
+        changed["anchor"] = date.fromisoformat(values["anchor"])
+    if "region" in values:
+        changed["region"] = values["region"] or None
+    if "count_held" in values:
+        changed["count_held"] = bool(values["count_held"])
+    edited = dataclasses.replace(series, **changed)
+    if edited.anchor is not None and edited.anchor.weekday() != edited.weekday and not edited.dates:
+        # an anchor names the week; the meeting in that week is on the series' weekday
+        edited = dataclasses.replace(edited, anchor=edited.anchor + timedelta(days=edited.weekday
+                                                                                - edited.anchor.weekday()))
+    return edited
