@@ -54,8 +54,8 @@ async def press(bot: Bot, action_id: str, value: str, who: Actor | None = None) 
     return await bot.dispatcher.dispatch(Action(action_id, value, who or actor()))
 
 
-async def submit(bot: Bot, form_id: str, values: dict[str, str], who: Actor | None = None) -> Outcome:
-    return await bot.dispatcher.dispatch(FormSubmission(form_id, values, who or actor()))
+async def submit(bot: Bot, form_id: str, values: dict[str, str], who: Actor | None = None, state: str = "") -> Outcome:
+    return await bot.dispatcher.dispatch(FormSubmission(form_id, values, who or actor(), state=state))
 
 
 def text_of(outcome: Outcome, language: str = "nl") -> str:

@@ -11,13 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.app import Bot
+from bot.app import Bot, build
 from bot.core.clock import ManualClock, SystemClock
-from bot.core.reply import Reply, reply_from_json
+from bot.core.reply import Reply, reply_from_json, reply_to_json
 from bot.outbox import DeliveryDelayed
+from handlers.context import JobContext
 from storage.models import Occurrence, OutboxMessage
-from storage.records import PlannedOccurrence
-from tests.conftest import AMS, started_bot
+from storage.records import OccurrenceRecord, PlannedOccurrence
+from tests.conftest import AMS, make_settings, started_bot
 from tests.support import actor, run, text_of
 
 COORD = actor("coord")
@@ -176,25 +177,28 @@ async def test_reminders_keep_local_time_across_the_dst_switches(bot: Bot, clock
         assert (after - before) in (timedelta(days=7, hours=1), timedelta(days=7, hours=-1))
 
 
-async def test_a_failing_job_stays_pending_and_is_tried_again(bot: Bot, clock: ManualClock) -> None:
-    failures = [RuntimeError("platform bug")]
+async def test_a_failing_job_leaves_nothing_half_done_and_is_tried_again(bot: Bot, clock: ManualClock) -> None:
+    """A job that breaks after queueing its message: neither the claim nor the message remain."""
+    failures = [RuntimeError("bug after queueing")]
 
-    async def flaky(ctx: object, occurrence: object) -> None:
+    async def flaky(ctx: JobContext, occurrence: OccurrenceRecord) -> None:
+        await ctx.repos.outbox.enqueue("consultants", reply_to_json(Reply.text(occurrence.key)), ctx.now)
         if failures:
             raise failures.pop()
 
     bot.scheduler.jobs["test.flaky"] = flaky
     async with bot.db.transaction() as repos:
         await repos.occurrences.schedule(PlannedOccurrence("test:1", "test.flaky", clock.now(), {}))
-    assert await bot.scheduler.run_due() == 0
+        await repos.occurrences.schedule(PlannedOccurrence("test:2", "test.flaky", clock.now(), {}))
+    assert await bot.scheduler.run_due() == 1  # test:1 fails alone; test:2 goes through
+    assert [text_of(reply_from_json(m.body)) for m in await outbox(bot, None)] == ["test:2"]
     assert await bot.scheduler.run_due() == 1
+    assert [text_of(reply_from_json(m.body)) for m in await outbox(bot, None)] == ["test:2", "test:1"]
+    assert await bot.scheduler.run_due() == 0
 
 
 async def test_the_timekeeper_wakes_on_time_with_the_real_scheduler(sqlite_url: str) -> None:
     """APScheduler itself: an occurrence half a second ahead is sent by the bot, with no one asking."""
-    from bot.app import build
-    from tests.conftest import make_settings
-
     bot = build(make_settings(sqlite_url, channel_consultants="C0CONSULT"), clock=SystemClock(AMS))
     await bot.start()
     sent: asyncio.Queue[tuple[str, Reply, datetime]] = asyncio.Queue()
@@ -204,12 +208,8 @@ async def test_the_timekeeper_wakes_on_time_with_the_real_scheduler(sqlite_url: 
             await sent.put((channel, reply, datetime.now(UTC)))
             return "1"
 
-    async def job(ctx: object, occurrence: object) -> None:
-        from handlers.context import JobContext
-
-        assert isinstance(ctx, JobContext)
-        await ctx.repos.outbox.enqueue("consultants", '{"parts": [{"type": "Text", "text": "nu"}], '
-                                                      '"audience": "channel"}', ctx.now)
+    async def job(ctx: JobContext, occurrence: OccurrenceRecord) -> None:
+        await ctx.repos.outbox.enqueue("consultants", reply_to_json(Reply.text("nu")), ctx.now)
 
     bot.scheduler.jobs["test.wake"] = job
     try:
