@@ -257,3 +257,77 @@ async def test_the_outbox_keeps_order_and_loses_nothing_while_the_platform_fails
     assert await bot.outbox.flush() == 3
     assert delivered == ["B:b0", "A:a0", "A:a1", "A:a2"]
     assert await bot.outbox.flush() == 0
+
+
+class Recording:
+    """A platform that takes everything, and remembers what, per channel, in order."""
+
+    def __init__(self, log: list[tuple[str, str]]) -> None:
+        self.log = log
+
+    async def send(self, channel: str, reply: Reply) -> str:
+        await asyncio.sleep(0)  # let the other instance run in between
+        self.log.append((channel, text_of(reply)))
+        return str(len(self.log))
+
+
+async def queue(bot: Bot, messages: list[tuple[str, str]]) -> None:
+    async with bot.db.transaction() as repos:
+        for channel, text in messages:
+            await repos.outbox.enqueue(channel, reply_to_json(Reply.text(text)), bot.clock.now())
+
+
+async def test_two_instances_flushing_one_outbox_send_each_message_once_in_order(
+        postgres_url: str, clock: ManualClock) -> None:
+    messages = [(f"C{n % 3}", f"bericht {n}") for n in range(30)]
+    delivered: list[tuple[str, str]] = []
+    async with started_bot(postgres_url, clock) as one, started_bot(postgres_url, clock) as two:
+        await queue(one, messages)
+        one.outbox.sender, two.outbox.sender = Recording(delivered), Recording(delivered)
+        await asyncio.gather(one.outbox.flush(), two.outbox.flush(), one.outbox.flush())
+        assert sorted(delivered) == sorted(messages)
+        for channel in ("C0", "C1", "C2"):
+            assert [t for c, t in delivered if c == channel] == [t for c, t in messages if c == channel]
+
+
+async def test_a_restart_between_claiming_and_sending_loses_nothing(database_url: str, clock: ManualClock) -> None:
+    clock.set(MONDAY_BEFORE)
+    async with started_bot(database_url, clock) as first:
+        await first.scheduler.plan()
+        clock.set(MONDAY_BEFORE.replace(hour=16))
+        await first.scheduler.run_due()  # claimed and queued; the process ends before the outbox runs
+    delivered: list[tuple[str, str]] = []
+    async with started_bot(database_url, clock) as second:
+        second.outbox.sender = Recording(delivered)
+        await second.scheduler.run_due()
+        await second.outbox.flush()
+    assert len(delivered) == 1 and "Morgen: dinsdag 1 december" in delivered[0][1]
+
+
+async def test_a_message_leased_by_an_instance_that_died_is_sent_after_the_lease(bot: Bot, clock: ManualClock) -> None:
+    await queue(bot, [("C0", "eerste"), ("C0", "tweede")])
+    async with bot.db.transaction() as repos:
+        [head] = await repos.outbox.heads()
+        assert await repos.outbox.lease(head.id, clock.now(), clock.now() + timedelta(minutes=2))
+    delivered: list[tuple[str, str]] = []
+    bot.outbox.sender = Recording(delivered)
+    assert await bot.outbox.flush() == 0  # the other instance might still be sending it; the second waits too
+    assert bot.outbox.next_attempt == clock.now() + timedelta(minutes=2)
+    clock.advance(timedelta(minutes=2))
+    assert await bot.outbox.flush() == 2
+    assert delivered == [("C0", "eerste"), ("C0", "tweede")]
+
+
+async def test_housekeeping_forgets_old_deliveries_and_sent_messages_only(bot: Bot, clock: ManualClock) -> None:
+    async with bot.db.transaction() as repos:
+        await repos.deliveries.claim("slack", "Ev-old", clock.now() - timedelta(days=8))
+        await repos.deliveries.claim("slack", "Ev-new", clock.now() - timedelta(days=6))
+    await queue(bot, [("C0", "verstuurd"), ("C1", "wacht nog")])
+    async with bot.db.transaction() as repos:
+        sent, waiting = await repos.outbox.heads()
+        await repos.outbox.sent(sent.id, clock.now() - timedelta(days=91), "1")
+    await bot.scheduler.housekeeping()
+    async with bot.db.transaction() as repos:
+        assert not await repos.deliveries.claim("slack", "Ev-new", clock.now())  # still known: a retry is skipped
+        assert await repos.deliveries.claim("slack", "Ev-old", clock.now())  # forgotten
+    assert [m.id for m in await outbox(bot, None)] == [waiting.id]
