@@ -131,51 +131,64 @@ class Timekeeper:
         self.plan_seconds = plan_seconds
         self.aps: AsyncIOScheduler | None = None
         self._lock = asyncio.Lock()
-        self.ticks = 0  # completed wake-ups, for tests and benchmarks to wait on
-        self.ticked = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+        self.ticked = asyncio.Event()  # set after each wake-up, for benchmarks to wait on
 
     async def start(self) -> None:
         """Plan, then wake at once (catch-up), every poll interval, and whenever something falls due."""
         await self.scheduler.plan()
         aps = AsyncIOScheduler(timezone=UTC)
         now = datetime.now(UTC)
-        aps.add_job(self.tick, IntervalTrigger(seconds=self.poll_seconds), id="poll", next_run_time=now,
-                    coalesce=True, max_instances=1, misfire_grace_time=None)
-        aps.add_job(self.replan, IntervalTrigger(seconds=self.plan_seconds), id="plan", coalesce=True,
-                    max_instances=1, misfire_grace_time=None)
-        aps.add_job(self.scheduler.housekeeping, IntervalTrigger(hours=24), id="housekeeping", next_run_time=now,
-                    coalesce=True, max_instances=1, misfire_grace_time=None)
+        every = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        aps.add_job(self._kick, IntervalTrigger(seconds=self.poll_seconds), args=(self.tick,), id="poll",
+                    next_run_time=now, **every)
+        aps.add_job(self._kick, IntervalTrigger(seconds=self.plan_seconds), args=(self.replan,), id="plan", **every)
+        aps.add_job(self._kick, IntervalTrigger(hours=24), args=(self.scheduler.housekeeping,), id="housekeeping",
+                    next_run_time=now, **every)
         aps.start()
         self.aps = aps
 
     async def stop(self) -> None:
+        """Stop waking; work under way (a message being sent) is finished, not cut off."""
         if self.aps is not None:
             self.aps.shutdown(wait=False)
             self.aps = None
-        async with self._lock:  # a wake-up under way finishes first
-            pass
+        while self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
 
     def poke(self) -> None:
         """Wake now: something was just queued (a result to post, a message to send)."""
         self._wake_at(datetime.now(UTC))
+
+    async def _kick(self, work: Callable[[], Awaitable[None]]) -> None:
+        """What APScheduler runs: start `work` as a task of our own, so that stopping APScheduler (which
+        cancels the jobs it runs) never cuts a send or a transaction in half; `stop` waits for it."""
+        task = asyncio.create_task(self._guarded(work))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _guarded(self, work: Callable[[], Awaitable[None]]) -> None:
+        async with self._lock:
+            try:
+                await work()
+            except Exception as error:
+                if is_unavailable(error):
+                    log.warning("database unreachable; trying again in %.0f s: %s", self.poll_seconds, error)
+                else:
+                    log.exception("%s failed", getattr(work, "__name__", work))
 
     async def replan(self) -> None:
         await self.scheduler.plan()
         await self.tick()
 
     async def tick(self) -> None:
-        async with self._lock:
-            try:
-                await self.scheduler.run_due()
-                await self.outbox.flush()
-                await self._arm()
-            except Exception as error:
-                if not is_unavailable(error):
-                    raise
-                log.warning("database unreachable; trying again in %.0f s: %s", self.poll_seconds, error)
-            finally:
-                self.ticks += 1
-                self.ticked.set()
+        """One wake-up: act on what is due, send what may be sent, and set the next wake-up."""
+        try:
+            await self.scheduler.run_due()
+            await self.outbox.flush()
+            await self._arm()
+        finally:
+            self.ticked.set()
 
     async def _arm(self) -> None:
         """Wake at the next moment anything is due, by the injected clock turned into a wall-clock delay,
@@ -187,5 +200,5 @@ class Timekeeper:
 
     def _wake_at(self, moment: datetime) -> None:
         if self.aps is not None:
-            self.aps.add_job(self.tick, DateTrigger(run_date=moment), id="wake", replace_existing=True,
-                             misfire_grace_time=None, coalesce=True)
+            self.aps.add_job(self._kick, DateTrigger(run_date=moment), args=(self.tick,), id="wake",
+                             replace_existing=True, misfire_grace_time=None, coalesce=True)
