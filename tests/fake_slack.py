@@ -179,6 +179,7 @@ class FakeSlack:
         self.responses: list[Posted] = []
         self.users: dict[str, dict[str, Any]] = {}
         self._faults: dict[str, list[int]] = {}
+        self.deleted_channels: set[str] = set()  # chat.postMessage to these answers channel_not_found
         self._holds: dict[str, asyncio.Event] = {}
         self._triggers: dict[str, float] = {}
         self._conversations: dict[frozenset[str], str] = {}
@@ -368,9 +369,8 @@ class FakeSlack:
     def _ts(self) -> str:
         return f"{1790000000 + next(self._numbers)}.{next(self._numbers):06d}"
 
-    @staticmethod
-    def _message_problem(params: Mapping[str, Any]) -> dict[str, Any] | None:
-        if not params.get("channel"):
+    def _message_problem(self, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        if not params.get("channel") or params["channel"] in self.deleted_channels:
             return {"ok": False, "error": "channel_not_found"}
         if not params.get("text") and not params.get("blocks"):
             return {"ok": False, "error": "no_text"}

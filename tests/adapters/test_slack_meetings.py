@@ -3,6 +3,7 @@ iCalendar feed over HTTP. The real bolt app and aiohttp server; Slack's servers 
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
@@ -10,9 +11,12 @@ import aiohttp
 import icalendar
 import pytest
 
+from bot.adapters.slack import SlackAdapter
 from bot.core.clock import ManualClock
+from bot.core.reply import Reply
+from bot.outbox import DeliveryDelayed, DeliveryRefused
 from tests.adapters.test_slack_e2e import World, running, texts
-from tests.conftest import AMS
+from tests.conftest import AMS, started_bot
 from tests.fake_slack import User, block_problems
 
 CONSULTANTS = "C0CONSULT"
@@ -92,3 +96,26 @@ async def test_the_calendar_feed_opens_in_a_calendar_parser(world: World, clock:
     assert "Consulentenoverleg – afstemmingsoverleg" in events
     first = min(feed.walk("VEVENT"), key=lambda e: e.decoded("DTSTART"))
     assert first.decoded("DTSTART").astimezone(AMS).hour == 9
+
+
+async def test_an_unreachable_slack_delays_a_message_and_a_refusal_is_final(sqlite_url: str,
+                                                                           clock: ManualClock) -> None:
+    with socket.socket() as probe:  # a port nobody listens on: the connection is refused
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    async with started_bot(sqlite_url, clock, slack_bot_token="xoxb-test", slack_signing_secret="s",
+                           slack_api_url=f"http://127.0.0.1:{closed}/api/", channel_consultants=CONSULTANTS) as bot:
+        adapter = SlackAdapter(bot)
+        with pytest.raises(DeliveryDelayed, match="Slack unreachable"):
+            await adapter.send("consultants", Reply.text("Morgen overleg"))
+        with pytest.raises(DeliveryRefused, match="geen Slack-kanaal ingesteld voor inner_circle"):
+            await adapter.send("inner_circle", Reply.text("Morgen binnenkring"))
+
+
+async def test_slack_refusing_a_channel_is_final_and_other_errors_are_retried(world: World) -> None:
+    world.fake.fail("chat.postMessage", 503)
+    with pytest.raises(DeliveryDelayed, match="Slack 503"):
+        await world.adapter.send("consultants", Reply.text("Morgen overleg"))
+    world.fake.deleted_channels.add("C0GONE")
+    with pytest.raises(DeliveryRefused, match="channel_not_found"):
+        await world.adapter.send("C0GONE", Reply.text("Morgen overleg"))
