@@ -197,6 +197,13 @@ class MeetingRepository:
         return [AgendaItemRecord(item.id, item.series, item.planned, item.text, item.author_id, name or "",
                                  item.created_at) for item, name in rows]
 
+    async def agenda_counts(self, series: str, planned: Sequence[date]) -> dict[date, int]:
+        rows = await self.session.execute(
+            select(AgendaItem.planned, func.count()).where(
+                AgendaItem.series == series, AgendaItem.planned.in_(planned), AgendaItem.removed_at.is_(None))
+            .group_by(AgendaItem.planned))
+        return {day: int(count) for day, count in rows}
+
     async def agenda_item(self, item_id: int) -> AgendaItemRecord | None:
         """A point still on an agenda, or None (unknown or removed)."""
         row = (await self.session.execute(

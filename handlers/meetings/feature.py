@@ -17,7 +17,7 @@ writes each reminder into the outbox when it falls due, with the agenda as it is
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -36,6 +36,7 @@ from bot.core.reply import (
     Heading,
     Item,
     Outcome,
+    Part,
     Reply,
     Style,
     Text,
@@ -48,7 +49,6 @@ from handlers.meetings import ical
 from handlers.meetings.rhythm import (
     WEEKDAYS,
     Change,
-    ConfigError,
     HolidayCalendar,
     Meeting,
     Reminder,
@@ -145,7 +145,7 @@ class Meetings:
                              due: datetime) -> Reply:
         t, lang = ctx.t, ctx.settings.language
         day = format_date(meeting.start.date(), "EEEE d MMMM", locale=lang)
-        parts: list[Any] = []
+        parts: list[Part] = []
         if meeting.skipped:
             parts.append(Heading(t("meetings.none_heading", title=series.title, day=day)))
             parts.append(Text(t("meetings.none_reason", reason=meeting.skipped)))
@@ -165,11 +165,11 @@ class Meetings:
         return Reply(tuple(parts))
 
     async def agenda_parts(self, repos: Repositories, series: Series, meeting: Meeting, t: Catalog, lang: str,
-                           ctx: HandlerContext | None) -> list[Any]:
+                           ctx: HandlerContext | None) -> list[Part]:
         items = await repos.meetings.agenda(series.key, meeting.planned)
         if not items:
             return [Text(t("meetings.agenda_empty", p=ctx.prefix if ctx else "/"))]
-        parts: list[Any] = [Text(t("meetings.agenda_heading"))]
+        parts: list[Part] = [Text(t("meetings.agenda_heading"))]
         for item in items:
             may_remove = ctx is not None and (ctx.is_coordinator or item.author_id == ctx.member.id)
             buttons = (Button(t("meetings.remove_button"), "overleg.schrappen", str(item.id), Style.DANGER),) \
@@ -223,13 +223,15 @@ class Meetings:
 
     async def overview(self, ctx: HandlerContext, series: Series, all_series: list[Series]) -> Reply:
         t, lang = ctx.t, ctx.settings.language
-        parts: list[Any] = [Heading(series.title)]
-        for meeting in await self.upcoming(ctx.repos, series, ctx.now, SHOWN):
+        parts: list[Part] = [Heading(series.title)]
+        coming = await self.upcoming(ctx.repos, series, ctx.now, SHOWN)
+        counts = await ctx.repos.meetings.agenda_counts(series.key, [m.planned for m in coming])
+        for meeting in coming:
             lines: tuple[str, ...]
             if meeting.skipped:
                 lines = (t("meetings.skipped", reason=meeting.skipped),)
             else:
-                count = len(await ctx.repos.meetings.agenda(series.key, meeting.planned))
+                count = counts.get(meeting.planned, 0)
                 lines = tuple(x for x in (meeting.type, t("meetings.moved") if meeting.moved else "",
                                           t.plural("meetings.items", count) if count else "") if x)
             parts.append(Item(describe(meeting, lang, with_type=False), lines))
@@ -343,7 +345,7 @@ class Meetings:
         failed = await ctx.repos.outbox.failed(since)
         if not missed and not failed:
             return Reply.text(t("meetings.nothing_missed"))
-        parts: list[Any] = [Heading(t("meetings.missed_heading"))]
+        parts: list[Part] = [Heading(t("meetings.missed_heading"))]
         for occurrence in missed:
             due = occurrence.due_at.astimezone(ctx.now.tzinfo)
             parts.append(Item(t("meetings.missed_item", series=occurrence.payload.get("series", "?"),
@@ -386,13 +388,10 @@ class Meetings:
         series = {s.key: s for s in await self.all_series(ctx.repos)}.get(form.state)
         if series is None:
             raise UserError(t("errors.unknown_action"))
-        values, errors = read_settings(form.values, ctx, series)
+        values, errors = read_settings(form.values, ctx)
         if errors:
             raise FormErrors(errors)
-        try:
-            edited = apply_edits(series, values)
-        except (ConfigError, ValueError) as error:
-            raise FormErrors({"anchor": str(error)}) from error
+        edited = apply_edits(series, values)
         await ctx.repos.meetings.save_settings(series.key, values, ctx.member.id, ctx.now)
         return Reply((Text(t("meetings.settings_saved", title=edited.title)),
                       Context(rhythm_line(edited, t, ctx.settings.language))))
@@ -449,7 +448,7 @@ def split_moment(text: str, now: datetime, lang: str, *, separators: tuple[str, 
     return None
 
 
-def read_settings(values: Any, ctx: HandlerContext, series: Series) -> tuple[dict[str, Any], dict[str, str]]:
+def read_settings(values: Mapping[str, str], ctx: HandlerContext) -> tuple[dict[str, Any], dict[str, str]]:
     """The form's values as series settings, or a Dutch message per wrong field."""
     t = ctx.t
     errors: dict[str, str] = {}
@@ -515,9 +514,4 @@ def apply_edits(series: Series, values: dict[str, Any]) -> Series:
         changed["region"] = values["region"] or None
     if "count_held" in values:
         changed["count_held"] = bool(values["count_held"])
-    edited = dataclasses.replace(series, **changed)
-    if edited.anchor is not None and edited.anchor.weekday() != edited.weekday and not edited.dates:
-        # an anchor names the week; the meeting in that week is on the series' weekday
-        edited = dataclasses.replace(edited, anchor=edited.anchor + timedelta(days=edited.weekday
-                                                                                - edited.anchor.weekday()))
-    return edited
+    return dataclasses.replace(series, **changed)

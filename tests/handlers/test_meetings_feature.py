@@ -31,6 +31,8 @@ async def test_agenda_points_are_added_listed_and_removed_only_by_their_author_o
     added = text_of(await run(sqlite_bot, "/overleg agenda Monitoring thuiszitters", ANNA))
     assert added.startswith("Op de agenda van dinsdag 24 november 2026, 09:00–11:30 (de verdieping): Monitoring")
     number = added.rsplit(" ", 1)[1]
+    assert "• dinsdag 24 november 2026, 09:00–11:30\n    de verdieping\n    1 agendapunt\n" in \
+        text_of(await run(sqlite_bot, "/overleg", BERT))
     refused = text_of(await run(sqlite_bot, f"/overleg schrappen {number}", BERT))
     assert f"Agendapunt {number} is van iemand anders" in refused
     listed = await run(sqlite_bot, "/overleg agenda", BERT)
