@@ -84,6 +84,9 @@ async def run_bot(url: str, rows: list[tuple[str, str, float]], expect: int) -> 
                 done.set()
             return key
 
+        async def update(self, channel: str, ref: str, reply: Reply) -> None:
+            raise AssertionError("the benchmark updates nothing")
+
     async def fire(ctx: JobContext, occurrence: OccurrenceRecord) -> None:
         await ctx.repos.outbox.enqueue(occurrence.payload["channel"], reply_to_json(Reply((Text(occurrence.key),))),
                                        ctx.now)

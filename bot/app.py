@@ -13,6 +13,7 @@ from bot.core.registry import Registry
 from bot.dispatch import Dispatcher
 from bot.members import ProfileService
 from bot.outbox import Outbox, Sender
+from bot.refresh import Refresher
 from bot.scheduler import Scheduler, Timekeeper
 from config.i18n import Catalog
 from config.settings import Settings
@@ -22,6 +23,8 @@ from handlers.expertise import ExpertiseFeature, ExpertiseSearch, load_synonyms
 from handlers.meetings.feature import KIND as MEETING_REMINDER
 from handlers.meetings.feature import Meetings
 from handlers.meetings.rhythm import load_holidays, load_series
+from handlers.proposals.pitches import Pitches
+from handlers.proposals.votes import CLOSE, NUDGE, Votes
 from storage.db import Database, is_unavailable
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,7 @@ class Bot:
     outbox: Outbox
     scheduler: Scheduler
     timekeeper: Timekeeper
+    refresher: Refresher
 
     async def start(self) -> None:
         """Bring the schema up to date; safe to run on every start.
@@ -58,14 +62,22 @@ class Bot:
             with attempt:
                 await self.db.upgrade()
 
-    async def keep_time(self, sender: Sender) -> None:
-        """Start reminders, deadlines and the outbox, delivering through `sender` (the running adapter)."""
+    def connect(self, sender: Sender) -> None:
+        """Deliver what the bot sends by itself through `sender` (the running adapter), and keep the
+        messages it updates (a vote's tally) up to date."""
         self.outbox.sender = sender
         self.dispatcher.queued = self.timekeeper.poke
+        self.dispatcher.touched = self.scheduler.touched = self.refresher.mark
+        self.refresher.start(sender)
+
+    async def keep_time(self, sender: Sender) -> None:
+        """Connect `sender`, then start reminders, deadlines and the outbox."""
+        self.connect(sender)
         await self.timekeeper.start()
 
     async def stop(self) -> None:
         await self.timekeeper.stop()
+        await self.refresher.stop()
         await self.db.dispose()
 
 
@@ -79,12 +91,16 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
     meetings = Meetings(load_series(settings.meetings_file, settings.zone),
                         load_holidays(settings.school_holidays_file))
     registry.add(meetings.feature())
+    votes = Votes()
+    registry.add(Pitches(meetings).feature())
+    registry.add(votes.feature())
     outbox = Outbox(db, clock)
-    scheduler = Scheduler(db, clock, settings, catalog, jobs={MEETING_REMINDER: meetings.remind},
-                          planners=[meetings.plan])
+    scheduler = Scheduler(db, clock, settings, catalog, planners=[meetings.plan],
+                          jobs={MEETING_REMINDER: meetings.remind, CLOSE: votes.close_job, NUDGE: votes.nudge_job})
     return Bot(
         settings=settings, catalog=catalog, clock=clock, db=db, registry=registry,
         dispatcher=Dispatcher(registry, db, settings, catalog, clock),
         profiles=ProfileService(db, clock, timedelta(hours=settings.profile_refresh_hours)),
         meetings=meetings, outbox=outbox, scheduler=scheduler, timekeeper=Timekeeper(scheduler, outbox, clock),
+        refresher=Refresher(db, clock, settings, catalog, {"vote:": votes.current}),
     )

@@ -47,6 +47,7 @@ class Dispatcher:
         self._members: dict[tuple[str, str], MemberRecord] = {}
         self._members_version = -1
         self.queued: Callable[[], None] | None = None  # told after a commit that queued outbox messages
+        self.touched: Callable[[set[str]], None] | None = None  # told which sent messages to refresh
 
     async def dispatch(self, inp: Input) -> Outcome:
         try:
@@ -79,6 +80,8 @@ class Dispatcher:
             outcome = await self._route(ctx, inp)
         if repos.outbox.queued and self.queued is not None:
             self.queued()
+        if repos.outbox.touched and self.touched is not None:
+            self.touched(repos.outbox.touched)
         return outcome
 
     async def _route(self, ctx: HandlerContext, inp: Input) -> Outcome:

@@ -46,7 +46,12 @@ class DeliveryRefused(Exception):
 
 class Sender(Protocol):
     async def send(self, channel: str, reply: Reply) -> str:
-        """Post `reply` in `channel` (a channel role or a platform id); returns the platform's message id."""
+        """Post `reply` in `channel` (a channel role, `member:<id>` for a direct message, or a platform
+        id); returns the platform's id of the message."""
+        ...
+
+    async def update(self, channel: str, ref: str, reply: Reply) -> None:
+        """Replace the content of the message `ref` that `send` posted in `channel`."""
         ...
 
 

@@ -60,6 +60,7 @@ class Scheduler:
         self.t = catalog
         self.jobs = dict(jobs)
         self.planners = list(planners)
+        self.touched: Callable[[set[str]], None] | None = None  # told which sent messages jobs changed
 
     async def plan(self) -> None:
         """Let every feature bring its future occurrences up to date (idempotent)."""
@@ -88,6 +89,8 @@ class Scheduler:
                         if is_unavailable(error):
                             raise
                         log.exception("job %s for %s failed; it stays pending", occurrence.kind, occurrence.key)
+            if repos.outbox.touched and self.touched is not None:
+                self.touched(repos.outbox.touched)
             if len(due) < BATCH:
                 return claimed
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core.errors import UserError
 from bot.core.inputs import Actor
 from config.i18n import Catalog
 from config.settings import Settings
@@ -22,6 +23,10 @@ class HandlerContext:
     settings: Settings
     is_coordinator: bool
     prefix: str  # how commands are typed on this platform: "/" or "!"
+
+    def require_coordinator(self) -> None:
+        if not self.is_coordinator:
+            raise UserError(self.t("general.only_coordinators"))
 
 
 @dataclass(frozen=True)

@@ -69,8 +69,7 @@ async def change_profile(ctx: HandlerContext, change: str) -> Reply:
 
 def settings(ctx: HandlerContext) -> Reply:
     t, s = ctx.t, ctx.settings
-    if not ctx.is_coordinator:
-        raise UserError(t("general.only_coordinators"))
+    ctx.require_coordinator()
     pairs = [
         (t("general.language"), s.language),
         (t("general.timezone"), s.timezone),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -234,3 +235,74 @@ class SeriesSettings(Base):
     values: Mapped[str] = mapped_column(Text)
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Pitch(Base):
+    """A school's idea for a jointly funded project, on its way through a trimester meeting."""
+
+    __tablename__ = "pitches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(Text)
+    benefit: Mapped[str] = mapped_column(Text)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    cofunding_cents: Mapped[int] = mapped_column(Integer, default=0)
+    theme: Mapped[str] = mapped_column(String(100))
+    contact: Mapped[str] = mapped_column(String(200))
+    submitter_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    meeting: Mapped[date | None] = mapped_column(Date)  # the trimester meeting it goes to
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PitchSchool(Base):
+    __tablename__ = "pitch_schools"
+    pitch_id: Mapped[int] = mapped_column(ForeignKey("pitches.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+
+
+class PitchEvent(Base):
+    """Every change of a pitch: what it became, who did it and when (None: the bot, e.g. a vote's close)."""
+
+    __tablename__ = "pitch_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pitch_id: Mapped[int] = mapped_column(ForeignKey("pitches.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Vote(Base):
+    """A vote in a channel; its rules are fixed when it starts."""
+
+    __tablename__ = "votes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question: Mapped[str] = mapped_column(String(300))
+    options: Mapped[str] = mapped_column(Text)  # JSON list of labels
+    electorate: Mapped[str] = mapped_column(String(20))  # members, schools
+    werkgebied: Mapped[str] = mapped_column(String(100), default="")  # only members/schools of this work area
+    secret: Mapped[bool] = mapped_column(Boolean)
+    show_while_open: Mapped[bool] = mapped_column(Boolean)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    quorum: Mapped[int] = mapped_column(Integer, default=0)  # minimum ballots (members) or schools
+    threshold: Mapped[int] = mapped_column(Integer, default=0)  # 0: majority of votes cast; else a percentage
+    pitch_id: Mapped[int | None] = mapped_column(ForeignKey("pitches.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(255))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[str] = mapped_column(Text, default="")  # JSON, written at the close
+
+
+class Ballot(Base):
+    """The ballot of one voter (a member, or a school when it is one vote per school): the last one counts."""
+
+    __tablename__ = "ballots"
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id", ondelete="CASCADE"), primary_key=True)
+    voter: Mapped[str] = mapped_column(String(40), primary_key=True)  # "m:<member id>" or "s:<organisation id>"
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    option: Mapped[int] = mapped_column(Integer)
+    cast_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -100,6 +100,7 @@ class OutboxRecord:
     sent_at: datetime | None
     failed_at: datetime | None
     last_error: str
+    message_ref: str = ""
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from storage.models import (
     SearchState,
     SearchTerm,
 )
+from storage.proposals import PitchRepository, VoteRepository
 from storage.records import (
     ExpertiseRecord,
     Holder,
@@ -412,6 +413,8 @@ class Repositories:
         self.occurrences = OccurrenceRepository(session)
         self.outbox = OutboxRepository(session)
         self.meetings = MeetingRepository(session)
+        self.pitches = PitchRepository(session)
+        self.votes = VoteRepository(session)
 
 
 

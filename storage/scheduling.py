@@ -39,7 +39,7 @@ def _occurrence(row: Occurrence) -> OccurrenceRecord:
 
 def _outbox(row: OutboxMessage) -> OutboxRecord:
     return OutboxRecord(row.id, row.key, row.channel, row.body, row.created_at, row.next_attempt_at, row.attempts,
-                        row.lease_until, row.sent_at, row.failed_at, row.last_error)
+                        row.lease_until, row.sent_at, row.failed_at, row.last_error, row.message_ref)
 
 
 class OccurrenceRepository:
@@ -109,6 +109,7 @@ class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.queued = 0  # messages queued in this transaction: after the commit, the sender is woken
+        self.touched: set[str] = set()  # keys of sent messages whose content changed (bot/refresh.py)
 
     async def enqueue(self, channel: str, body: str, now: datetime, *, key: str | None = None) -> bool:
         """Queue a message; with a key, a second message with that key is not queued (returns False)."""
@@ -117,6 +118,10 @@ class OutboxRepository:
             "attempts": 0, "last_error": "", "message_ref": ""}]) == 1
         self.queued += new
         return new
+
+    def touch(self, key: str) -> None:
+        """The message with this key shows something that changed: refresh it after the commit."""
+        self.touched.add(key)
 
     async def heads(self, limit: int = 1000) -> list[OutboxRecord]:
         """The oldest unsent message of every channel: only it may be sent, so order is kept."""

@@ -47,6 +47,7 @@ class Call:
     params: dict[str, Any]
     status: int
     ok: bool
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass(frozen=True)

@@ -125,10 +125,19 @@ class ConsoleChat:
         self.buttons: list[Button] = []
 
     async def send(self, channel: str, reply: Reply) -> str:
-        """What the bot posts by itself (reminders), shown as a message in a channel."""
-        text, _ = render(reply, self.t)
+        """What the bot posts by itself (a reminder, a vote), shown as a message in a channel; its
+        buttons are the ones a number now presses."""
+        text, buttons = render(reply, self.t)
+        if buttons:
+            self.buttons = buttons
         self._write(self.t("console.channel_message", channel=safe(channel)) + "\n" + text)
-        return ""
+        return channel
+
+    async def update(self, channel: str, ref: str, reply: Reply) -> None:
+        text, buttons = render(reply, self.t)
+        if buttons:
+            self.buttons = buttons
+        self._write(self.t("console.channel_update", channel=safe(channel)) + "\n" + text)
 
     async def ask(self, prompt: str) -> str | None:
         return await read_line(self._read, prompt)

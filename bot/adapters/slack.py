@@ -27,7 +27,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -526,12 +526,38 @@ class SlackAdapter:
 
     async def send(self, channel: str, reply: Reply) -> str:
         """The outbox's way out (bot/outbox.py): one chat.postMessage, its failure sorted into later or never."""
+        target = await self.target(channel)
+        text, blocks = render(reply, self.t)
+        async with self.sorted_failures():
+            response = await self.outbox_client.chat_postMessage(channel=target, text=text, blocks=blocks)
+        return f"{response.get('channel', target)}/{response.get('ts', '')}"
+
+    async def update(self, channel: str, ref: str, reply: Reply) -> None:
+        """Replace a message `send` posted (a vote's tally): chat.update of its channel and ts."""
+        posted_in, _, ts = ref.rpartition("/")
+        text, blocks = render(reply, self.t)
+        async with self.sorted_failures():
+            await self.outbox_client.chat_update(channel=posted_in, ts=ts, text=text, blocks=blocks)
+
+    async def target(self, channel: str) -> str:
+        """A channel role as its channel id; `member:<id>` as the member's Slack user id (their DM with the app)."""
+        if channel.startswith("member:"):
+            async with self.bot.db.transaction() as repos:
+                member = await repos.members.get(int(channel.removeprefix("member:")))
+            user = next((uid for platform, uid in member.identities if platform == PLATFORM), None) if member else None
+            if user is None:
+                raise DeliveryRefused(self.t("slack.member_not_on_slack"))
+            return user
         target = self.bot.settings.channel(channel)
         if not target:
             raise DeliveryRefused(self.t("slack.channel_not_set", role=channel))
-        text, blocks = render(reply, self.t)
+        return target
+
+    @contextlib.asynccontextmanager
+    async def sorted_failures(self) -> AsyncIterator[None]:
+        """Slack's answers as the outbox reads them: 429, 5xx and no connection are for later; the rest never."""
         try:
-            response = await self.outbox_client.chat_postMessage(channel=target, text=text, blocks=blocks)
+            yield
         except SlackApiError as error:
             code = str(error.response.get("error", ""))
             if error.response.status_code == 429 or error.response.status_code >= 500 or code in TRANSIENT_ERRORS:
@@ -539,7 +565,6 @@ class SlackAdapter:
             raise DeliveryRefused(f"Slack refused: {code}") from error
         except (ClientError, OSError, TimeoutError) as error:
             raise DeliveryDelayed(f"Slack unreachable: {error!r}") from error
-        return str(response.get("ts", ""))
 
     async def fetch_profile(self, user_id: str) -> Profile | None:
         """The Slack profile (users.info), or None when Slack cannot tell us now."""

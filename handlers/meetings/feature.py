@@ -56,7 +56,7 @@ from handlers.meetings.rhythm import (
     meetings,
     next_meetings,
 )
-from handlers.text import clean, fold
+from handlers.text import clean, fold, number_of
 from storage.records import OccurrenceRecord, PlannedOccurrence
 from storage.repositories import Repositories
 
@@ -265,9 +265,9 @@ class Meetings:
 
     async def remove_item(self, ctx: HandlerContext, number: str) -> Reply:
         t = ctx.t
-        if not number.strip().lstrip("#").isdigit():
+        item_id = number_of(number)
+        if item_id is None:
             raise UserError(t("meetings.remove_syntax", p=ctx.prefix))
-        item_id = int(number.strip().lstrip("#"))
         found = await ctx.repos.meetings.agenda_item(item_id)
         if found is None:
             raise UserError(t("meetings.no_item", nr=item_id, p=ctx.prefix))
@@ -278,9 +278,6 @@ class Meetings:
 
     # -- coordinators ----------------------------------------------------------------------------------
 
-    def require_coordinator(self, ctx: HandlerContext) -> None:
-        if not ctx.is_coordinator:
-            raise UserError(ctx.t("general.only_coordinators"))
 
     async def planned_meeting(self, ctx: HandlerContext, series: Series, day: date) -> Meeting:
         """The meeting the rhythm gives `day`, or a Dutch error listing the ones that exist."""
@@ -294,7 +291,7 @@ class Meetings:
                                               for m in coming)))
 
     async def skip(self, ctx: HandlerContext, series: Series, text: str) -> Reply:
-        self.require_coordinator(ctx)
+        ctx.require_coordinator()
         t = ctx.t
         found = split_moment(text, ctx.now, ctx.settings.language, separators=(":",))
         if found is None:
@@ -310,7 +307,7 @@ class Meetings:
         return Reply.text(t("meetings.skip_done", day=describe(meeting, ctx.settings.language, with_type=False)))
 
     async def move(self, ctx: HandlerContext, series: Series, text: str) -> Reply:
-        self.require_coordinator(ctx)
+        ctx.require_coordinator()
         t, lang = ctx.t, ctx.settings.language
         old_text, sep, new_text = text.partition(" naar ")
         pairs = [(old_text, new_text)] if sep else [
@@ -338,7 +335,7 @@ class Meetings:
         await ctx.repos.outbox.enqueue(series.channel, reply_to_json(Reply((Text(text),))), ctx.now)
 
     async def missed(self, ctx: HandlerContext) -> Reply:
-        self.require_coordinator(ctx)
+        ctx.require_coordinator()
         t, lang = ctx.t, ctx.settings.language
         since = ctx.now - MISSED_SINCE
         missed = await ctx.repos.occurrences.finished(KIND, ("missed",), since)
@@ -360,7 +357,7 @@ class Meetings:
     # -- editing a series ------------------------------------------------------------------------------
 
     def settings_form(self, ctx: HandlerContext, series: Series) -> Form:
-        self.require_coordinator(ctx)
+        ctx.require_coordinator()
         t = ctx.t
         weekday = next(name for name, number in WEEKDAYS.items() if number == series.weekday)
         return Form("overleg.instellen", t("meetings.form_title"), (
@@ -383,7 +380,7 @@ class Meetings:
         ), t("meetings.form_submit"), state=series.key)
 
     async def settings_submitted(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
-        self.require_coordinator(ctx)
+        ctx.require_coordinator()
         t = ctx.t
         series = {s.key: s for s in await self.all_series(ctx.repos)}.get(form.state)
         if series is None:

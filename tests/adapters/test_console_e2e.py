@@ -20,6 +20,7 @@ NETWERKBOT = Path(sys.executable).with_name("netwerkbot")
 TIMEOUT = 30
 PROMPT = re.compile(r"\r?\n> ")
 JOOST = 6  # Joost Visser, leerkracht at Lierenland: no coordinator, no behaviour expertise of his own
+MARIEKE, INGRID = 1, 3  # Marieke Bakker, consultant and coordinator; Ingrid Smit, IB-er at Baeken
 
 
 class Console:
@@ -59,7 +60,7 @@ class Console:
         return int(self.child.exitstatus)
 
     def _answer(self, typed: str) -> str:
-        text = self._text(self.child.before)
+        text = self._text(self.child.before).lstrip("\n")  # after a message the bot printed by itself
         echo, _, rest = text.partition("\n")  # the terminal echoes what was typed
         assert typed in echo, text
         return rest
@@ -194,6 +195,79 @@ def test_expertise_added_through_the_form_is_found_and_survives_a_restart(tmp_pa
         assert second.stop() == 0
     finally:
         second.close()
+
+
+def session(folder: Path, member: int) -> Console:
+    started = Console(folder)
+    started.choose(member)
+    return started
+
+
+def test_a_school_pitches_a_coordinator_starts_a_vote_and_the_school_votes(tmp_path: Path) -> None:
+    ingrid = session(tmp_path, INGRID)
+    try:
+        ingrid.child.sendline("/pitch")
+        ingrid.fill("Titel: ", "Samen een groeiklas")
+        ingrid.fill("[Baeken]: ", "")  # her own school, filled in
+        ingrid.fill("Samenvatting: ", "Een groeiklas voor Baeken en Vlieger.")
+        ingrid.fill("werkgebied brengt: ", "Leerlingen blijven in de wijk.")
+        ingrid.fill("of 1500,50: ", "1.50")
+        ingrid.fill("(optioneel): ", "2.500,-")
+        ingrid.fill("groeiklas: ", "groeiklas")
+        ingrid.fill("[Ingrid Smit]: ", "")
+        refused = ingrid.fill("of 1500,50: ", "€ 12.500")  # only the amount is asked again
+        assert "! Gevraagd bedrag: \"1.50\" is geen bedrag" in refused
+        ingrid.child.expect_exact("Je pitch is ingediend als #1")
+        ingrid.child.expect_exact("[bericht in kanaal proposals]")  # the outbox posts it
+        ingrid.child.expect_exact("[1] Agenderen  [2] Stemming starten")
+        assert ingrid.stop() == 0
+    finally:
+        ingrid.close()
+
+    marieke = session(tmp_path, MARIEKE)
+    try:
+        pitch = marieke.say("/pitch 1")
+        assert "[1] Agenderen  [2] Stemming starten" in pitch  # a coordinator's buttons
+        marieke.child.sendline("2")
+        marieke.fill("[Financieren we pitch #1 (Samen een groeiklas) samen?]: ", "")
+        marieke.fill("[voor, tegen, onthouding]: ", "")
+        marieke.fill("Wie stemt [schools]: ", "")  # one vote per school, for a pitch
+        for ending in ("bijvoorbeeld Alkmaar-Noord: ", "[nee]: ", "[ja]: "):
+            marieke.fill(ending, "")
+        marieke.fill("over 3 dagen: ", "over 3 dagen")
+        marieke.fill("geen quorum: ", "")
+        marieke.fill("bijvoorbeeld 66: ", "")
+        marieke.child.expect_exact("Stemming #1 staat in het kanaal en sluit")
+        marieke.child.expect_exact("[1] voor  [2] tegen  [3] onthouding")
+        assert marieke.stop() == 0
+    finally:
+        marieke.close()
+
+    ingrid = session(tmp_path, INGRID)
+    try:
+        vote = ingrid.say("/stemming 1")
+        assert "Stemming #1: Financieren we pitch #1 (Samen een groeiklas) samen?" in vote
+        assert "één stem per school" in vote and "0 stemmen uitgebracht" in vote
+        assert "[1] voor  [2] tegen  [3] onthouding" in vote
+        assert ingrid.say("1").startswith("Je stem (voor Baeken): voor. Wijzigen kan tot ")
+        ingrid.child.expect_exact("[bericht bijgewerkt in kanaal console]")  # the tally, a moment later
+        ingrid.child.expect_exact("1 stem uitgebracht — voor: 1 · tegen: 0")
+        ingrid.child.expect_exact("[1] voor  [2] tegen  [3] onthouding")
+        assert ingrid.say("2").startswith("Je stem (voor Baeken): tegen.")  # changed: the last counts
+        ingrid.child.expect_exact("1 stem uitgebracht — voor: 0 · tegen: 1")
+        assert ingrid.stop() == 0
+    finally:
+        ingrid.close()
+
+    marieke = session(tmp_path, MARIEKE)
+    try:
+        assert "Stemming #1 is gesloten" in marieke.say("/stemming sluiten 1")
+        marieke.child.expect_exact("Besluit: tegen.")
+        marieke.child.expect_exact("tegen: Ingrid Smit")  # an open vote: who chose what, after the close
+        assert "Status: afgewezen" in marieke.say("/pitch 1")
+        assert marieke.stop() == 0
+    finally:
+        marieke.close()
 
 
 @pytest.mark.parametrize("at_chat_prompt", [True, False], ids=["chat", "choosing"])

@@ -208,6 +208,9 @@ async def test_the_timekeeper_wakes_on_time_with_the_real_scheduler(sqlite_url: 
             await sent.put((channel, reply, datetime.now(UTC)))
             return "1"
 
+        async def update(self, channel: str, ref: str, reply: Reply) -> None:
+            raise AssertionError("nothing is updated here")
+
     async def job(ctx: JobContext, occurrence: OccurrenceRecord) -> None:
         await ctx.repos.outbox.enqueue("consultants", reply_to_json(Reply.text("nu")), ctx.now)
 
@@ -236,6 +239,9 @@ async def test_the_outbox_keeps_order_and_loses_nothing_while_the_platform_fails
                 raise faults.pop(0)
             delivered.append(f"{channel}:{text_of(reply)}")
             return str(len(delivered))
+
+        async def update(self, channel: str, ref: str, reply: Reply) -> None:
+            raise AssertionError("nothing is updated here")
 
     bot.outbox.sender = Flaky()
     async with bot.db.transaction() as repos:
@@ -269,6 +275,9 @@ class Recording:
         await asyncio.sleep(0)  # let the other instance run in between
         self.log.append((channel, text_of(reply)))
         return str(len(self.log))
+
+    async def update(self, channel: str, ref: str, reply: Reply) -> None:
+        raise AssertionError("nothing is updated here")
 
 
 async def queue(bot: Bot, messages: list[tuple[str, str]]) -> None:

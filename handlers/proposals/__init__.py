@@ -1,0 +1,1 @@
+"""Proposals: schools' pitches for jointly funded projects, and votes in the channel."""

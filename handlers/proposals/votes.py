@@ -1,0 +1,379 @@
+"""`/stemming`: votes in the channel, with a button per option, closed by the bot at the deadline.
+
+    /stemming                   coordinators: a form (question, options, who votes, secret, deadline, quorum, rule)
+    /stemming lijst             the decision log
+    /stemming <nr>              one vote: its rules, and its result once closed
+    /stemming sluiten <nr>      coordinators: close before the deadline
+    /stemming export <nr>       coordinators: the result as CSV (no names for a secret vote)
+
+A ballot is one row per voter (a member, or a school when it is one vote per school), replaced by
+the voter's next press, so the last counts and a double press is one ballot. The close and the
+nudge 24 hours before are occurrences (bot/scheduler.py): the close happens at the deadline also
+when nobody touches anything, and after a restart with the result as of the deadline. The vote
+message's tally is refreshed by the adapter at most once a second (bot/refresh.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from babel.dates import format_datetime
+
+from bot.core.errors import FormErrors, UserError
+from bot.core.inputs import Action, Command, FormSubmission
+from bot.core.registry import Feature
+from bot.core.reply import (
+    Actions,
+    Button,
+    Choice,
+    Context,
+    FieldKind,
+    Form,
+    FormField,
+    Heading,
+    Item,
+    Outcome,
+    Part,
+    Reply,
+    Text,
+    reply_to_json,
+)
+from config.i18n import Catalog
+from config.settings import Settings
+from handlers.context import HandlerContext, JobContext
+from handlers.dates import parse_moment
+from handlers.text import clean, fold, number_of
+from storage.proposals import SCHOOL_KINDS, VoteRecord
+from storage.records import MemberRecord, OccurrenceRecord, PlannedOccurrence
+from storage.repositories import Repositories
+
+CLOSE, NUDGE = "vote.close", "vote.nudge"
+NUDGE_BEFORE = timedelta(hours=24)
+MAX_OPTIONS = 10
+ABSTAIN = "onthouding"
+
+
+def voter_of(vote: VoteRecord, member: MemberRecord) -> str | None:
+    """The ballot this member casts: their own, their school's, or None when they may not vote."""
+    org = member.organisation
+    if vote.werkgebied and (org is None or fold(org.werkgebied) != fold(vote.werkgebied)):
+        return None
+    if vote.electorate == "schools":
+        return f"s:{org.id}" if org is not None and org.kind in SCHOOL_KINDS else None
+    return f"m:{member.id}"
+
+
+def outcome(vote: VoteRecord, counts: Mapping[int, int], eligible: int) -> dict[str, Any]:
+    """Counts, turnout, quorum and the decision: the option with a majority of the votes cast without
+    abstentions (or at least `threshold` percent of them)."""
+    cast = sum(counts.values())
+    counted = {i: n for i, n in counts.items() if fold(vote.options[i]) != ABSTAIN}
+    valid = sum(counted.values())
+    quorum_met = cast >= vote.quorum
+    winner = None
+    if quorum_met and valid:
+        best = max(counted, key=lambda i: counted[i])
+        share = 100 * counted[best] / valid
+        tied = sum(1 for n in counted.values() if n == counted[best]) > 1
+        if not tied and (share >= vote.threshold if vote.threshold else share > 50):
+            winner = best
+    return {"counts": [counts.get(i, 0) for i in range(len(vote.options))], "cast": cast, "eligible": eligible,
+            "quorum_met": quorum_met, "winner": winner}
+
+
+class Votes:
+    def feature(self) -> Feature[HandlerContext]:
+        f: Feature[HandlerContext] = Feature("votes")
+        f.command("stemming", self.command)
+        f.form("stemming.form", self.submitted)
+        f.action("stemming.stem", self.pressed)
+        f.action("stemming.voor_pitch", self.for_pitch)
+        return f
+
+    # -- commands --------------------------------------------------------------------------------------
+
+    async def command(self, ctx: HandlerContext, cmd: Command) -> Outcome:
+        t = ctx.t
+        text = clean(cmd.text, t, what=t("vote.what_command"), required=False, max_length=100)
+        word, _, rest = text.partition(" ")
+        rest = rest.strip()
+        match fold(word), rest:
+            case "", _:
+                ctx.require_coordinator()
+                return self.form(ctx, None, "")
+            case "lijst", _:
+                return await self.listing(ctx)
+            case "sluiten", number:
+                ctx.require_coordinator()
+                return await self.close_early(ctx, await self.find(ctx, number))
+            case "export", number:
+                ctx.require_coordinator()
+                return await self.export(ctx, await self.find(ctx, number))
+            case number, "" if number_of(number) is not None:
+                return await self.show(ctx, await self.find(ctx, number))
+        raise UserError(t("vote.unknown", p=ctx.prefix, word=word))
+
+    async def find(self, ctx: HandlerContext, typed: str, *, lock: bool = False) -> VoteRecord:
+        number = number_of(typed)
+        if number is None:
+            raise UserError(ctx.t("vote.number_needed", p=ctx.prefix))
+        vote = await ctx.repos.votes.get(number, lock=lock)
+        if vote is None:
+            raise UserError(ctx.t("vote.not_found", nr=number, p=ctx.prefix))
+        return vote
+
+    # -- starting a vote -------------------------------------------------------------------------------
+
+    async def for_pitch(self, ctx: HandlerContext, action: Action) -> Outcome:
+        """"Stemming starten" under a pitch: the form, with the question about that pitch."""
+        ctx.require_coordinator()
+        pitch = await ctx.repos.pitches.get(int(action.value)) if action.value.isdigit() else None
+        if pitch is None:
+            raise UserError(ctx.t("errors.unknown_action"))
+        return self.form(ctx, ctx.t("vote.pitch_question", nr=pitch.id, title=pitch.title), str(pitch.id))
+
+    def form(self, ctx: HandlerContext, question: str | None, state: str) -> Form:
+        t = ctx.t
+        return Form("stemming.form", t("vote.form_title"), (
+            FormField("question", t("vote.field_question"), max_length=300, initial=question or ""),
+            FormField("options", t("vote.field_options"), hint=t("vote.hint_options"), max_length=500,
+                      initial="voor, tegen, onthouding"),
+            FormField("electorate", t("vote.field_electorate"), FieldKind.CHOICE, initial="schools" if state else
+                      "members", choices=(Choice("members", t("vote.per_member")),
+                                          Choice("schools", t("vote.per_school")))),
+            FormField("werkgebied", t("vote.field_werkgebied"), hint=t("vote.hint_werkgebied"), required=False,
+                      max_length=100),
+            FormField("secret", t("vote.field_secret"), FieldKind.CHOICE, initial="nee",
+                      choices=(Choice("nee", t("vote.open")), Choice("ja", t("vote.secret")))),
+            FormField("visible", t("vote.field_visible"), FieldKind.CHOICE, initial="ja",
+                      choices=(Choice("ja", t("vote.visible")), Choice("nee", t("vote.hidden")))),
+            FormField("deadline", t("vote.field_deadline"), FieldKind.DATETIME, hint=t("vote.hint_deadline"),
+                      max_length=60),
+            FormField("quorum", t("vote.field_quorum"), hint=t("vote.hint_quorum"), required=False, max_length=10),
+            FormField("threshold", t("vote.field_threshold"), hint=t("vote.hint_threshold"), required=False,
+                      max_length=10),
+        ), t("vote.form_submit"), state=state)
+
+    def read(self, ctx: HandlerContext, values: Mapping[str, str]) -> dict[str, Any]:
+        t = ctx.t
+        errors: dict[str, str] = {}
+        out: dict[str, Any] = {}
+        try:
+            out["question"] = clean(values.get("question", ""), t, what=t("vote.field_question"), max_length=300)
+        except UserError as error:
+            errors["question"] = error.message
+        options = [o.strip() for o in values.get("options", "").split(",") if o.strip()]
+        if not 2 <= len(options) <= MAX_OPTIONS or len({fold(o) for o in options}) != len(options) \
+                or any(len(o) > 60 for o in options):
+            errors["options"] = t("vote.bad_options", max=MAX_OPTIONS)
+        else:
+            try:
+                out["options"] = [clean(o, t, what=t("vote.field_options"), max_length=60) for o in options]
+            except UserError as error:
+                errors["options"] = error.message
+        out["electorate"] = values.get("electorate") if values.get("electorate") in ("members", "schools") \
+            else "members"
+        out["werkgebied"] = " ".join(values.get("werkgebied", "").split())
+        out["secret"] = values.get("secret") == "ja"
+        out["show_while_open"] = values.get("visible", "ja") != "nee"
+        deadline = parse_moment(values.get("deadline", ""), ctx.now, ctx.settings.language)
+        if deadline is None:
+            errors["deadline"] = t("vote.bad_deadline")
+        elif deadline <= ctx.now + timedelta(minutes=5):
+            errors["deadline"] = t("vote.deadline_soon")
+        else:
+            out["deadline"] = deadline
+        for name, limit in (("quorum", 100_000), ("threshold", 100)):
+            typed = values.get(name, "").strip().rstrip("%").split(" ")[0]
+            if typed and (not typed.isdigit() or not 0 <= int(typed) <= limit):
+                errors[name] = t(f"vote.bad_{name}")
+            out[name] = int(typed) if typed.isdigit() else 0
+        if errors:
+            raise FormErrors(errors)
+        return out
+
+    async def submitted(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
+        ctx.require_coordinator()
+        values = self.read(ctx, form.values)
+        pitch_id = int(form.state) if form.state.isdigit() else None
+        channel = form.channel or "proposals"
+        number = await ctx.repos.votes.create(**values, pitch_id=pitch_id, channel=channel, by=ctx.member.id,
+                                              now=ctx.now)
+        deadline: datetime = values["deadline"]
+        await ctx.repos.occurrences.schedule(PlannedOccurrence(f"{CLOSE}:{number}", CLOSE, deadline,
+                                                               {"vote": number}))
+        if deadline - NUDGE_BEFORE > ctx.now:
+            await ctx.repos.occurrences.schedule(PlannedOccurrence(f"{NUDGE}:{number}", NUDGE,
+                                                                   deadline - NUDGE_BEFORE, {"vote": number},
+                                                                   expires_at=deadline))
+        if pitch_id is not None:
+            await ctx.repos.pitches.move(pitch_id, "in_stemming", by=ctx.member.id, now=ctx.now,
+                                         from_status=("ingediend", "geagendeerd"), note=f"stemming #{number}")
+        vote = await ctx.repos.votes.get(number)
+        assert vote is not None
+        await ctx.repos.outbox.enqueue(channel, reply_to_json(await self.message(ctx.repos, vote, ctx.t,
+                                                                                ctx.settings)),
+                                       ctx.now, key=f"vote:{number}")
+        return Reply.text(ctx.t("vote.started", nr=number, deadline=when(deadline, ctx.settings)))
+
+    # -- the message in the channel --------------------------------------------------------------------
+
+    async def current(self, ctx: JobContext, key: str) -> Reply | None:
+        """The vote message of outbox key `vote:<nr>` as it is now (bot/refresh.py)."""
+        number = key.removeprefix("vote:")
+        vote = await ctx.repos.votes.get(int(number)) if number.isdigit() else None
+        return await self.message(ctx.repos, vote, ctx.t, ctx.settings) if vote else None
+
+    async def message(self, repos: Repositories, vote: VoteRecord, t: Catalog, settings: Settings) -> Reply:
+        """The vote as the channel sees it now: buttons while open, the tally if it may be seen."""
+        counts = await repos.votes.tally(vote.id)
+        cast = sum(counts.values())
+        rules = [t("vote.per_school") if vote.electorate == "schools" else t("vote.per_member"),
+                 t("vote.secret") if vote.secret else t("vote.open")]
+        if vote.werkgebied:
+            rules.append(t("vote.only_werkgebied", werkgebied=vote.werkgebied))
+        parts: list[Part] = [Heading(t("vote.heading", nr=vote.id, question=vote.question))]
+        if vote.closed_at is None:
+            parts.append(Context(t("vote.closes", deadline=when(vote.deadline, settings)) + " · " + " · ".join(rules)))
+            shown = " · ".join(f"{o}: {counts.get(i, 0)}" for i, o in enumerate(vote.options))
+            parts.append(Text(t.plural("vote.cast", cast) + (f" — {shown}" if vote.show_while_open else "")))
+            parts.append(Actions(tuple(Button(o, "stemming.stem", f"{vote.id}:{i}")
+                                       for i, o in enumerate(vote.options))))
+        else:
+            parts.extend(self.result_parts(vote, t))
+        return Reply(tuple(parts))
+
+    def result_parts(self, vote: VoteRecord, t: Catalog) -> list[Part]:
+        result = vote.result
+        counts = result.get("counts", [])
+        lines = [Item(f"{o}: {counts[i] if i < len(counts) else 0}") for i, o in enumerate(vote.options)]
+        winner = result.get("winner")
+        decision = t("vote.no_quorum", quorum=vote.quorum) if not result.get("quorum_met") else (
+            t("vote.decided", option=vote.options[winner]) if winner is not None else t("vote.no_majority"))
+        return [Text(t("vote.closed_heading")), *lines,
+                Text(t("vote.turnout", cast=result.get("cast", 0), eligible=result.get("eligible", 0))),
+                Text(decision)]
+
+    # -- a press ----------------------------------------------------------------------------------------
+
+    async def pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
+        t = ctx.t
+        number, _, option = action.value.partition(":")
+        vote = await self.find(ctx, number, lock=True)
+        if not option.isdigit() or int(option) >= len(vote.options):
+            raise UserError(t("errors.unknown_action"))
+        if vote.closed_at is not None or ctx.now >= vote.deadline:
+            raise UserError(t("vote.is_closed", deadline=when(vote.closed_at or vote.deadline, ctx.settings)))
+        voter = voter_of(vote, ctx.member)
+        if voter is None:
+            raise UserError(t("vote.not_eligible_school") if vote.electorate == "schools" and not vote.werkgebied
+                            else t("vote.not_eligible", werkgebied=vote.werkgebied or "-"))
+        await ctx.repos.votes.cast(vote.id, voter, ctx.member.id, int(option), ctx.now)
+        ctx.repos.outbox.touch(f"vote:{vote.id}")
+        for_whom = t("vote.for_school", school=ctx.member.organisation.name) \
+            if vote.electorate == "schools" and ctx.member.organisation else ""
+        return Reply.text(t("vote.your_ballot", option=vote.options[int(option)], for_whom=for_whom,
+                            deadline=when(vote.deadline, ctx.settings)))
+
+    # -- closing -----------------------------------------------------------------------------------------
+
+    async def close_job(self, ctx: JobContext, occurrence: OccurrenceRecord) -> None:
+        """At the deadline (or at start-up after it): the result as of the deadline."""
+        vote = await ctx.repos.votes.get(int(occurrence.payload["vote"]), lock=True)
+        if vote is not None and vote.closed_at is None:
+            await self.close(ctx.repos, vote, min(ctx.now, vote.deadline), ctx.t, ctx.settings)
+
+    async def close(self, repos: Repositories, vote: VoteRecord, at: datetime, t: Catalog,
+                    settings: Settings) -> VoteRecord:
+        eligible = len(await repos.votes.electorate(vote))
+        result = outcome(vote, await repos.votes.tally(vote.id), eligible)
+        await repos.votes.close(vote.id, at, result)
+        closed = await repos.votes.get(vote.id)
+        assert closed is not None
+        if vote.pitch_id is not None:
+            accepted = result["winner"] is not None and fold(vote.options[result["winner"]]) == "voor"
+            await repos.pitches.move(vote.pitch_id, "aangenomen" if accepted else "afgewezen", by=None, now=at,
+                                     from_status=("in_stemming", "ingediend", "geagendeerd"),
+                                     note=f"stemming #{vote.id}")
+        await repos.outbox.enqueue(vote.channel, reply_to_json(Reply((
+            Heading(t("vote.result_heading", nr=vote.id, question=vote.question)),
+            *self.result_parts(closed, t), *(await self.names(repos, closed, t))))), at, key=f"vote:{vote.id}:result")
+        repos.outbox.touch(f"vote:{vote.id}")
+        return closed
+
+    async def names(self, repos: Repositories, vote: VoteRecord, t: Catalog) -> list[Part]:
+        """Who chose what: only for an open vote, only after the close."""
+        if vote.secret or vote.closed_at is None:
+            return []
+        by_option: dict[int, list[str]] = {}
+        for ballot in await repos.votes.ballots(vote.id):
+            by_option.setdefault(ballot.option, []).append(ballot.member_name)
+        return [Context(t("vote.who", option=vote.options[i], names=", ".join(sorted(names))))
+                for i, names in sorted(by_option.items())]
+
+    async def close_early(self, ctx: HandlerContext, vote: VoteRecord) -> Reply:
+        occurrence = await ctx.repos.occurrences.by_key(f"{CLOSE}:{vote.id}")
+        if occurrence is None or not await ctx.repos.occurrences.claim(occurrence.id, "done", ctx.now):
+            raise UserError(ctx.t("vote.already_closed", nr=vote.id))
+        locked = await self.find(ctx, str(vote.id), lock=True)
+        await self.close(ctx.repos, locked, ctx.now, ctx.t, ctx.settings)
+        return Reply.text(ctx.t("vote.closed_early", nr=vote.id))
+
+    async def nudge_job(self, ctx: JobContext, occurrence: OccurrenceRecord) -> None:
+        """24 hours before the close: a private reminder to every member (or school) that has not voted."""
+        vote = await ctx.repos.votes.get(int(occurrence.payload["vote"]))
+        if vote is None or vote.closed_at is not None:
+            return
+        voted = {b.voter for b in await ctx.repos.votes.ballots(vote.id)}
+        text = reply_to_json(Reply.text(ctx.t("vote.nudge", nr=vote.id, question=vote.question,
+                                              deadline=when(vote.deadline, ctx.settings))))
+        for voter, members in (await ctx.repos.votes.electorate(vote)).items():
+            if voter not in voted:
+                for member_id in members:
+                    await ctx.repos.outbox.enqueue(f"member:{member_id}", text, ctx.now,
+                                                   key=f"vote:{vote.id}:nudge:{member_id}")
+
+    # -- the decision log ----------------------------------------------------------------------------------
+
+    async def listing(self, ctx: HandlerContext) -> Reply:
+        votes = await ctx.repos.votes.listing()
+        if not votes:
+            return Reply.text(ctx.t("vote.none"))
+        t = ctx.t
+        items = []
+        for vote in votes:
+            if vote.closed_at is None:
+                state = t("vote.closes", deadline=when(vote.deadline, ctx.settings))
+            else:
+                winner = vote.result.get("winner")
+                state = t("vote.decided", option=vote.options[winner]) if winner is not None else t("vote.undecided")
+            items.append(Item(f"#{vote.id} {vote.question}", (state,)))
+        return Reply((Heading(t("vote.list_heading")), *items))
+
+    async def show(self, ctx: HandlerContext, vote: VoteRecord) -> Reply:
+        """The vote as in the channel (with its buttons while open: a press is answered privately)."""
+        message = await self.message(ctx.repos, vote, ctx.t, ctx.settings)
+        return Reply((*message.parts, *(await self.names(ctx.repos, vote, ctx.t))))
+
+    async def export(self, ctx: HandlerContext, vote: VoteRecord) -> Reply:
+        """CSV: the counts, and per ballot who and what (an open vote) or only what (a secret one)."""
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(["stemming", "vraag", "optie", "stemmen"])
+        counts = await ctx.repos.votes.tally(vote.id)
+        for i, option in enumerate(vote.options):
+            writer.writerow([vote.id, vote.question, option, counts.get(i, 0)])
+        if not vote.secret and vote.closed_at is not None:
+            writer.writerow([])
+            writer.writerow(["stemming", "naam", "optie"])
+            for ballot in await ctx.repos.votes.ballots(vote.id):
+                writer.writerow([vote.id, ballot.member_name, vote.options[ballot.option]])
+        return Reply((Heading(ctx.t("vote.export_heading", nr=vote.id)), Text(out.getvalue().strip())))
+
+
+def when(moment: datetime, settings: Settings) -> str:
+    return format_datetime(moment.astimezone(settings.zone), "EEEE d MMMM HH:mm", locale=settings.language)

@@ -1,0 +1,228 @@
+"""Pitches (with their schools and every change of status) and votes (with one ballot per voter)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Ballot, Member, Organisation, Pitch, PitchEvent, PitchSchool, Vote
+from storage.records import OrganisationRecord
+
+
+@dataclass(frozen=True)
+class PitchRecord:
+    id: int
+    title: str
+    summary: str
+    benefit: str
+    amount_cents: int
+    cofunding_cents: int
+    theme: str
+    contact: str
+    submitter_id: int | None
+    submitter_name: str
+    schools: tuple[OrganisationRecord, ...]
+    status: str
+    meeting: date | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PitchEventRecord:
+    status: str
+    actor_name: str  # "" for the bot
+    at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class VoteRecord:
+    id: int
+    question: str
+    options: tuple[str, ...]
+    electorate: str  # "members" or "schools"
+    werkgebied: str
+    secret: bool
+    show_while_open: bool
+    deadline: datetime
+    quorum: int
+    threshold: int
+    pitch_id: int | None
+    channel: str
+    closed_at: datetime | None
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BallotRecord:
+    voter: str
+    member_id: int | None
+    member_name: str
+    option: int
+    cast_at: datetime
+
+
+PITCH_FIELDS = ("title", "summary", "benefit", "amount_cents", "cofunding_cents", "theme", "contact")
+
+
+class PitchRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _records(self, rows: Sequence[Pitch]) -> list[PitchRecord]:
+        ids = [p.id for p in rows]
+        schools: dict[int, list[OrganisationRecord]] = {i: [] for i in ids}
+        for pitch_id, org in await self.session.execute(
+                select(PitchSchool.pitch_id, Organisation).join(Organisation,
+                                                                Organisation.id == PitchSchool.organisation_id)
+                .where(PitchSchool.pitch_id.in_(ids)).order_by(Organisation.name)):
+            schools[pitch_id].append(OrganisationRecord(org.id, org.name, org.kind, org.werkgebied))
+        names: dict[int, str] = {member_id: name for member_id, name in await self.session.execute(
+            select(Member.id, Member.name).where(Member.id.in_({p.submitter_id for p in rows if p.submitter_id})))}
+        return [PitchRecord(p.id, p.title, p.summary, p.benefit, p.amount_cents, p.cofunding_cents, p.theme, p.contact,
+                            p.submitter_id, names.get(p.submitter_id or 0, ""), tuple(schools[p.id]), p.status,
+                            p.meeting, p.created_at) for p in rows]
+
+    async def get(self, pitch_id: int) -> PitchRecord | None:
+        row = await self.session.get(Pitch, pitch_id)
+        return (await self._records([row]))[0] if row else None
+
+    async def listing(self, status: str | None = None, limit: int = 50) -> list[PitchRecord]:
+        query = select(Pitch).order_by(Pitch.id.desc()).limit(limit)
+        if status:
+            query = query.where(Pitch.status == status)
+        return await self._records((await self.session.scalars(query)).all())
+
+    async def create(self, values: dict[str, Any], schools: Sequence[int], *, submitter: int, meeting: date | None,
+                     now: datetime) -> int:
+        pitch = Pitch(**{k: values[k] for k in PITCH_FIELDS}, submitter_id=submitter, status="ingediend",
+                      meeting=meeting, created_at=now, updated_at=now)
+        self.session.add(pitch)
+        await self.session.flush()
+        self.session.add_all(PitchSchool(pitch_id=pitch.id, organisation_id=o) for o in set(schools))
+        self.session.add(PitchEvent(pitch_id=pitch.id, status="ingediend", actor_id=submitter, at=now, note=""))
+        await self.session.flush()
+        return pitch.id
+
+    async def edit(self, pitch_id: int, values: dict[str, Any], schools: Sequence[int], *, by: int,
+                   now: datetime) -> None:
+        await self.session.execute(update(Pitch).where(Pitch.id == pitch_id)
+                                   .values(**{k: values[k] for k in PITCH_FIELDS}, updated_at=now))
+        await self.session.execute(delete(PitchSchool).where(PitchSchool.pitch_id == pitch_id))
+        self.session.add_all(PitchSchool(pitch_id=pitch_id, organisation_id=o) for o in set(schools))
+        self.session.add(PitchEvent(pitch_id=pitch_id, status="gewijzigd", actor_id=by, at=now, note=""))
+        await self.session.flush()
+
+    async def move(self, pitch_id: int, status: str, *, by: int | None, now: datetime, from_status: Sequence[str],
+                   meeting: date | None = None, note: str = "") -> bool:
+        """Change the status if it is one of `from_status` (False otherwise, and nothing changes)."""
+        values: dict[str, Any] = {"status": status, "updated_at": now}
+        if meeting is not None:
+            values["meeting"] = meeting
+        result = await self.session.execute(update(Pitch).where(Pitch.id == pitch_id, Pitch.status.in_(from_status))
+                                            .values(**values))
+        if int(result.rowcount) != 1:  # type: ignore[attr-defined]
+            return False
+        self.session.add(PitchEvent(pitch_id=pitch_id, status=status, actor_id=by, at=now, note=note))
+        await self.session.flush()
+        return True
+
+    async def history(self, pitch_id: int) -> list[PitchEventRecord]:
+        rows = await self.session.execute(
+            select(PitchEvent, Member.name).outerjoin(Member, Member.id == PitchEvent.actor_id)
+            .where(PitchEvent.pitch_id == pitch_id).order_by(PitchEvent.id))
+        return [PitchEventRecord(e.status, name or "", e.at, e.note) for e, name in rows]
+
+
+def _vote(row: Vote) -> VoteRecord:
+    return VoteRecord(row.id, row.question, tuple(json.loads(row.options)), row.electorate, row.werkgebied, row.secret,
+                      row.show_while_open, row.deadline, row.quorum, row.threshold, row.pitch_id, row.channel,
+                      row.closed_at, json.loads(row.result) if row.result else {})
+
+
+class VoteRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(self, *, question: str, options: Sequence[str], electorate: str, werkgebied: str, secret: bool,
+                     show_while_open: bool, deadline: datetime, quorum: int, threshold: int, pitch_id: int | None,
+                     channel: str, by: int, now: datetime) -> int:
+        vote = Vote(question=question, options=json.dumps(list(options), ensure_ascii=False), electorate=electorate,
+                    werkgebied=werkgebied, secret=secret, show_while_open=show_while_open, deadline=deadline,
+                    quorum=quorum, threshold=threshold, pitch_id=pitch_id, channel=channel, created_by=by,
+                    created_at=now, result="")
+        self.session.add(vote)
+        await self.session.flush()
+        return vote.id
+
+    async def get(self, vote_id: int, *, lock: bool = False) -> VoteRecord | None:
+        """The vote; with `lock`, its row is locked until the transaction ends (PostgreSQL), so a ballot
+        and the close never interleave."""
+        query = select(Vote).where(Vote.id == vote_id)
+        if lock:
+            query = query.with_for_update()
+        row = await self.session.scalar(query)
+        return _vote(row) if row else None
+
+    async def listing(self, limit: int = 30) -> list[VoteRecord]:
+        return [_vote(v) for v in await self.session.scalars(select(Vote).order_by(Vote.id.desc()).limit(limit))]
+
+    async def cast(self, vote_id: int, voter: str, member_id: int, option: int, now: datetime) -> None:
+        """The voter's ballot; an earlier one of the same voter is replaced (the last counts)."""
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(Ballot).values(vote_id=vote_id, voter=voter, member_id=member_id, option=option,
+                                                  cast_at=now)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=[Ballot.vote_id, Ballot.voter],
+            set_={"option": statement.excluded.option, "member_id": statement.excluded.member_id,
+                  "cast_at": statement.excluded.cast_at}))
+
+    async def ballot(self, vote_id: int, voter: str) -> BallotRecord | None:
+        row = (await self.session.execute(select(Ballot, Member.name).outerjoin(Member, Member.id == Ballot.member_id)
+                                          .where(Ballot.vote_id == vote_id, Ballot.voter == voter))).first()
+        if row is None:
+            return None
+        ballot, name = row
+        return BallotRecord(ballot.voter, ballot.member_id, name or "", ballot.option, ballot.cast_at)
+
+    async def tally(self, vote_id: int) -> dict[int, int]:
+        rows = await self.session.execute(select(Ballot.option, func.count()).where(Ballot.vote_id == vote_id)
+                                          .group_by(Ballot.option))
+        return {option: int(count) for option, count in rows}
+
+    async def ballots(self, vote_id: int) -> list[BallotRecord]:
+        rows = await self.session.execute(select(Ballot, Member.name).outerjoin(Member, Member.id == Ballot.member_id)
+                                          .where(Ballot.vote_id == vote_id).order_by(Member.name))
+        return [BallotRecord(b.voter, b.member_id, name or "", b.option, b.cast_at) for b, name in rows]
+
+    async def close(self, vote_id: int, now: datetime, result: dict[str, Any]) -> bool:
+        """Close an open vote with its result; False when it was closed already."""
+        outcome = await self.session.execute(update(Vote).where(Vote.id == vote_id, Vote.closed_at.is_(None))
+                                             .values(closed_at=now, result=json.dumps(result, ensure_ascii=False)))
+        return int(outcome.rowcount) == 1  # type: ignore[attr-defined]
+
+    async def electorate(self, vote: VoteRecord) -> dict[str, list[int]]:
+        """Who may vote: voter key → the members who may cast that ballot."""
+        query = select(Member.id, Member.organisation_id, Organisation.werkgebied, Organisation.kind).outerjoin(
+            Organisation, Organisation.id == Member.organisation_id)
+        voters: dict[str, list[int]] = {}
+        for member_id, org_id, werkgebied, kind in await self.session.execute(query):
+            if vote.werkgebied and (werkgebied or "").casefold() != vote.werkgebied.casefold():
+                continue
+            if vote.electorate == "schools":
+                if org_id is None or kind not in SCHOOL_KINDS:
+                    continue
+                voters.setdefault(f"s:{org_id}", []).append(member_id)
+            else:
+                voters[f"m:{member_id}"] = [member_id]
+        return voters
+
+
+SCHOOL_KINDS = frozenset({"school", "sbo", "so", "vo"})
