@@ -170,6 +170,7 @@ async def serve_floor(port: int, api_url: str, process_before_response: bool) ->
         await ack()
 
     app.command(re.compile(".*"))(only_ack)
+    app.block_action(re.compile(".*"))(only_ack)  # bench/votes.py presses buttons
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))

@@ -174,15 +174,18 @@ class VoteRepository:
     async def listing(self, limit: int = 30) -> list[VoteRecord]:
         return [_vote(v) for v in await self.session.scalars(select(Vote).order_by(Vote.id.desc()).limit(limit))]
 
-    async def cast(self, vote_id: int, voter: str, member_id: int, option: int, now: datetime) -> None:
-        """The voter's ballot; an earlier one of the same voter is replaced (the last counts)."""
+    async def cast(self, vote_id: int, voter: str, member_id: int, option: int, at: datetime) -> bool:
+        """The voter's ballot, cast at `at`; it replaces one cast earlier (the last counts), not one cast
+        later (a press that was handled late). False when a later ballot was there already."""
         dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
         statement = dialect.insert(Ballot).values(vote_id=vote_id, voter=voter, member_id=member_id, option=option,
-                                                  cast_at=now)
-        await self.session.execute(statement.on_conflict_do_update(
+                                                  cast_at=at)
+        result = await self.session.execute(statement.on_conflict_do_update(
             index_elements=[Ballot.vote_id, Ballot.voter],
             set_={"option": statement.excluded.option, "member_id": statement.excluded.member_id,
-                  "cast_at": statement.excluded.cast_at}))
+                  "cast_at": statement.excluded.cast_at},
+            where=Ballot.cast_at <= statement.excluded.cast_at))
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
     async def ballot(self, vote_id: int, voter: str) -> BallotRecord | None:
         row = (await self.session.execute(select(Ballot, Member.name).outerjoin(Member, Member.id == Ballot.member_id)

@@ -29,6 +29,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import ClientError, web
@@ -306,6 +307,14 @@ def retry_handlers() -> list[AsyncRetryHandler]:
             AsyncConnectionErrorRetryHandler(max_retry_count=2)]
 
 
+def slack_time(stamp: Any) -> datetime | None:
+    """A Slack timestamp ("1790000000.123456") as an aware datetime, or None."""
+    try:
+        return datetime.fromtimestamp(float(stamp), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def retry_after(error: SlackApiError) -> float | None:
     """Slack's `Retry-After` header of a 429, in seconds."""
     for name, value in (error.response.headers or {}).items():
@@ -442,7 +451,7 @@ class SlackAdapter:
                         body.get("trigger_id", ""))
         for pressed in body.get("actions", []):
             action = Action(pressed_action(str(pressed.get("action_id", ""))), str(pressed.get("value", "")), actor,
-                            channel=origin.channel)
+                            channel=origin.channel, pressed_at=slack_time(pressed.get("action_ts")))
             work = asyncio.create_task(self.bot.dispatcher.dispatch(action))
             self.background(self.follow_up(work, origin), f"after {action.action_id}")
 

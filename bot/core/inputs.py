@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,15 @@ class Command:
 
 @dataclass(frozen=True)
 class Action:
-    """A button pressed. `action_id` names the handler, `value` is what the button carried."""
+    """A button pressed. `action_id` names the handler, `value` is what the button carried; `pressed_at`
+    is when the person pressed it, where the platform says (presses may be handled out of order)."""
 
     action_id: str
     value: str
     actor: Actor
     channel: str = ""
     delivery_id: str = ""
+    pressed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -272,11 +272,16 @@ class Votes:
         if voter is None:
             raise UserError(t("vote.not_eligible_school") if vote.electorate == "schools" and not vote.werkgebied
                             else t("vote.not_eligible", werkgebied=vote.werkgebied or "-"))
-        await ctx.repos.votes.cast(vote.id, voter, ctx.member.id, int(option), ctx.now)
-        ctx.repos.outbox.touch(f"vote:{vote.id}")
+        # the moment of the press, not of its handling: of two quick presses the second counts, also
+        # when the platform delivers or we handle them the other way round
+        pressed = min(action.pressed_at or ctx.now, ctx.now)
+        if await ctx.repos.votes.cast(vote.id, voter, ctx.member.id, int(option), pressed):
+            ctx.repos.outbox.touch(f"vote:{vote.id}")
+        current = await ctx.repos.votes.ballot(vote.id, voter)
+        assert current is not None
         for_whom = t("vote.for_school", school=ctx.member.organisation.name) \
             if vote.electorate == "schools" and ctx.member.organisation else ""
-        return Reply.text(t("vote.your_ballot", option=vote.options[int(option)], for_whom=for_whom,
+        return Reply.text(t("vote.your_ballot", option=vote.options[current.option], for_whom=for_whom,
                             deadline=when(vote.deadline, ctx.settings)))
 
     # -- closing -----------------------------------------------------------------------------------------
