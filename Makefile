@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ack_latency.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/scheduler.py
+	$(BIN)/python bench/votes.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis netwerkbot.db*

@@ -20,6 +20,7 @@ from storage.repositories import BEGUN, PEEK, Repositories, StateSnapshot
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 PING_AFTER_IDLE_SECONDS = 2.0
+POOL_TIMEOUT_SECONDS = 30
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -100,7 +101,9 @@ class Database:
         self.url = make_url(url)
         kwargs: dict[str, Any] = {"echo": echo}
         if self.url.get_backend_name() == "postgresql":
-            kwargs |= {"pool_size": 10, "max_overflow": 10, "pool_timeout": 5,
+            # a burst (2,000 ballots in 10 s) queues for a connection rather than failing: the work waits
+            # after Slack's ack, and a user is told the database is unreachable only when it is
+            kwargs |= {"pool_size": 10, "max_overflow": 10, "pool_timeout": POOL_TIMEOUT_SECONDS,
                        "connect_args": {"timeout": 5, "command_timeout": 30}}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.url.get_backend_name() == "sqlite":

@@ -162,12 +162,13 @@ class VoteRepository:
         await self.session.flush()
         return vote.id
 
-    async def get(self, vote_id: int, *, lock: bool = False) -> VoteRecord | None:
-        """The vote; with `lock`, its row is locked until the transaction ends (PostgreSQL), so a ballot
-        and the close never interleave."""
+    async def get(self, vote_id: int, *, lock: bool = False, share: bool = False) -> VoteRecord | None:
+        """The vote; on PostgreSQL its row locked until the transaction ends: `share` for a ballot (ballots
+        do not wait for each other), `lock` for the close (which waits for the ballots under way, and
+        they for it), so that no ballot slips in beside the close."""
         query = select(Vote).where(Vote.id == vote_id)
-        if lock:
-            query = query.with_for_update()
+        if lock or share:
+            query = query.with_for_update(read=not lock)
         row = await self.session.scalar(query)
         return _vote(row) if row else None
 

@@ -117,11 +117,11 @@ class Votes:
                 return await self.show(ctx, await self.find(ctx, number))
         raise UserError(t("vote.unknown", p=ctx.prefix, word=word))
 
-    async def find(self, ctx: HandlerContext, typed: str, *, lock: bool = False) -> VoteRecord:
+    async def find(self, ctx: HandlerContext, typed: str, *, lock: bool = False, share: bool = False) -> VoteRecord:
         number = number_of(typed)
         if number is None:
             raise UserError(ctx.t("vote.number_needed", p=ctx.prefix))
-        vote = await ctx.repos.votes.get(number, lock=lock)
+        vote = await ctx.repos.votes.get(number, lock=lock, share=share)
         if vote is None:
             raise UserError(ctx.t("vote.not_found", nr=number, p=ctx.prefix))
         return vote
@@ -263,7 +263,7 @@ class Votes:
     async def pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
         t = ctx.t
         number, _, option = action.value.partition(":")
-        vote = await self.find(ctx, number, lock=True)
+        vote = await self.find(ctx, number, share=True)
         if not option.isdigit() or int(option) >= len(vote.options):
             raise UserError(t("errors.unknown_action"))
         if vote.closed_at is not None or ctx.now >= vote.deadline:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.app import Bot
 from bot.core.clock import ManualClock
-from bot.core.inputs import Actor, FormSubmission
+from bot.core.inputs import Action, Actor, FormSubmission
 from bot.core.reply import Actions, Form, FormRejected, Reply, reply_from_json
 from storage.models import OutboxMessage
 from tests.conftest import AMS, started_bot
@@ -212,3 +212,14 @@ async def test_the_same_member_pressing_at_once_and_many_members_at_once_count_e
             tally = await repos.votes.tally(1)
         assert sum(tally.values()) == 40
         assert tally == {0: 19, 1: 20, 2: 1}
+
+
+async def test_of_two_presses_handled_out_of_order_the_later_press_counts(sqlite_bot: Bot, clock: ManualClock) -> None:
+    people = await network(sqlite_bot)
+    await submit(sqlite_bot, "stemming.form", VOTE | {"electorate": "members"}, COORD)
+    first, second = clock.now() - timedelta(seconds=2), clock.now() - timedelta(seconds=1)
+    await sqlite_bot.dispatcher.dispatch(Action("stemming.stem", "1:1", people["thomas"], pressed_at=second))
+    late = await sqlite_bot.dispatcher.dispatch(Action("stemming.stem", "1:0", people["thomas"], pressed_at=first))
+    assert text_of(late).startswith("Je stem: tegen.")  # the earlier press, handled last, changes nothing
+    async with sqlite_bot.db.transaction() as repos:
+        assert await repos.votes.tally(1) == {1: 1}
