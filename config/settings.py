@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     channel_outer_circle: str = ""
     channel_proposals: str = ""
     calendar_token: SecretStr | None = None
+    vote_nudge_hours: int = Field(default=24, ge=0, le=24 * 14)
     synonyms_file: Path = CONFIG_DIR / "synonyms.toml"
     meetings_file: Path = CONFIG_DIR / "meetings.toml"
     school_holidays_file: Path = CONFIG_DIR / "school_holidays.toml"

@@ -8,7 +8,7 @@
 
 A ballot is one row per voter (a member, or a school when it is one vote per school), replaced by
 the voter's next press, so the last counts and a double press is one ballot. The close and the
-nudge 24 hours before are occurrences (bot/scheduler.py): the close happens at the deadline also
+nudge (NETWERKBOT_VOTE_NUDGE_HOURS before) are occurrences (bot/scheduler.py): the close happens at the deadline also
 when nobody touches anything, and after a restart with the result as of the deadline. The vote
 message's tally is refreshed by the adapter at most once a second (bot/refresh.py).
 """
@@ -52,7 +52,6 @@ from storage.records import MemberRecord, OccurrenceRecord, PlannedOccurrence
 from storage.repositories import Repositories
 
 CLOSE, NUDGE = "vote.close", "vote.nudge"
-NUDGE_BEFORE = timedelta(hours=24)
 MAX_OPTIONS = 10
 ABSTAIN = "onthouding"
 
@@ -206,10 +205,10 @@ class Votes:
         deadline: datetime = values["deadline"]
         await ctx.repos.occurrences.schedule(PlannedOccurrence(f"{CLOSE}:{number}", CLOSE, deadline,
                                                                {"vote": number}))
-        if deadline - NUDGE_BEFORE > ctx.now:
-            await ctx.repos.occurrences.schedule(PlannedOccurrence(f"{NUDGE}:{number}", NUDGE,
-                                                                   deadline - NUDGE_BEFORE, {"vote": number},
-                                                                   expires_at=deadline))
+        nudge = deadline - timedelta(hours=ctx.settings.vote_nudge_hours)
+        if ctx.settings.vote_nudge_hours and nudge > ctx.now:
+            await ctx.repos.occurrences.schedule(PlannedOccurrence(f"{NUDGE}:{number}", NUDGE, nudge,
+                                                                   {"vote": number}, expires_at=deadline))
         if pitch_id is not None:
             await ctx.repos.pitches.move(pitch_id, "in_stemming", by=ctx.member.id, now=ctx.now,
                                          from_status=("ingediend", "geagendeerd"), note=f"stemming #{number}")

@@ -223,3 +223,12 @@ async def test_of_two_presses_handled_out_of_order_the_later_press_counts(sqlite
     assert text_of(late).startswith("Je stem: tegen.")  # the earlier press, handled last, changes nothing
     async with sqlite_bot.db.transaction() as repos:
         assert await repos.votes.tally(1) == {1: 1}
+
+
+async def test_no_nudge_when_the_setting_is_zero(sqlite_url: str, clock: ManualClock) -> None:
+    async with started_bot(sqlite_url, clock, vote_nudge_hours=0) as bot:
+        people = await network(bot)
+        await pitch_and_vote(bot, people)
+        clock.set(FRIDAY - timedelta(hours=1))
+        await bot.scheduler.run_due()
+        assert not [m for m in await outbox(bot) if m.channel.startswith("member:")]
