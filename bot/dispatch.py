@@ -31,6 +31,13 @@ HELP_WORDS = frozenset({"help", "hulp", "?", "uitleg"})
 PREFIXES = {"matrix": "!"}
 
 
+def describe(inp: Input) -> str:
+    """An input for the log: what and whose, never the values (a press on a secret vote is secret)."""
+    what = {Command: "name", Action: "action_id", FormSubmission: "form_id"}.get(type(inp))
+    name = getattr(inp, what) if what else ""
+    return f"{type(inp).__name__} {name} from {inp.actor.platform}:{inp.actor.user_id} in {inp.channel or '-'}"
+
+
 def command_prefix(platform: str) -> str:
     return PREFIXES.get(platform, "/")
 
@@ -61,7 +68,7 @@ class Dispatcher:
                 log.warning("database unreachable while handling %s: %s", type(inp).__name__, error)
                 return Reply.text(self.t("errors.database_unavailable"), error=True)
             reference = uuid.uuid4().hex[:8]
-            log.exception("unexpected error (ref %s) handling %r", reference, inp)
+            log.exception("unexpected error (ref %s) handling %s", reference, describe(inp))
             return Reply.text(self.t("errors.unexpected", reference=reference), error=True)
 
     async def _dispatch(self, inp: Input) -> Outcome:

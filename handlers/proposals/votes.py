@@ -370,13 +370,19 @@ class Votes:
         writer.writerow(["stemming", "vraag", "optie", "stemmen"])
         counts = await ctx.repos.votes.tally(vote.id)
         for i, option in enumerate(vote.options):
-            writer.writerow([vote.id, vote.question, option, counts.get(i, 0)])
+            writer.writerow([vote.id, spreadsheet_safe(vote.question), spreadsheet_safe(option), counts.get(i, 0)])
         if not vote.secret and vote.closed_at is not None:
             writer.writerow([])
             writer.writerow(["stemming", "naam", "optie"])
             for ballot in await ctx.repos.votes.ballots(vote.id):
-                writer.writerow([vote.id, ballot.member_name, vote.options[ballot.option]])
+                writer.writerow([vote.id, spreadsheet_safe(ballot.member_name),
+                                 spreadsheet_safe(vote.options[ballot.option])])
         return Reply((Heading(ctx.t("vote.export_heading", nr=vote.id)), Text(out.getvalue().strip())))
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet shows as text: a question or name starting with = + - @ is no formula."""
+    return f"'{cell}" if cell[:1] in ("=", "+", "-", "@") else cell
 
 
 def when(moment: datetime, settings: Settings) -> str:

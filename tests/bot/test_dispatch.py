@@ -16,7 +16,7 @@ import storage.db
 from bot.app import Bot, build
 from bot.core.clock import ManualClock
 from bot.core.errors import UserError
-from bot.core.inputs import ChannelMessage, Command
+from bot.core.inputs import Action, ChannelMessage, Command
 from bot.core.registry import Feature
 from bot.core.reply import Reply
 from handlers.context import HandlerContext
@@ -217,3 +217,19 @@ async def test_a_member_known_to_one_instance_is_never_older_than_the_database(
         await run(first, "/netwerkbot profiel rol consulent")
         shown = text_of(await run(second, "/netwerkbot profiel"))
         assert "consulent" in shown and "IB-er" not in shown
+
+
+async def test_the_log_of_a_failed_press_names_the_button_but_not_what_was_chosen(
+        sqlite_bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    """A press on a secret vote is secret: an error log says which button, from whom, never the value."""
+
+    async def broken(ctx: HandlerContext, action: Action) -> Reply:
+        raise RuntimeError("kapot")
+
+    feature: Feature[HandlerContext] = Feature("test")
+    feature.action("test.stem", broken)
+    sqlite_bot.registry.add(feature)
+    with caplog.at_level(logging.ERROR):
+        await sqlite_bot.dispatcher.dispatch(Action("test.stem", "7:tegen", actor("U1")))
+    [logged] = [r for r in caplog.records if "unexpected error" in r.getMessage()]
+    assert "Action test.stem from console:U1" in logged.getMessage() and "tegen" not in logged.getMessage()
