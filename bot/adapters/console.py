@@ -189,7 +189,8 @@ class ConsoleChat:
                 label = safe(field.label) + ("" if field.required else " " + self.t("console.optional"))
                 hint = f" — {safe(field.hint)}" if field.hint else ""
                 # a form opened from a button comes filled in (e.g. the topics just added): Enter keeps it
-                initial = f" [{safe(field.initial)}]" if field.initial else ""
+                shown = next((c.label for c in field.choices if c.value == field.initial), field.initial)
+                initial = f" [{safe(shown)}]" if field.initial else ""
                 if field.kind is FieldKind.CHOICE:
                     self._write("  " + "  ".join(f"[{i}] {safe(c.label)}" for i, c in enumerate(field.choices, 1)))
                 answer = await self.ask(f"{label}{hint}{initial}: ")

@@ -231,8 +231,9 @@ def test_a_school_pitches_a_coordinator_starts_a_vote_and_the_school_votes(tmp_p
         marieke.child.sendline("2")
         marieke.fill("[Financieren we pitch #1 (Samen een groeiklas) samen?]: ", "")
         marieke.fill("[voor, tegen, onthouding]: ", "")
-        marieke.fill("Wie stemt [schools]: ", "")  # one vote per school, for a pitch
-        for ending in ("bijvoorbeeld Alkmaar-Noord: ", "[nee]: ", "[ja]: "):
+        marieke.fill("Wie stemt [één stem per school]: ", "")  # the default for a pitch
+        for ending in ("bijvoorbeeld Alkmaar-Noord: ", "[open (na sluiting zichtbaar wie wat koos)]: ",
+                       "[zichtbaar tijdens de stemming]: "):
             marieke.fill(ending, "")
         marieke.fill("over 3 dagen: ", "over 3 dagen")
         marieke.fill("geen quorum: ", "")
