@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from bot.core.clock import Clock
 from bot.core.errors import FormErrors, UserError
-from bot.core.inputs import Action, ChannelMessage, Command, FormSubmission, Input
+from bot.core.inputs import Action, ChannelMessage, Command, FormSubmission, Input, Reaction
 from bot.core.registry import Registry
 from bot.core.reply import FormRejected, Outcome, Reply
 from config.i18n import Catalog
@@ -109,8 +109,11 @@ class Dispatcher:
             if form is None:
                 raise UserError(self.t("errors.unknown_action"))
             return await form(ctx, inp)
-        if isinstance(inp, ChannelMessage):
-            return None  # channel listeners arrive with the circles feature
+        if isinstance(inp, ChannelMessage | Reaction):
+            for listener in self.registry.listeners:  # the first feature that answers has the message
+                if (outcome := await listener(ctx, inp)) is not None:
+                    return outcome
+            return None
         raise TypeError(f"unknown input {inp!r}")
 
     async def resolve_member(self, repos: Repositories, inp: Input) -> MemberRecord:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -48,15 +49,44 @@ class FormSubmission:
     delivery_id: str = ""
 
 
+class Change(StrEnum):
+    """What happened to a message in a channel the bot listens to."""
+
+    NEW = "new"
+    EDITED = "edited"  # `text` is the new text
+    DELETED = "deleted"  # `text` is empty
+
+
 @dataclass(frozen=True)
 class ChannelMessage:
+    """Someone wrote (edited, deleted) a message in a channel; never the bot itself or another bot."""
+
     text: str
     actor: Actor
     channel: str
-    message_id: str
-    thread_id: str = ""
+    message_id: str  # the platform's id of the message (Slack ts, Matrix event id)
+    thread_id: str = ""  # the message it answers in a thread, if any
     delivery_id: str = ""
+    change: Change = Change.NEW
+    link: str = ""  # a permalink to the message, where the platform has one
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
-Input = Command | Action | FormSubmission | ChannelMessage
+@dataclass(frozen=True)
+class Reaction:
+    """Someone put an emoji under a message. Adapters give the emoji itself ("💡", not Slack's "bulb")
+    and, where they can, the message it is under: its text, author and link."""
+
+    emoji: str
+    actor: Actor
+    channel: str
+    message_id: str
+    message_text: str = ""
+    message_author: Actor | None = None
+    link: str = ""
+    thread_id: str = ""
+    delivery_id: str = ""
+
+
+Listened = ChannelMessage | Reaction
+Input = Command | Action | FormSubmission | ChannelMessage | Reaction

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from bot.core.inputs import Action, Command, FormSubmission
+from bot.core.inputs import Action, Command, FormSubmission, Listened
 from bot.core.reply import Outcome
 
 C = TypeVar("C")
@@ -18,6 +18,7 @@ C = TypeVar("C")
 CommandHandler = Callable[[C, Command], Awaitable[Outcome]]
 ActionHandler = Callable[[C, Action], Awaitable[Outcome]]
 FormHandler = Callable[[C, FormSubmission], Awaitable[Outcome]]
+Listener = Callable[[C, Listened], Awaitable[Outcome]]  # messages and reactions in channels
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Feature(Generic[C]):
     commands: dict[str, CommandHandler[C]] = field(default_factory=dict)
     actions: dict[str, ActionHandler[C]] = field(default_factory=dict)
     forms: dict[str, FormHandler[C]] = field(default_factory=dict)
+    listeners: list[Listener[C]] = field(default_factory=list)
 
     def command(self, name: str, handler: CommandHandler[C]) -> None:
         self.commands[name] = handler
@@ -36,6 +38,9 @@ class Feature(Generic[C]):
     def form(self, form_id: str, handler: FormHandler[C]) -> None:
         self.forms[form_id] = handler
 
+    def listen(self, handler: Listener[C]) -> None:
+        self.listeners.append(handler)
+
 
 class Registry(Generic[C]):
     """All features of one bot. Names must be unique across features."""
@@ -44,6 +49,7 @@ class Registry(Generic[C]):
         self.commands: dict[str, CommandHandler[C]] = {}
         self.actions: dict[str, ActionHandler[C]] = {}
         self.forms: dict[str, FormHandler[C]] = {}
+        self.listeners: list[Listener[C]] = []
 
     def add(self, feature: Feature[C]) -> None:
         clash = (self.commands.keys() & feature.commands.keys()) | (
@@ -53,3 +59,4 @@ class Registry(Generic[C]):
         self.commands.update(feature.commands)
         self.actions.update(feature.actions)
         self.forms.update(feature.forms)
+        self.listeners.extend(feature.listeners)

@@ -89,6 +89,7 @@ class Reply:
     replace_original: bool = False  # a page of results replaces the previous page
     group: tuple[Mention, ...] = ()  # with Audience.GROUP: who else is in the conversation
     is_error: bool = False
+    thread: str = ""  # sent by the outbox: post it in the thread of this message (the platform's id)
 
     @classmethod
     def text(cls, text: str, *, audience: Audience = Audience.ACTOR, error: bool = False) -> Reply:
@@ -126,13 +127,14 @@ def _part(data: dict[str, Any]) -> Part:
 def reply_to_json(reply: Reply) -> str:
     """A reply as JSON, for the outbox: it is rendered by whichever adapter sends it, when it sends it."""
     return json.dumps({"parts": [{"type": type(part).__name__, **asdict(part)} for part in reply.parts],
-                       "audience": reply.audience.value, "is_error": reply.is_error}, ensure_ascii=False)
+                       "audience": reply.audience.value, "is_error": reply.is_error, "thread": reply.thread},
+                      ensure_ascii=False)
 
 
 def reply_from_json(text: str) -> Reply:
     data = json.loads(text)
     return Reply(tuple(_part(part) for part in data["parts"]), audience=Audience(data["audience"]),
-                 is_error=data.get("is_error", False))
+                 is_error=data.get("is_error", False), thread=data.get("thread", ""))
 
 
 class FieldKind(StrEnum):
