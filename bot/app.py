@@ -18,6 +18,7 @@ from bot.scheduler import Scheduler, Timekeeper
 from config.i18n import Catalog
 from config.settings import Settings
 from handlers import general
+from handlers.circles.ideas import DIGEST, Circles
 from handlers.context import HandlerContext
 from handlers.expertise import ExpertiseFeature, ExpertiseSearch, load_synonyms
 from handlers.meetings.feature import KIND as MEETING_REMINDER
@@ -94,13 +95,16 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
     votes = Votes()
     registry.add(Pitches(meetings).feature())
     registry.add(votes.feature())
+    circles = Circles(meetings)
+    registry.add(circles.feature())
     outbox = Outbox(db, clock)
-    scheduler = Scheduler(db, clock, settings, catalog, planners=[meetings.plan],
-                          jobs={MEETING_REMINDER: meetings.remind, CLOSE: votes.close_job, NUDGE: votes.nudge_job})
+    scheduler = Scheduler(db, clock, settings, catalog, planners=[meetings.plan, circles.plan],
+                          jobs={MEETING_REMINDER: meetings.remind, CLOSE: votes.close_job, NUDGE: votes.nudge_job,
+                                DIGEST: circles.digest_job})
     return Bot(
         settings=settings, catalog=catalog, clock=clock, db=db, registry=registry,
         dispatcher=Dispatcher(registry, db, settings, catalog, clock),
         profiles=ProfileService(db, clock, timedelta(hours=settings.profile_refresh_hours)),
         meetings=meetings, outbox=outbox, scheduler=scheduler, timekeeper=Timekeeper(scheduler, outbox, clock),
-        refresher=Refresher(db, clock, settings, catalog, {"vote:": votes.current}),
+        refresher=Refresher(db, clock, settings, catalog, {"vote:": votes.current, "digest:": circles.current}),
     )

@@ -7,6 +7,7 @@ root calls `Settings()` once and passes the object on.
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///netwerkbot.db"
+WEEKDAY_NAMES = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 
 
 class Settings(BaseSettings):
@@ -41,6 +43,12 @@ class Settings(BaseSettings):
     channel_proposals: str = ""
     calendar_token: SecretStr | None = None
     vote_nudge_hours: int = Field(default=24, ge=0, le=24 * 14)
+    idea_themes: Annotated[tuple[str, ...], NoDecode] = (
+        "thuiszitters", "groeiklas", "gedrag", "hoogbegaafdheid", "dyslexie", "inclusie", "jeugdhulp")
+    question_channels: Annotated[frozenset[str], NoDecode] = frozenset()
+    digest_hours_before: int = Field(default=24, ge=0, le=24 * 14)
+    digest_weekday: str = "maandag"
+    digest_time: str = "09:00"
     synonyms_file: Path = CONFIG_DIR / "synonyms.toml"
     meetings_file: Path = CONFIG_DIR / "meetings.toml"
     school_holidays_file: Path = CONFIG_DIR / "school_holidays.toml"
@@ -51,12 +59,32 @@ class Settings(BaseSettings):
     startup_wait_seconds: float = Field(default=120.0, ge=0)
     log_level: str = "INFO"
 
-    @field_validator("coordinators", mode="before")
+    @field_validator("coordinators", "question_channels", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("idea_themes", mode="before")
+    @classmethod
+    def _split_themes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().lstrip("#") for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("digest_weekday")
+    @classmethod
+    def _known_weekday(cls, value: str) -> str:
+        if value.strip().lower() not in WEEKDAY_NAMES:
+            raise ValueError(f"a Dutch weekday: {', '.join(WEEKDAY_NAMES)}")
+        return value.strip().lower()
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        time.fromisoformat(value.strip())  # raises for anything but HH:MM
+        return value.strip()
 
     @field_validator("timezone")
     @classmethod
@@ -74,6 +102,11 @@ class Settings(BaseSettings):
         roles = {"consultants": self.channel_consultants, "inner_circle": self.channel_inner_circle,
                  "outer_circle": self.channel_outer_circle, "proposals": self.channel_proposals}
         return roles.get(target, target)
+
+    def listens_for_questions(self, channel: str) -> bool:
+        """Whether the bot answers questions with experts in this channel (`NETWERKBOT_QUESTION_CHANNELS`:
+        channel roles or ids)."""
+        return bool(channel) and any(self.channel(c) == channel for c in self.question_channels)
 
     def is_coordinator(self, platform: str, user_id: str) -> bool:
         """`NETWERKBOT_COORDINATORS` lists platform user ids, bare (`U0123`) or as `platform:id`."""

@@ -306,3 +306,54 @@ class Ballot(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     option: Mapped[int] = mapped_column(Integer)
     cast_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Idea(Base):
+    """An idea of the outer circle on its way to the inner circle.
+
+    `text_key` (the folded text) and `source` (platform, channel and message) are unique, so the
+    same text or the same message is never an idea twice, however often someone adds the 💡.
+    """
+
+    __tablename__ = "ideas"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    theme: Mapped[str] = mapped_column(String(60), default="")  # "": the bot still asks for one
+    text: Mapped[str] = mapped_column(Text)
+    text_key: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the folded text
+    source: Mapped[str | None] = mapped_column(String(400), unique=True)  # "platform:channel:message id"
+    channel: Mapped[str] = mapped_column(String(255), default="")
+    thread: Mapped[str] = mapped_column(String(255), default="")  # where the author hears back ("": a DM)
+    link: Mapped[str] = mapped_column(Text, default="")
+    source_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # nieuw, geparkeerd, opgepakt, afgerond
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    due: Mapped[date | None] = mapped_column(Date)
+    digest_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the first digest that carried it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IdeaEvent(Base):
+    """Every change of an idea: what it became, who did it and when."""
+
+    __tablename__ = "idea_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Digest(Base):
+    """A digest posted to the inner circle: which ideas each of its messages shows (JSON lists of ids)."""
+
+    __tablename__ = "digests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)  # the occurrence that made it
+    title: Mapped[str] = mapped_column(String(200))
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the previous digest
+    pages: Mapped[str] = mapped_column(Text)  # JSON: [[idea id, …], …], one list per message
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -89,9 +89,14 @@ class OccurrenceRepository:
             .values(state=state, done_at=now))
         return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
-    async def next_due(self) -> datetime | None:
-        moment: datetime | None = await self.session.scalar(
-            select(func.min(Occurrence.due_at)).where(Occurrence.state == PENDING))
+    async def next_due(self, kind: str | None = None, after: datetime | None = None) -> datetime | None:
+        """The first pending moment (of one kind, after a moment)."""
+        query = select(func.min(Occurrence.due_at)).where(Occurrence.state == PENDING)
+        if kind is not None:
+            query = query.where(Occurrence.kind == kind)
+        if after is not None:
+            query = query.where(Occurrence.due_at > after)
+        moment: datetime | None = await self.session.scalar(query)
         return moment
 
     async def by_key(self, key: str) -> OccurrenceRecord | None:

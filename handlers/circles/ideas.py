@@ -1,0 +1,523 @@
+"""`/idee` and the 💡: the outer circle's ideas, carried to the inner circle in a digest.
+
+    /idee #thema <tekst>     an idea (in the outer circle's channel); without a #thema the bot asks
+    /idee lijst [thema|status]
+    /idee <nr>               one idea with its history
+    💡 under a message       the message becomes an idea, with a link to it
+
+Before each meeting of the inner circle (the series in the meetings file whose channel is
+`inner_circle`; without one, weekly at a set day and time) a digest goes to the inner circle's
+channel through the outbox: the new ideas since the previous digest, by theme, and the parked
+ones, each with the buttons "Oppakken", "Parkeren" and "Afgerond". When an idea is picked up or
+finished, its author hears so in the thread of the idea's message (or in a direct message when
+there is none). The digest's message is kept up to date as its ideas move on (bot/refresh.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from rapidfuzz import fuzz, process
+
+from bot.core.errors import FormErrors, UserError
+from bot.core.inputs import Action, Change, ChannelMessage, Command, FormSubmission, Listened, Reaction
+from bot.core.registry import Feature
+from bot.core.reply import (
+    Button,
+    Context,
+    FieldKind,
+    Form,
+    FormField,
+    Heading,
+    Item,
+    Mention,
+    Outcome,
+    Part,
+    Reply,
+    Style,
+    Text,
+    reply_to_json,
+)
+from config.i18n import Catalog
+from handlers.context import HandlerContext, JobContext
+from handlers.dates import parse_moment
+from handlers.meetings.feature import Meetings
+from handlers.meetings.rhythm import WEEKDAYS
+from handlers.text import clean, fold, has_control, number_of
+from storage.circles import DONE, NEW, PARKED, PICKED_UP, STATUSES, IdeaRecord
+from storage.records import MemberRecord, OccurrenceRecord, PlannedOccurrence
+from storage.repositories import Repositories
+
+DIGEST = "circles.digest"
+IDEA_EMOJI = "💡"
+HORIZON = timedelta(weeks=8)
+MAX_IDEA = 2000
+MAX_THEME = 40
+PER_PAGE = 12  # ideas per digest message: two blocks each keeps a Slack message within its 50
+SHOWN = 20
+HASHTAG = re.compile(r"(?<![\w&])#([^\W_][\w-]{1,59})")
+TITLE_SHOWN = 300
+
+
+def themed(text: str) -> tuple[str, str]:
+    """The first #hashtag of a text and the text without it: ("thuiszitters", "Een vaste …")."""
+    found = HASHTAG.search(text)
+    if found is None:
+        return "", text
+    return found.group(1), " ".join((text[:found.start()] + text[found.end():]).split())
+
+
+def source_of(inp: Listened | Command, message_id: str) -> str:
+    return f"{inp.actor.platform}:{inp.channel}:{message_id}"
+
+
+def shorten(text: str, limit: int = TITLE_SHOWN) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def mention(member: MemberRecord) -> Mention:
+    return Mention(member.name, member.identities)
+
+
+class Circles:
+    def __init__(self, meetings: Meetings) -> None:
+        self.meetings = meetings
+
+    def feature(self) -> Feature[HandlerContext]:
+        f: Feature[HandlerContext] = Feature("circles")
+        f.command("idee", self.command)
+        f.action("idee.thema", self.theme_pressed)
+        f.action("idee.oppakken", self.pick_up_pressed)
+        f.action("idee.parkeren", self.park_pressed)
+        f.action("idee.afgerond", self.done_pressed)
+        f.form("idee.oppakken", self.pick_up_submitted)
+        f.listen(self.listen)
+        return f
+
+    # -- where ideas come from ----------------------------------------------------------------------
+
+    @staticmethod
+    def in_outer_circle(ctx: HandlerContext, channel: str) -> bool:
+        """Ideas are the outer circle's: its channel, once it is set (the terminal has none)."""
+        outer = ctx.settings.channel("outer_circle")
+        return not outer or channel == outer
+
+    async def themes(self, repos: Repositories, settings_themes: Sequence[str]) -> list[str]:
+        """The known themes: the cooperation's list and every theme an idea was given."""
+        return list(dict.fromkeys([*(fold(t) for t in settings_themes), *await repos.ideas.themes()]))
+
+    async def theme_of(self, ctx: HandlerContext, tag: str) -> str:
+        """A hashtag as a known theme: "#Thuiszitter" is "thuiszitters"; a new word becomes a new theme."""
+        t = ctx.t
+        folded = fold(tag).strip("-")
+        if not folded or len(folded) > MAX_THEME:
+            raise UserError(t("circles.bad_theme", max=MAX_THEME, p=ctx.prefix))
+        known = await self.themes(ctx.repos, ctx.settings.idea_themes)
+        if folded in known:
+            return folded
+        found = process.extractOne(folded, known, scorer=fuzz.ratio, score_cutoff=85)
+        return str(found[0]) if found else folded
+
+    async def make(self, ctx: HandlerContext, *, text: str, theme: str, source: str | None, channel: str,
+                   thread: str, link: str, author: MemberRecord | None) -> IdeaRecord:
+        """The idea, or a Dutch refusal naming the idea it already is."""
+        t = ctx.t
+        if source is not None and (same := await ctx.repos.ideas.by_source(source)) is not None:
+            raise UserError(t("circles.already_message", nr=same.id, p=ctx.prefix))
+        if (same := await ctx.repos.ideas.by_text(fold(text))) is not None:
+            raise UserError(t("circles.already_text", nr=same.id, p=ctx.prefix))
+        number = await ctx.repos.ideas.create(theme=theme, text=text, folded=fold(text), source=source,
+                                              channel=channel, thread=thread, link=link,
+                                              author_id=author.id if author else None, added_by=ctx.member.id,
+                                              now=ctx.now)
+        if number is None:  # made by someone else a moment ago
+            raise UserError(t("circles.already_text", nr="?", p=ctx.prefix))
+        idea = await ctx.repos.ideas.get(number)
+        assert idea is not None
+        return idea
+
+    def ask_theme(self, ctx: HandlerContext, idea: IdeaRecord, themes: list[str]) -> Reply:
+        buttons = tuple(Button(f"#{theme}", "idee.thema", f"{idea.id}\t{theme}") for theme in themes[:10])
+        return Reply((Text(ctx.t("circles.which_theme", nr=idea.id)),
+                      Item(shorten(idea.text, 150), buttons=buttons),
+                      Context(ctx.t("circles.theme_hint", p=ctx.prefix, nr=idea.id))))
+
+    async def confirm(self, ctx: HandlerContext, idea: IdeaRecord) -> None:
+        """The idea's confirmation, for everyone, where it came from: in the thread of its message, or
+        (an idea typed as a command) as a message of its own, whose thread its author hears back in."""
+        t = ctx.t
+        when = await self.next_digest_text(ctx)
+        reply = Reply((Text(t("circles.noted", nr=idea.id, theme=idea.theme, name=idea.author_name or "?")),
+                       Context(when)), thread=idea.thread)
+        await ctx.repos.outbox.enqueue(idea.channel or "outer_circle", reply_to_json(reply), ctx.now,
+                                       key=f"idea:{idea.id}")
+
+    async def next_digest_text(self, ctx: HandlerContext) -> str:
+        upcoming = await ctx.repos.occurrences.next_due(DIGEST, ctx.now)
+        if upcoming is None:
+            return ctx.t("circles.next_digest_unknown")
+        day = format_date(upcoming.astimezone(ctx.settings.zone).date(), "EEEE d MMMM", locale=ctx.settings.language)
+        return ctx.t("circles.next_digest", day=day)
+
+    # -- /idee --------------------------------------------------------------------------------------
+
+    async def command(self, ctx: HandlerContext, cmd: Command) -> Outcome:
+        t = ctx.t
+        text = clean(cmd.text, t, what=t("circles.what_idea"), required=False, max_length=MAX_IDEA)
+        word, _, rest = text.partition(" ")
+        if not text:
+            return Reply.text(t("help.idee", p=ctx.prefix))
+        if fold(word) == "lijst":
+            return await self.listing(ctx, rest.strip())
+        if (number := number_of(text)) is not None:
+            return await self.show(ctx, number)
+        if not self.in_outer_circle(ctx, cmd.channel):
+            raise UserError(t("circles.only_outer", p=ctx.prefix))
+        tag, body = themed(text)
+        if len(body) < 3:
+            raise UserError(t("circles.too_short", p=ctx.prefix))
+        theme = await self.theme_of(ctx, tag) if tag else ""
+        idea = await self.make(ctx, text=body, theme=theme, source=None, channel=cmd.channel, thread="", link="",
+                               author=ctx.member)
+        if not theme:
+            return self.ask_theme(ctx, idea, await self.themes(ctx.repos, ctx.settings.idea_themes))
+        await self.confirm(ctx, idea)
+        return Reply.text(t("circles.added", nr=idea.id, theme=theme))
+
+    async def listing(self, ctx: HandlerContext, what: str) -> Reply:
+        t = ctx.t
+        folded = fold(what).lstrip("#")
+        statuses: Sequence[str] = STATUSES
+        theme: str | None = None
+        if folded in STATUSES:
+            statuses = (folded,)
+        elif folded:
+            theme = await self.theme_of(ctx, folded)
+        ideas = await ctx.repos.ideas.listing(theme=theme, statuses=statuses, limit=SHOWN)
+        if not ideas:
+            return Reply.text(t("circles.none_listed", p=ctx.prefix))
+        parts: list[Part] = [Heading(t("circles.list_heading") + (f" – #{theme}" if theme else "")
+                                     + (f" – {folded}" if theme is None and folded else ""))]
+        parts += [Item(shorten(i.text, 150), (self.status_line(ctx, i),)) for i in ideas]
+        if len(ideas) == SHOWN:
+            parts.append(Context(t("circles.list_more", shown=SHOWN)))
+        return Reply(tuple(parts))
+
+    def status_line(self, ctx: HandlerContext, idea: IdeaRecord) -> str:
+        t, lang = ctx.t, ctx.settings.language
+        line = t("circles.line", nr=idea.id, theme=idea.theme or t("circles.no_theme"),
+                 name=idea.author_name or "?", status=t(f"circles.status.{idea.status}"),
+                 day=format_date(idea.created_at.astimezone(ctx.settings.zone).date(), "d MMMM", locale=lang))
+        if idea.status == PICKED_UP:
+            line += " · " + t("circles.owner", name=idea.owner_name or "?")
+            if idea.due:
+                line += " · " + t("circles.due", day=format_date(idea.due, "d MMMM y", locale=lang))
+        return line
+
+    async def show(self, ctx: HandlerContext, number: int) -> Reply:
+        t, lang = ctx.t, ctx.settings.language
+        idea = await self.find(ctx, number)
+        parts: list[Part] = [Heading(t("circles.idea_heading", nr=idea.id, theme=idea.theme or t("circles.no_theme"))),
+                             Text(idea.text), Context(self.status_line(ctx, idea))]
+        if idea.link:
+            parts.append(Context(t("circles.source_deleted") if idea.source_deleted else idea.link))
+        for event in await ctx.repos.ideas.history(idea.id):
+            parts.append(Context(t("circles.history", status=t(f"circles.status.{event.status}"),
+                                   name=event.actor_name or "?",
+                                   day=format_date(event.at.astimezone(ctx.settings.zone).date(), "d MMMM y",
+                                                   locale=lang))
+                                 + (f": {event.note}" if event.note else "")))
+        return Reply(tuple(parts))
+
+    async def find(self, ctx: HandlerContext, number: int | str) -> IdeaRecord:
+        found = number if isinstance(number, int) else number_of(number)
+        idea = await ctx.repos.ideas.get(found) if found is not None else None
+        if idea is None:
+            raise UserError(ctx.t("circles.no_idea", nr=number, p=ctx.prefix))
+        return idea
+
+    async def theme_pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
+        number, _, tag = action.value.partition("\t")
+        idea = await self.find(ctx, number)
+        if idea.theme:
+            return Reply.text(ctx.t("circles.theme_already", nr=idea.id, theme=idea.theme))
+        theme = await self.theme_of(ctx, tag)
+        await ctx.repos.ideas.set_theme(idea.id, theme, ctx.now)
+        themed_idea = await ctx.repos.ideas.get(idea.id)
+        assert themed_idea is not None
+        await self.confirm(ctx, themed_idea)
+        return Reply((Text(ctx.t("circles.added", nr=idea.id, theme=theme)),), replace_original=True)
+
+    # -- messages and reactions in the channels -----------------------------------------------------
+
+    async def listen(self, ctx: HandlerContext, inp: Listened) -> Outcome:
+        if isinstance(inp, Reaction):
+            return await self.reacted(ctx, inp) if inp.emoji == IDEA_EMOJI else None
+        return await self.message_changed(ctx, inp)
+
+    async def reacted(self, ctx: HandlerContext, inp: Reaction) -> Outcome:
+        """A 💡 under a message in the outer circle: the message becomes an idea."""
+        t = ctx.t
+        outer = ctx.settings.channel("outer_circle")
+        if not outer or inp.channel != outer:
+            return None  # a light bulb elsewhere is just a light bulb
+        source = source_of(inp, inp.message_id)
+        if (same := await ctx.repos.ideas.by_source(source)) is not None:
+            return Reply.text(t("circles.already_message", nr=same.id, p=ctx.prefix))
+        text = " ".join(inp.message_text.split())[:MAX_IDEA]
+        if has_control(text, multiline=False) or len(text) < 3:
+            raise UserError(t("circles.unreadable", p=ctx.prefix))
+        author = ctx.member
+        if inp.message_author is not None:
+            author = await self.member_of(ctx, inp.message_author.platform, inp.message_author.user_id,
+                                          inp.message_author.name)
+        tag, _ = themed(text)
+        theme = await self.theme_of(ctx, tag) if tag else ""
+        idea = await self.make(ctx, text=text, theme=theme, source=source, channel=inp.channel,
+                               thread=inp.thread_id or inp.message_id, link=inp.link, author=author)
+        if not theme:
+            return self.ask_theme(ctx, idea, await self.themes(ctx.repos, ctx.settings.idea_themes))
+        await self.confirm(ctx, idea)
+        return None
+
+    @staticmethod
+    async def member_of(ctx: HandlerContext, platform: str, user_id: str, name: str) -> MemberRecord:
+        """The member behind a platform account, made on first sight (as the dispatcher does)."""
+        found = await ctx.repos.members.by_identity(platform, user_id)
+        if found is not None:
+            return found
+        member_id = await ctx.repos.members.create(name=name or user_id, now=ctx.now)
+        if not await ctx.repos.members.link(member_id, platform, user_id):
+            await ctx.repos.members.delete(member_id)
+        made = await ctx.repos.members.by_identity(platform, user_id)
+        assert made is not None
+        return made
+
+    async def message_changed(self, ctx: HandlerContext, inp: ChannelMessage) -> Outcome:
+        """An idea follows its message: an edit changes its text, a deletion marks its source as gone
+        (the idea itself stays: the inner circle may be working on it)."""
+        source = source_of(inp, inp.message_id)
+        if inp.change is Change.EDITED:
+            text = " ".join(inp.text.split())[:MAX_IDEA]
+            if len(text) >= 3 and not has_control(text, multiline=False):
+                await ctx.repos.ideas.edit_text(source, text, fold(text), ctx.now)
+        elif inp.change is Change.DELETED:
+            await ctx.repos.ideas.source_deleted(source, ctx.now)
+        return None
+
+    # -- the inner circle's buttons ------------------------------------------------------------------
+
+    async def pick_up_pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
+        idea = await self.find(ctx, action.value)
+        self.require_open(ctx, idea, (NEW, PARKED))
+        t = ctx.t
+        return Form("idee.oppakken", t("circles.pick_up_title", nr=idea.id), (
+            FormField("due", t("circles.field_due"), FieldKind.DATETIME, required=False,
+                      hint=t("circles.field_due_hint")),
+            FormField("note", t("circles.field_note"), FieldKind.LONG_TEXT, required=False, max_length=500,
+                      hint=shorten(idea.text, 150)),
+        ), t("circles.pick_up_submit"), state=str(idea.id))
+
+    def require_open(self, ctx: HandlerContext, idea: IdeaRecord, allowed: Sequence[str]) -> None:
+        t = ctx.t
+        if idea.status in allowed:
+            return
+        if idea.status == PICKED_UP:
+            raise UserError(t("circles.is_picked_up", nr=idea.id, name=idea.owner_name or "?"))
+        raise UserError(t("circles.is_status", nr=idea.id, status=t(f"circles.status.{idea.status}")))
+
+    async def pick_up_submitted(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
+        t = ctx.t
+        idea = await self.find(ctx, form.state)
+        errors: dict[str, str] = {}
+        due: date | None = None
+        due_text = form.values.get("due", "").strip()
+        if due_text:
+            moment = parse_moment(due_text, ctx.now, ctx.settings.language)
+            if moment is None:
+                errors["due"] = t("circles.due_unreadable", text=shorten(due_text, 40))
+            elif moment.date() < ctx.now.date():
+                errors["due"] = t("circles.due_past")
+            else:
+                due = moment.date()
+        try:
+            note = clean(form.values.get("note", ""), t, what=t("circles.field_note"), max_length=500,
+                         required=False, multiline=True)
+        except UserError as error:
+            errors["note"] = error.message
+            note = ""
+        if errors:
+            raise FormErrors(errors)
+        self.require_open(ctx, idea, (NEW, PARKED))
+        if not await ctx.repos.ideas.move(idea.id, PICKED_UP, by=ctx.member.id, now=ctx.now, from_status=(NEW, PARKED),
+                                          owner_id=ctx.member.id, due=due, note=note):
+            raise UserError(t("circles.moved_meanwhile", nr=idea.id))
+        day = format_date(due, "d MMMM y", locale=ctx.settings.language) if due else ""
+        await self.tell_author(ctx, idea, PICKED_UP, t("circles.news_picked_up", nr=idea.id, name=ctx.member.name)
+                               + (" " + t("circles.news_due", day=day) if due else ""))
+        await self.touch_digest(ctx, idea)
+        return Reply.text(t("circles.picked_up", nr=idea.id) + (" " + t("circles.news_due", day=day) if due else ""))
+
+    async def park_pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
+        idea = await self.find(ctx, action.value)
+        self.require_open(ctx, idea, (NEW, PICKED_UP))
+        if not await ctx.repos.ideas.move(idea.id, PARKED, by=ctx.member.id, now=ctx.now,
+                                          from_status=(NEW, PICKED_UP)):
+            raise UserError(ctx.t("circles.moved_meanwhile", nr=idea.id))
+        await self.touch_digest(ctx, idea)
+        return Reply.text(ctx.t("circles.parked", nr=idea.id))
+
+    async def done_pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
+        idea = await self.find(ctx, action.value)
+        self.require_open(ctx, idea, (NEW, PARKED, PICKED_UP))
+        if not await ctx.repos.ideas.move(idea.id, DONE, by=ctx.member.id, now=ctx.now,
+                                          from_status=(NEW, PARKED, PICKED_UP),
+                                          owner_id=idea.owner_id, due=idea.due):
+            raise UserError(ctx.t("circles.moved_meanwhile", nr=idea.id))
+        await self.tell_author(ctx, idea, DONE, ctx.t("circles.news_done", nr=idea.id, name=ctx.member.name))
+        await self.touch_digest(ctx, idea)
+        return Reply.text(ctx.t("circles.done", nr=idea.id))
+
+    async def tell_author(self, ctx: HandlerContext, idea: IdeaRecord, event: str, news: str) -> None:
+        """In the thread of the idea's message; an idea typed as a command has the bot's confirmation as
+        its message, once that was posted; else (or without a channel) a direct message."""
+        thread, channel = idea.thread, idea.channel
+        if not thread:
+            posted = await ctx.repos.outbox.by_key(f"idea:{idea.id}")
+            thread = posted.message_ref if posted and posted.sent_at else ""
+        author = await ctx.repos.members.get(idea.author_id) if idea.author_id else None
+        if author is None:
+            return
+        reply = Reply((Item(author.name, (news, shorten(idea.text, 150)), mention=mention(author)),), thread=thread)
+        target = channel if thread and channel else f"member:{author.id}"
+        await ctx.repos.outbox.enqueue(target, reply_to_json(reply), ctx.now,
+                                       key=f"idea:{idea.id}:{event}:{ctx.now.isoformat()}")
+
+    @staticmethod
+    async def touch_digest(ctx: HandlerContext, idea: IdeaRecord) -> None:
+        """The digests that show this idea are refreshed after the commit: the one that carried it new,
+        and the latest (a parked idea comes back in each)."""
+        latest = await ctx.repos.ideas.last_digest()
+        for number in {idea.digest_id, latest.id if latest else None} - {None}:
+            digest = await ctx.repos.ideas.digest(number) if number is not None else None
+            for page, ids in enumerate(digest.pages if digest else ()):
+                if idea.id in ids:
+                    ctx.repos.outbox.touch(f"digest:{number}:{page}")
+
+    # -- the digest ----------------------------------------------------------------------------------
+
+    async def plan(self, ctx: JobContext) -> None:
+        """A digest before every inner-circle meeting of the coming weeks; without such a series,
+        one every week at the set day and time."""
+        settings, wanted = ctx.settings, []
+        lead = timedelta(hours=settings.digest_hours_before)
+        today = ctx.now.date()
+        inner = [s for s in await self.meetings.all_series(ctx.repos) if s.channel == "inner_circle"]
+        for series in inner:
+            for meeting in await self.meetings.meetings_between(ctx.repos, series, today, today + HORIZON):
+                if meeting.skipped:
+                    continue
+                start = meeting.start.astimezone(series.zone)
+                wanted.append(PlannedOccurrence(
+                    key=f"{DIGEST}:{series.key}:{start:%Y%m%dT%H%M}", kind=DIGEST, due_at=start - lead,
+                    payload={"title": series.title, "meeting": start.isoformat()}))
+        if not inner:
+            at = time.fromisoformat(settings.digest_time)
+            weekday = WEEKDAYS[fold(settings.digest_weekday)]
+            for week in range(HORIZON.days // 7 + 1):
+                day = today + timedelta(days=(weekday - today.weekday()) % 7 + 7 * week)
+                due = datetime.combine(day, at, settings.zone)
+                wanted.append(PlannedOccurrence(key=f"{DIGEST}:week:{day.isoformat()}", kind=DIGEST, due_at=due,
+                                                payload={"title": "", "meeting": ""}))
+        await ctx.repos.occurrences.plan(DIGEST, [w for w in wanted if w.due_at > ctx.now], ctx.now)
+
+    async def digest_job(self, ctx: JobContext, occurrence: OccurrenceRecord) -> None:
+        """The digest, as things are at its moment: its messages into the outbox, its new ideas marked
+        as carried (the same transaction that claimed the occurrence: once, or not at all)."""
+        t, lang = ctx.t, ctx.settings.language
+        fresh, parked = await ctx.repos.ideas.for_digest(occurrence.due_at)
+        previous = await ctx.repos.ideas.last_digest()
+        meeting = occurrence.payload.get("meeting", "")
+        if meeting:
+            day = format_date(datetime.fromisoformat(meeting).date(), "EEEE d MMMM", locale=lang)
+            title = t("circles.digest_for", title=occurrence.payload.get("title", ""), day=day)
+        else:
+            title = t("circles.digest_weekly", day=format_date(ctx.now.date(), "d MMMM", locale=lang))
+        ids = [i.id for i in fresh + parked]
+        pages = [ids[n:n + PER_PAGE] for n in range(0, len(ids), PER_PAGE)] or [[]]
+        number = await ctx.repos.ideas.add_digest(key=occurrence.key, title=title,
+                                                  since=previous.created_at if previous else None, pages=pages,
+                                                  carried=[i.id for i in fresh], now=ctx.now)
+        for page in range(len(pages)):
+            reply = await self.digest_page(ctx, number, page)
+            assert reply is not None
+            await ctx.repos.outbox.enqueue("inner_circle", reply_to_json(reply), ctx.now,
+                                           key=f"digest:{number}:{page}")
+
+    async def current(self, ctx: JobContext, key: str) -> Reply | None:
+        """A digest message of outbox key `digest:<nr>:<page>` as it is now (bot/refresh.py)."""
+        number, _, page = key.removeprefix("digest:").partition(":")
+        if not number.isdigit() or not page.isdigit():
+            return None
+        return await self.digest_page(ctx, int(number), int(page))
+
+    async def digest_page(self, ctx: JobContext, number: int, page: int) -> Reply | None:
+        t, lang = ctx.t, ctx.settings.language
+        digest = await ctx.repos.ideas.digest(number)
+        if digest is None or page >= len(digest.pages):
+            return None
+        ideas = await ctx.repos.ideas.many([i for p in digest.pages for i in p])
+        shown = [ideas[i] for i in digest.pages[page] if i in ideas]
+        parts: list[Part] = [Heading(digest.title if page == 0 else f"{digest.title} ({page + 1})")]
+        if page == 0:
+            since = format_date(digest.since.astimezone(ctx.settings.zone).date(), "d MMMM", locale=lang) \
+                if digest.since else ""
+            carried = sum(1 for i in ideas.values() if i.digest_id == number)
+            parts.append(Context(t.plural("circles.digest_new", carried) + (
+                " " + t("circles.digest_since", day=since) if since else "")))
+        if not shown:
+            parts.append(Text(t("circles.digest_empty", p="/")))
+        fresh = [i for i in shown if i.digest_id == number]
+        parked = [i for i in shown if i.digest_id != number]
+        for section, ideas_in in ((None, fresh), (t("circles.parking"), parked)):
+            if not ideas_in:
+                continue
+            if section:
+                parts.append(Text(section))
+            theme = None
+            for idea in ideas_in:
+                if section is None and idea.theme != theme:
+                    theme = idea.theme
+                    parts.append(Text(f"#{theme}" if theme else t("circles.no_theme")))
+                parts.append(self.digest_item(ctx.t, lang, ctx.settings.zone, idea))
+        return Reply(tuple(parts))
+
+    @staticmethod
+    def digest_item(t: Catalog, lang: str, zone: ZoneInfo, idea: IdeaRecord) -> Item:
+        day = format_date(idea.created_at.astimezone(zone).date(), "d MMMM", locale=lang)
+        lines = [t("circles.digest_by", nr=idea.id, name=idea.author_name or "?", day=day)]
+        if idea.source_deleted:
+            lines.append(t("circles.source_deleted"))
+        elif idea.link:
+            lines.append(idea.link)
+        buttons: tuple[Button, ...] = ()
+        if idea.status in (NEW, PARKED):
+            buttons = (Button(t("circles.pick_up"), "idee.oppakken", str(idea.id), Style.PRIMARY),
+                       Button(t("circles.park"), "idee.parkeren", str(idea.id)),
+                       Button(t("circles.finish"), "idee.afgerond", str(idea.id)))
+            if idea.status == PARKED:
+                buttons = (buttons[0], buttons[2])
+        elif idea.status == PICKED_UP:
+            owner = t("circles.owner", name=idea.owner_name or "?")
+            due = " · " + t("circles.due", day=format_date(idea.due, "d MMMM y", locale=lang)) if idea.due else ""
+            lines.append(f"✓ {owner}{due}")
+            buttons = (Button(t("circles.park"), "idee.parkeren", str(idea.id)),
+                       Button(t("circles.finish"), "idee.afgerond", str(idea.id)))
+        else:
+            lines.append("✓ " + t(f"circles.status.{idea.status}"))
+        return Item(shorten(idea.text), tuple(lines), buttons=buttons)
+
