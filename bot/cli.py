@@ -100,6 +100,8 @@ async def console(settings: Settings, *, demo: bool, als: str | None) -> int:
 
     if demo:
         settings = settings.model_copy(update={"coordinators": settings.coordinators | demo_data.coordinator_ids()})
+    if not settings.question_channels:  # the terminal is a channel of its own: questions get their experts
+        settings = settings.model_copy(update={"question_channels": frozenset({"console"})})
     bot = build(settings)
     await bot.start()
     try:

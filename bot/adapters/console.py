@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 
 from bot.app import Bot
-from bot.core.inputs import Action, Actor, Command, FormSubmission
+from bot.core.inputs import Action, Actor, ChannelMessage, Command, FormSubmission
 from bot.core.reply import (
     Actions,
     Audience,
@@ -123,6 +123,7 @@ class ConsoleChat:
         self._read = read
         self._write = write
         self.buttons: list[Button] = []
+        self.said = 0  # lines said in the channel, numbered as their message ids
 
     async def send(self, channel: str, reply: Reply) -> str:
         """What the bot posts by itself (a reminder, a vote), shown as a message in a channel; its
@@ -165,8 +166,13 @@ class ConsoleChat:
             await self.show(await self.bot.dispatcher.dispatch(
                 Action(button.action_id, button.value, self.actor, channel=PLATFORM)))
             return
-        if not line.startswith("/"):
-            self._write("! " + self.t("console.slash_please"))
+        if not line.startswith("/"):  # said in the channel: the bot may answer a question in it
+            self.said += 1
+            outcome = await self.bot.dispatcher.dispatch(
+                ChannelMessage(line, self.actor, PLATFORM, message_id=f"{PLATFORM}-{self.said}"))
+            if outcome is None:
+                self._write("! " + self.t("console.slash_please"))
+            await self.show(outcome)
             return
         name, _, text = line[1:].partition(" ")
         await self.show(await self.bot.dispatcher.dispatch(

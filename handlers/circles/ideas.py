@@ -3,6 +3,7 @@
     /idee #thema <tekst>     an idea (in the outer circle's channel); without a #thema the bot asks
     /idee lijst [thema|status]
     /idee <nr>               one idea with its history
+    /idee samenvatting       coordinators: the digest now, for an extra meeting
     💡 under a message       the message becomes an idea, with a link to it
 
 Before each meeting of the inner circle (the series in the meetings file whose channel is
@@ -173,6 +174,8 @@ class Circles:
             return Reply.text(t("help.idee", p=ctx.prefix))
         if fold(word) == "lijst":
             return await self.listing(ctx, rest.strip())
+        if fold(text) == "samenvatting":
+            return await self.digest_on_demand(ctx)
         if (number := number_of(text)) is not None:
             return await self.show(ctx, number)
         if not self.in_outer_circle(ctx, cmd.channel):
@@ -436,20 +439,25 @@ class Circles:
         await ctx.repos.occurrences.plan(DIGEST, [w for w in wanted if w.due_at > ctx.now], ctx.now)
 
     async def digest_job(self, ctx: JobContext, occurrence: OccurrenceRecord) -> None:
-        """The digest, as things are at its moment: its messages into the outbox, its new ideas marked
-        as carried (the same transaction that claimed the occurrence: once, or not at all)."""
+        """The digest, as things are at its moment, in the transaction that claimed the occurrence (so
+        it is posted once, or not at all)."""
         t, lang = ctx.t, ctx.settings.language
-        fresh, parked = await ctx.repos.ideas.for_digest(occurrence.due_at)
-        previous = await ctx.repos.ideas.last_digest()
         meeting = occurrence.payload.get("meeting", "")
         if meeting:
             day = format_date(datetime.fromisoformat(meeting).date(), "EEEE d MMMM", locale=lang)
             title = t("circles.digest_for", title=occurrence.payload.get("title", ""), day=day)
         else:
             title = t("circles.digest_weekly", day=format_date(ctx.now.date(), "d MMMM", locale=lang))
+        await self.post_digest(ctx, key=occurrence.key, title=title, until=occurrence.due_at)
+
+    async def post_digest(self, ctx: JobContext | HandlerContext, *, key: str, title: str, until: datetime) -> int:
+        """The new ideas until `until` and the parked ones, into the outbox for the inner circle, the new
+        ones marked as carried; returns how many ideas it shows."""
+        fresh, parked = await ctx.repos.ideas.for_digest(until)
+        previous = await ctx.repos.ideas.last_digest()
         ids = [i.id for i in fresh + parked]
         pages = [ids[n:n + PER_PAGE] for n in range(0, len(ids), PER_PAGE)] or [[]]
-        number = await ctx.repos.ideas.add_digest(key=occurrence.key, title=title,
+        number = await ctx.repos.ideas.add_digest(key=key, title=title,
                                                   since=previous.created_at if previous else None, pages=pages,
                                                   carried=[i.id for i in fresh], now=ctx.now)
         for page in range(len(pages)):
@@ -457,6 +465,17 @@ class Circles:
             assert reply is not None
             await ctx.repos.outbox.enqueue("inner_circle", reply_to_json(reply), ctx.now,
                                            key=f"digest:{number}:{page}")
+        return len(ids)
+
+    async def digest_on_demand(self, ctx: HandlerContext) -> Reply:
+        """Coordinators: the digest now (an extra meeting of the inner circle); the planned one still follows,
+        with what is new by then."""
+        ctx.require_coordinator()
+        t = ctx.t
+        title = t("circles.digest_weekly", day=format_date(ctx.now.date(), "d MMMM", locale=ctx.settings.language))
+        shown = await self.post_digest(ctx, key=f"{DIGEST}:op-verzoek:{ctx.now.isoformat()}", title=title,
+                                       until=ctx.now)
+        return Reply.text(t.plural("circles.digest_posted", shown))
 
     async def current(self, ctx: JobContext, key: str) -> Reply | None:
         """A digest message of outbox key `digest:<nr>:<page>` as it is now (bot/refresh.py)."""
@@ -465,7 +484,7 @@ class Circles:
             return None
         return await self.digest_page(ctx, int(number), int(page))
 
-    async def digest_page(self, ctx: JobContext, number: int, page: int) -> Reply | None:
+    async def digest_page(self, ctx: JobContext | HandlerContext, number: int, page: int) -> Reply | None:
         t, lang = ctx.t, ctx.settings.language
         digest = await ctx.repos.ideas.digest(number)
         if digest is None or page >= len(digest.pages):

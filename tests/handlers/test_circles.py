@@ -223,3 +223,18 @@ async def test_the_digest_follows_the_inner_circle_meetings(circle_bot: Bot, clo
         planned = sorted(o.due_at for o in await repos.session.scalars(
             select(Occurrence).where(Occurrence.kind == DIGEST)))
     assert planned[:2] == [MEETING - timedelta(hours=24), datetime(2027, 1, 13, 15, 30, tzinfo=AMS)]
+
+
+async def test_a_coordinator_can_send_the_digest_now_and_the_planned_one_brings_only_what_is_newer(
+        circle_bot: Bot, clock: ManualClock) -> None:
+    await idee(circle_bot, "#gedrag Een rustige plek in elke school", ANNE)
+    refused = await idee(circle_bot, "samenvatting", JOOST, channel=INNER)
+    assert refused.is_error and await outbox(circle_bot) != [] and len(await outbox(circle_bot)) == 1
+    posted = await idee(circle_bot, "samenvatting", MARIEKE, channel=INNER)
+    assert text_of(posted) == "De samenvatting met 1 idee staat in het kanaal van de binnenkring."
+    [now] = [reply_from_json(m.body) for m in await outbox(circle_bot) if m.channel == "inner_circle"]
+    assert "Een rustige plek in elke school" in text_of(now)
+    clock.advance(timedelta(hours=1))
+    await idee(circle_bot, "#thuiszitters Een vaste contactpersoon per wijk")
+    [planned] = await digest_now(circle_bot, clock)
+    assert "Een vaste contactpersoon" in text_of(planned) and "Een rustige plek" not in text_of(planned)
