@@ -271,6 +271,50 @@ def test_a_school_pitches_a_coordinator_starts_a_vote_and_the_school_votes(tmp_p
         marieke.close()
 
 
+def test_an_idea_of_the_outer_circle_is_picked_up_in_the_digest(tmp_path: Path) -> None:
+    joost = session(tmp_path, JOOST)
+    try:
+        assert "Idee 1 staat genoteerd onder #thuiszitters." in joost.say(
+            "/idee #thuiszitters Een vaste contactpersoon per wijk")
+        joost.child.expect_exact("Genoteerd als idee 1 (#thuiszitters) van Joost Visser")  # the outbox posts it
+        joost.child.expect(r"De binnenkring ziet het in de samenvatting van \w+ \d+ \w+\.\r?\n")
+        asked = joost.say("/idee Samen scholing voor IB-ers")
+        assert "Bij welk thema hoort idee 2?" in asked and "#groeiklas" in asked
+        number = re.search(r"\[(\d+)\] #inclusie", asked)
+        assert number is not None
+        assert "Idee 2 staat genoteerd onder #inclusie." in joost.say(number.group(1))
+        joost.child.expect_exact("Genoteerd als idee 2 (#inclusie) van Joost Visser")
+        joost.child.expect(r"De binnenkring ziet het in de samenvatting van \w+ \d+ \w+\.\r?\n")
+        assert "! Dat idee is er al: idee 1" in joost.say("/idee #thuiszitters een vaste contactpersoon per WIJK")
+        assert joost.stop() == 0
+    finally:
+        joost.close()
+
+    marieke = session(tmp_path, MARIEKE)
+    try:
+        assert "De samenvatting met 2 ideeën staat in het kanaal van de binnenkring." in marieke.say(
+            "/idee samenvatting")
+        marieke.child.expect_exact("[bericht in kanaal inner_circle]")
+        marieke.child.expect_exact("#inclusie")
+        marieke.child.expect_exact("[1] Oppakken  [2] Parkeren  [3] Afgerond")
+        marieke.child.expect_exact("#thuiszitters")
+        marieke.child.expect_exact("[4] Oppakken  [5] Parkeren  [6] Afgerond")
+        marieke.child.sendline("4")
+        marieke.fill("leeg laten mag: ", "15 januari")
+        marieke.fill("Wat ga je doen? (optioneel) — Een vaste contactpersoon per wijk: ", "Ik bel leerplicht.")
+        marieke.child.expect_exact("Je hebt idee 1 opgepakt. Ik laat de buitenkring het weten. Streefdatum: 15 januari")
+        # Joost is told, and the digest shows it: two messages that may come in either order
+        told, updated = "Je idee 1 is opgepakt door Marieke Bakker in de binnenkring.", "✓ opgepakt door Marieke Bakker"
+        seen = {marieke.child.expect_exact([told, updated]) for _ in range(2)}
+        assert seen == {0, 1}
+        marieke.child.sendline("/idee lijst opgepakt")
+        marieke.child.expect_exact("== Ideeën – opgepakt ==")
+        marieke.child.expect_exact("Idee 1 · #thuiszitters · Joost Visser · ")
+        assert marieke.stop() == 0
+    finally:
+        marieke.close()
+
+
 @pytest.mark.parametrize("at_chat_prompt", [True, False], ids=["chat", "choosing"])
 def test_ctrl_c_ends_the_console_at_once(console: Console, at_chat_prompt: bool) -> None:
     if at_chat_prompt:
