@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import channel_message, emoji
 from bot.core.clock import ManualClock
@@ -21,7 +23,7 @@ from bot.core.registry import Feature
 from bot.core.reply import Audience, Outcome, Reply, Text
 from handlers.context import HandlerContext
 from tests.adapters.test_slack_e2e import World, running
-from tests.fake_slack import BOT_ID, BOT_USER_ID
+from tests.fake_slack import BOT_ID, BOT_USER_ID, FakeSlack
 
 OUTER = "C0BUITEN"
 ANNA, PIET, BERT = "U0ANNA", "U0PIET", "U0BERT"
@@ -297,3 +299,42 @@ async def test_an_outbox_reply_for_a_thread_is_posted_in_that_thread(world: tupl
     assert "thread_ts" not in in_channel
     assert ref.startswith(f"{OUTER}/")
     assert [m.text for m in w.fake.thread(OUTER, "1700000000.000100")] == [said]
+
+
+# -- the fake answers as Slack does (what the tests above rely on) ------------------------------------
+
+
+async def test_the_fake_reads_messages_as_slack_does() -> None:
+    fake = await FakeSlack().start()
+    try:
+        client = AsyncWebClient(token=fake.token, base_url=fake.url)
+        fake.add_message(OUTER, "1790000000.000100", ANNA, "eerste")
+        fake.add_message(OUTER, "1790000000.000200", PIET, "in de draad", thread_ts="1790000000.000100")
+        fake.add_message(OUTER, "1790000000.000300", BERT, "tweede")
+
+        history = await client.conversations_history(channel=OUTER)
+        replies = await client.conversations_replies(channel=OUTER, ts="1790000000.000200")
+        one = await client.conversations_history(channel=OUTER, latest="1790000000.000100",
+                                                 oldest="1790000000.000100", inclusive=True, limit=1)
+        none = await client.conversations_history(channel=OUTER, latest="1790000000.000100",
+                                                  oldest="1790000000.000100", limit=1)
+
+        assert [m["text"] for m in history["messages"]] == ["tweede", "eerste"]  # newest first, no replies
+        assert history["messages"][1]["reply_count"] == 1
+        assert [m["text"] for m in replies["messages"]] == ["eerste", "in de draad"]  # the parent first
+        assert [m["text"] for m in one["messages"]] == ["eerste"] and none["messages"] == []
+        assert (await client.chat_getPermalink(channel=OUTER, message_ts="1790000000.000200"))["permalink"] == (
+            f"https://netwerk.slack.com/archives/{OUTER}/p1790000000000200?thread_ts=1790000000.000100&cid={OUTER}")
+        for call, error in ((client.chat_getPermalink(channel=OUTER, message_ts="1790000000.000999"),
+                             "message_not_found"),
+                            (client.chat_getPermalink(channel="C0NERGENS", message_ts="1790000000.000100"),
+                             "channel_not_found"),
+                            (client.conversations_history(channel="C0NERGENS"), "channel_not_found"),
+                            (client.conversations_replies(channel=OUTER, ts="1790000000.000999"),
+                             "thread_not_found"),
+                            (client.conversations_history(channel=OUTER, latest="gisteren"), "invalid_ts_latest")):
+            with pytest.raises(SlackApiError) as refused:
+                await call
+            assert refused.value.response["error"] == error
+    finally:
+        await fake.close()
