@@ -9,8 +9,16 @@ the app-level token, then a websocket that `push` sends envelopes over), and inj
 next N calls of a method answer 429 with `Retry-After: 1` or 500. A method can be held until the
 test releases it, to prove that something happens after the ack rather than before it.
 
+It also keeps the channels' messages: the ones a test seeds (`add_message`) and the ones the bot
+posts (with their `thread_ts`), and answers `conversations.history`, `conversations.replies` and
+`chat.getPermalink` from them as Slack does: history holds no thread replies, replies is the
+thread with its parent first, a message that is not there is `message_not_found` (or
+`thread_not_found`), a channel nobody wrote in is `channel_not_found`. `refuse` makes the next
+calls of a method answer an error such as `missing_scope`.
+
 `SlackSender` is the other direction: slash commands, button presses, modal submissions and
-events, signed exactly as Slack signs them (`v0=` HMAC-SHA256 of `v0:{timestamp}:{body}`).
+events, signed exactly as Slack signs them (`v0=` HMAC-SHA256 of `v0:{timestamp}:{body}`); for
+events about the fake's messages (reactions, edits, deletions) it builds Slack's payloads from them.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -37,6 +46,9 @@ BOT_ID = "BNETWERK"
 TRIGGER_LIFETIME = 3.0  # seconds, as on Slack
 WAIT = 10.0  # seconds a test waits for background work before it fails
 JSON_ARGUMENTS = ("blocks", "view", "attachments")  # JSON strings when sent form-encoded
+WORKSPACE_URL = "https://netwerk.slack.com"
+PAGE = 100  # conversations.history and .replies: messages per page without a limit
+TS = re.compile(r"\d{1,12}(\.\d{1,6})?")
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,41 @@ class Posted:
 
     name: str
     body: dict[str, Any]
+
+
+@dataclass
+class Message:
+    """A message in a channel as the fake keeps it: seeded by a test or posted by the bot."""
+
+    channel: str
+    ts: str
+    text: str
+    user: str = ""
+    thread_ts: str = ""  # the parent's ts for a reply (a parent with replies answers its own ts)
+    bot_id: str = ""
+    edited: str = ""  # ts of the last edit
+
+    def payload(self, replies: int = 0) -> dict[str, Any]:
+        """The message as conversations.history, .replies and events carry it; `replies`: its reply count."""
+        found: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text, "team": TEAM_ID}
+        if self.user:
+            found["user"] = self.user
+        if self.bot_id:
+            found["bot_id"] = self.bot_id
+            if not self.user:  # an integration's message: no user, Slack marks it bot_message
+                found["subtype"] = "bot_message"
+        if self.thread_ts:
+            found["thread_ts"] = self.thread_ts
+        if replies:
+            found |= {"thread_ts": self.ts, "reply_count": replies}
+        if self.edited:
+            found["edited"] = {"user": self.user, "ts": self.edited}
+        return found
+
+
+def _flag(value: Any) -> bool:
+    """A boolean argument as slack_sdk sends it ("1"/"0") or as JSON (true/false)."""
+    return value is True or str(value).lower() in ("1", "true")
 
 
 # -- what Slack checks in Block Kit ---------------------------------------------------------------------
@@ -184,6 +231,8 @@ class FakeSlack:
         self._holds: dict[str, asyncio.Event] = {}
         self._triggers: dict[str, float] = {}
         self._conversations: dict[frozenset[str], str] = {}
+        self.messages: dict[str, dict[str, Message]] = {}  # channel → ts → message
+        self._refusals: dict[str, list[str]] = {}
         self._numbers = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -192,7 +241,8 @@ class FakeSlack:
             "auth.test": self.auth_test, "chat.postMessage": self.chat_post_message,
             "chat.postEphemeral": self.chat_post_ephemeral, "chat.update": self.chat_update,
             "views.open": self.views_open, "conversations.open": self.conversations_open,
-            "users.info": self.users_info,
+            "users.info": self.users_info, "conversations.history": self.conversations_history,
+            "conversations.replies": self.conversations_replies, "chat.getPermalink": self.chat_get_permalink,
         }
 
     async def start(self) -> FakeSlack:
@@ -233,6 +283,44 @@ class FakeSlack:
             "profile": {"real_name": real_name, "display_name": display_name, "title": title, "email": email,
                         "real_name_normalized": real_name, "display_name_normalized": display_name},
         }
+
+    def add_channel(self, channel: str) -> None:
+        """A channel that exists but has no messages yet (a channel nobody wrote in is channel_not_found)."""
+        self.messages.setdefault(channel, {})
+
+    def add_message(self, channel: str, ts: str, user: str, text: str, *, thread_ts: str | None = None,
+                    bot_id: str | None = None) -> Message:
+        """A message someone wrote in `channel`; with `thread_ts` a reply in that message's thread.
+        With `bot_id` it is a bot's (then `user` may be "", as for an integration's bot_message)."""
+        if not TS.fullmatch(ts) or (thread_ts and not TS.fullmatch(thread_ts)):
+            raise ValueError(f"not a Slack ts: {ts!r} / {thread_ts!r}")
+        message = Message(channel, ts, text, user, thread_ts or "", bot_id or "")
+        self.messages.setdefault(channel, {})[ts] = message
+        return message
+
+    def message(self, channel: str, ts: str) -> Message | None:
+        return self.messages.get(channel, {}).get(ts)
+
+    def delete_message(self, channel: str, ts: str) -> Message | None:
+        """Removes a message (as chat.delete or the author would); returns what it was."""
+        return self.messages.get(channel, {}).pop(ts, None)
+
+    def thread(self, channel: str, ts: str) -> list[Message]:
+        """The replies in the thread of message `ts`, oldest first (also the ones the bot posted)."""
+        return sorted((m for m in self.messages.get(channel, {}).values() if m.thread_ts == ts and m.ts != ts),
+                      key=lambda m: float(m.ts))
+
+    def permalink(self, channel: str, ts: str) -> str:
+        """What chat.getPermalink answers for a message (a reply's link names its thread)."""
+        link = f"{WORKSPACE_URL}/archives/{channel}/p{ts.replace('.', '')}"
+        found = self.message(channel, ts)
+        if found is not None and found.thread_ts and found.thread_ts != ts:
+            link += f"?thread_ts={found.thread_ts}&cid={channel}"
+        return link
+
+    def refuse(self, method: str, error: str, times: int = 1) -> None:
+        """The next `times` calls of `method` answer `{"ok": false, "error": error}` (e.g. missing_scope)."""
+        self._refusals.setdefault(method, []).extend([error] * times)
 
     def fail(self, method: str, status: int, times: int = 1) -> None:
         """The next `times` calls of `method` answer `status` (429 comes with Retry-After: 1)."""
@@ -320,6 +408,10 @@ class FakeSlack:
             answer = {"ok": False, "error": "invalid_auth"}
         elif method not in self.methods:
             answer = {"ok": False, "error": "unknown_method"}
+        elif refusals := self._refusals.get(method):
+            answer = {"ok": False, "error": refusals.pop(0)}
+            if answer["error"] == "missing_scope":
+                answer |= {"needed": "channels:history", "provided": "chat:write"}
         else:
             answer = self.methods[method](params)
         await self._record(Call(method, params, 200, ok=bool(answer.get("ok"))))
@@ -370,6 +462,10 @@ class FakeSlack:
     def _ts(self) -> str:
         return f"{1790000000 + next(self._numbers)}.{next(self._numbers):06d}"
 
+    def next_ts(self) -> str:
+        """A fresh ts, later than every one the fake gave before (for events it builds)."""
+        return self._ts()
+
     def _message_problem(self, params: Mapping[str, Any]) -> dict[str, Any] | None:
         if not params.get("channel") or params["channel"] in self.deleted_channels:
             return {"ok": False, "error": "channel_not_found"}
@@ -390,9 +486,14 @@ class FakeSlack:
         if channel.startswith(("U", "W")):  # posting to a user id goes to the app's DM with them
             channel = self._conversation(frozenset({channel}))
         ts = self._ts()
-        return {"ok": True, "channel": channel, "ts": ts,
-                "message": {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": ts,
-                            "text": params.get("text", ""), "blocks": params.get("blocks", [])}}
+        thread_ts = str(params.get("thread_ts") or "")
+        self.add_message(channel, ts, BOT_USER_ID, str(params.get("text", "")), thread_ts=thread_ts or None,
+                         bot_id=BOT_ID)
+        posted = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": ts,
+                  "text": params.get("text", ""), "blocks": params.get("blocks", [])}
+        if thread_ts:
+            posted["thread_ts"] = thread_ts
+        return {"ok": True, "channel": channel, "ts": ts, "message": posted}
 
     def chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         if problem := self._message_problem(params):
@@ -437,6 +538,97 @@ class FakeSlack:
     def users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(params.get("user", "")))
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _channel(self, params: Mapping[str, Any]) -> dict[str, Message] | None:
+        channel = str(params.get("channel") or "")
+        if not channel or channel in self.deleted_channels:
+            return None
+        return self.messages.get(channel)
+
+    @staticmethod
+    def _window(params: Mapping[str, Any]) -> tuple[Callable[[Message], bool], int, int] | dict[str, Any]:
+        """What oldest/latest/inclusive let through, the limit and the cursor's offset; or Slack's error."""
+        bounds: dict[str, float] = {}
+        for name, default in (("oldest", 0.0), ("latest", float("inf"))):
+            value = params.get(name)
+            if value in (None, ""):
+                bounds[name] = default
+            elif not TS.fullmatch(str(value)):
+                return {"ok": False, "error": f"invalid_ts_{name}"}
+            else:
+                bounds[name] = float(value)
+        inclusive = _flag(params.get("inclusive"))
+        try:
+            limit = int(params.get("limit") or PAGE)
+            offset = int(str(params.get("cursor") or "offset:0").removeprefix("offset:"))
+        except ValueError:
+            return {"ok": False, "error": "invalid_cursor" if params.get("cursor") else "invalid_limit"}
+        if not 1 <= limit <= 999:
+            return {"ok": False, "error": "invalid_limit"}
+
+        def inside(message: Message) -> bool:
+            at = float(message.ts)
+            if inclusive:
+                return bounds["oldest"] <= at <= bounds["latest"]
+            return bounds["oldest"] < at < bounds["latest"]
+
+        return inside, limit, offset
+
+    @staticmethod
+    def _page(found: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:
+        page = found[offset:offset + limit]
+        more = offset + limit < len(found)
+        return {"ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": f"offset:{offset + limit}" if more else ""}}
+
+    def _replies(self, messages: Mapping[str, Message], parent: Message) -> int:
+        return sum(1 for m in messages.values() if m.thread_ts == parent.ts and m.ts != parent.ts)
+
+    def conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The channel's messages, newest first; thread replies are not in it (only in .replies)."""
+        messages = self._channel(params)
+        if messages is None:
+            return {"ok": False, "error": "channel_not_found"}
+        window = self._window(params)
+        if isinstance(window, dict):
+            return window
+        inside, limit, offset = window
+        top = sorted((m for m in messages.values() if not m.thread_ts or m.thread_ts == m.ts),
+                     key=lambda m: float(m.ts), reverse=True)
+        found = [m.payload(self._replies(messages, m)) for m in top if inside(m)]
+        return self._page(found, limit, offset) | {"pin_count": 0, "channel_actions_ts": None,
+                                                   "channel_actions_count": 0}
+
+    def conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The thread of `ts` (the parent's ts or a reply's): the parent first, then the replies in the
+        window, oldest first."""
+        messages = self._channel(params)
+        if messages is None:
+            return {"ok": False, "error": "channel_not_found"}
+        asked = messages.get(str(params.get("ts") or ""))
+        if asked is None:
+            return {"ok": False, "error": "thread_not_found"}
+        parent = messages.get(asked.thread_ts or asked.ts)
+        if parent is None:  # a reply whose parent is gone
+            return {"ok": False, "error": "thread_not_found"}
+        window = self._window(params)
+        if isinstance(window, dict):
+            return window
+        inside, limit, offset = window
+        replies = [m for m in messages.values() if m.thread_ts == parent.ts and m.ts != parent.ts and inside(m)]
+        found = [parent.payload(self._replies(messages, parent))]
+        found += [m.payload() for m in sorted(replies, key=lambda m: float(m.ts))]
+        return self._page(found, limit, offset)
+
+    def chat_get_permalink(self, params: dict[str, Any]) -> dict[str, Any]:
+        messages = self._channel(params)
+        if messages is None:
+            return {"ok": False, "error": "channel_not_found"}
+        ts = str(params.get("message_ts") or "")
+        if ts not in messages:
+            return {"ok": False, "error": "message_not_found"}
+        channel = str(params["channel"])
+        return {"ok": True, "channel": channel, "permalink": self.permalink(channel, ts)}
 
 
 # -- what Slack sends the bot ----------------------------------------------------------------------------
@@ -551,3 +743,46 @@ class SlackSender:
         })
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
         return await self.post(body, "application/json", headers=headers)
+
+    # -- events about the fake's messages -------------------------------------------------------------
+
+    async def message_posted(self, channel: str, ts: str, user: str, text: str, event_id: str, *,
+                             thread_ts: str | None = None, retry: int = 0) -> Answer:
+        """`user` writes `text` (in the thread of `thread_ts`): the fake keeps it, the bot gets the event."""
+        message = self.fake.add_message(channel, ts, user, text, thread_ts=thread_ts)
+        event = message.payload() | {"channel": channel, "event_ts": ts, "channel_type": "channel"}
+        return await self.event(event, event_id, retry=retry)
+
+    async def reaction_added(self, reaction: str, user: str, channel: str, ts: str, event_id: str, *,
+                             retry: int = 0) -> Answer:
+        """`user` puts `reaction` (Slack's name, e.g. "bulb" or "+1::skin-tone-2") under message `ts`."""
+        found = self.fake.message(channel, ts)
+        event: dict[str, Any] = {"type": "reaction_added", "user": user, "reaction": reaction,
+                                 "item": {"type": "message", "channel": channel, "ts": ts, "channel_type": "channel"},
+                                 "event_ts": self.fake.next_ts()}
+        if found is not None and found.user:  # messages of integrations have no item_user
+            event["item_user"] = found.user
+        return await self.event(event, event_id, retry=retry)
+
+    async def message_changed(self, channel: str, ts: str, text: str, event_id: str, *, retry: int = 0) -> Answer:
+        """The fake's message `ts` now reads `text`; the same text is what Slack sends for an unfurl."""
+        found = self.fake.message(channel, ts)
+        if found is None:
+            raise KeyError(f"no message {ts} in {channel}: add_message it first")
+        previous = found.payload()
+        at = self.fake.next_ts()
+        if text != found.text:
+            found.text, found.edited = text, at
+        event = {"type": "message", "subtype": "message_changed", "hidden": True, "channel": channel, "ts": at,
+                 "event_ts": at, "channel_type": "channel", "message": found.payload(), "previous_message": previous}
+        return await self.event(event, event_id, retry=retry)
+
+    async def message_deleted(self, channel: str, ts: str, event_id: str, *, retry: int = 0) -> Answer:
+        """The fake's message `ts` is deleted (its `previous_message` goes along when the fake knew it)."""
+        found = self.fake.delete_message(channel, ts)
+        at = self.fake.next_ts()
+        event: dict[str, Any] = {"type": "message", "subtype": "message_deleted", "hidden": True, "channel": channel,
+                                 "ts": at, "deleted_ts": ts, "event_ts": at, "channel_type": "channel"}
+        if found is not None:
+            event["previous_message"] = found.payload()
+        return await self.event(event, event_id, retry=retry)

@@ -37,6 +37,7 @@ PLATFORM = "console"
 CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 STOP_WORDS = {"/stop", "/exit", "/quit", "stop", "exit"}
 CANCEL = "/annuleer"
+THREAD_MARK = "↳ "  # before a channel message that answers in a thread
 
 
 def safe(text: str) -> str:
@@ -126,12 +127,13 @@ class ConsoleChat:
         self.said = 0  # lines said in the channel, numbered as their message ids
 
     async def send(self, channel: str, reply: Reply) -> str:
-        """What the bot posts by itself (a reminder, a vote), shown as a message in a channel; its
-        buttons are the ones a number now presses."""
+        """What the bot posts by itself (a reminder, a vote), shown as a message in a channel, marked
+        "↳ " when it answers in a thread (`reply.thread`); its buttons are the ones a number now presses."""
         text, buttons = render(reply, self.t)
         if buttons:
             self.buttons = buttons
-        self._write(self.t("console.channel_message", channel=safe(channel)) + "\n" + text)
+        marker = THREAD_MARK if reply.thread else ""
+        self._write(marker + self.t("console.channel_message", channel=safe(channel)) + "\n" + text)
         return channel
 
     async def update(self, channel: str, ref: str, reply: Reply) -> None:

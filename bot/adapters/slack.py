@@ -12,6 +12,9 @@ Everything slow happens after the ack in background tasks the adapter keeps trac
 for on shutdown): opening a modal, opening a group conversation, posting, fetching profiles.
 Button presses and events are acknowledged at once and handled after. Events carry Slack's
 `event_id` as the delivery id, so a retried event is handled once (the dispatcher claims it).
+A reaction names only its message (channel and ts); after the ack the adapter reads the message
+(conversations.history, or .replies for a thread reply) and its permalink, so a feature gets its
+text, author and link; when Slack does not tell (no scope, message gone) the text stays empty.
 
 The module reads top to bottom: rendering (pure functions), the adapter, serving.
 """
@@ -48,7 +51,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy import text as sql
 
 from bot.app import Bot
-from bot.core.inputs import Action, Actor, ChannelMessage, Command, FormSubmission, Input
+from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, FormSubmission, Input, Reaction
 from bot.core.reply import (
     Actions,
     Audience,
@@ -103,6 +106,14 @@ TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "s
                               "request_timeout"})
 # message subtypes that are someone writing something new; edits, deletions, joins are not
 NEW_MESSAGE_SUBTYPES = frozenset({"", "thread_broadcast", "file_share", "me_message"})
+# Slack's names of the reactions features look for, as the emoji itself; any other name stays ":name:"
+EMOJI = {
+    "bulb": "💡", "+1": "👍", "thumbsup": "👍", "-1": "👎", "thumbsdown": "👎", "heart": "❤️",
+    "white_check_mark": "✅", "heavy_check_mark": "✔️", "x": "❌", "eyes": "👀", "question": "❓",
+    "grey_question": "❔", "exclamation": "❗", "raised_hands": "🙌", "clap": "👏", "pray": "🙏", "tada": "🎉",
+    "star": "⭐", "pushpin": "📌", "memo": "📝", "rocket": "🚀", "thinking_face": "🤔", "fire": "🔥",
+    "ok_hand": "👌", "wave": "👋", "smile": "😄", "slightly_smiling_face": "🙂", "joy": "😂",
+}
 
 
 # -- rendering: Reply → Block Kit ---------------------------------------------------------------------
@@ -342,6 +353,62 @@ class Origin:
     thread_ts: str = ""
 
 
+def emoji(name: str) -> str:
+    """Slack's reaction name as the emoji: "bulb" → "💡", "+1::skin-tone-3" → "👍", "parrot" → ":parrot:"."""
+    base = name.strip(":").split("::", 1)[0]
+    return EMOJI.get(base, f":{base}:")
+
+
+def channel_message(event: Mapping[str, Any], delivery_id: str, bot_user_id: str | None) -> ChannelMessage | None:
+    """A `message` event as a ChannelMessage: new, edited or deleted; None for what no feature reads
+    (joins, topic changes, the bot's and other bots' messages, a change that left the text as it was)."""
+    subtype = str(event.get("subtype") or "")
+    channel = str(event.get("channel", ""))
+
+    def written_by_a_person(message: Mapping[str, Any]) -> str:
+        user = str(message.get("user") or "")
+        return "" if message.get("bot_id") or user == bot_user_id else user
+
+    if subtype == "message_changed":
+        message: Mapping[str, Any] = event.get("message") or {}
+        previous: Mapping[str, Any] = event.get("previous_message") or {}
+        ts = str(message.get("ts") or "")
+        thread = str(message.get("thread_ts") or "")
+        text = str(message.get("text") or "")
+        change = Change.EDITED
+        if message.get("subtype") == "tombstone":  # a parent with replies deleted: Slackbot's placeholder stays
+            user, text, change = written_by_a_person(previous), "", Change.DELETED
+        else:
+            user = "" if previous.get("bot_id") else written_by_a_person(message)
+            # an unfurl, a new reply count, a language tag: message_changed, but the text is what it was
+            if (str(previous.get("text") or "") == text) if previous else not message.get("edited"):
+                return None
+        if not user:
+            return None
+        return ChannelMessage(text, Actor(PLATFORM, user), channel, message_id=ts,
+                              thread_id="" if thread == ts else thread, delivery_id=delivery_id, change=change)
+    if subtype == "message_deleted":
+        previous = event.get("previous_message") or {}
+        if previous.get("bot_id") or (bot_user_id and previous.get("user") == bot_user_id):
+            return None
+        thread = str(previous.get("thread_ts") or "")
+        ts = str(event.get("deleted_ts") or previous.get("ts") or "")
+        return ChannelMessage("", Actor(PLATFORM, str(previous.get("user") or "")), channel, message_id=ts,
+                              thread_id="" if thread == ts else thread, delivery_id=delivery_id,
+                              change=Change.DELETED)
+    user = written_by_a_person(event)
+    if subtype not in NEW_MESSAGE_SUBTYPES or not user:
+        return None
+    return ChannelMessage(str(event.get("text", "")), Actor(PLATFORM, user), channel,
+                          message_id=str(event.get("ts", "")), thread_id=str(event.get("thread_ts", "")),
+                          delivery_id=delivery_id)
+
+
+def _slack_error(error: Exception) -> str:
+    """Slack's error code (`missing_scope`, `thread_not_found`) or what went wrong on the way."""
+    return str(error.response.get("error", "")) if isinstance(error, SlackApiError) else repr(error)
+
+
 def _actor(user: Mapping[str, Any]) -> Actor:
     """The actor of an interaction payload (`user` of block_actions and view_submission)."""
     return Actor(PLATFORM, str(user.get("id", "")), str(user.get("name") or user.get("username") or ""))
@@ -372,6 +439,7 @@ class SlackAdapter:
         self.app.block_action(any_id)(self.on_action)
         self.app.view_submission(any_id)(self.on_submission)
         self.app.event("message")(self.on_message)
+        self.app.event("reaction_added")(self.on_reaction)
 
     # -- background work ----------------------------------------------------------------------------
 
@@ -475,17 +543,67 @@ class SlackAdapter:
     async def on_message(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any],
                          context: AsyncBoltContext) -> None:
         await ack()
-        user = str(event.get("user", ""))
-        if (event.get("bot_id") or event.get("subtype", "") not in NEW_MESSAGE_SUBTYPES or not user
-                or user == context.bot_user_id):
+        inp = channel_message(event, str(body.get("event_id", "")), context.bot_user_id)
+        if inp is None:
             return
-        actor = Actor(PLATFORM, user)
-        channel = str(event.get("channel", ""))
-        inp = ChannelMessage(str(event.get("text", "")), actor, channel, message_id=str(event.get("ts", "")),
-                             thread_id=str(event.get("thread_ts", "")), delivery_id=str(body.get("event_id", "")))
-        origin = Origin(actor, channel, thread_ts=inp.thread_id or inp.message_id)
+        origin = Origin(inp.actor, inp.channel, thread_ts=inp.thread_id or inp.message_id)
         self.background(self.follow_up(asyncio.create_task(self.bot.dispatcher.dispatch(inp)), origin),
                         f"after message {inp.delivery_id}")
+
+    async def on_reaction(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any],
+                          context: AsyncBoltContext) -> None:
+        """A reaction under a message: acknowledged at once; the message is read after the ack."""
+        await ack()
+        item: dict[str, Any] = event.get("item") or {}
+        user = str(event.get("user") or "")
+        channel, ts = str(item.get("channel") or ""), str(item.get("ts") or "")
+        if item.get("type") != "message" or not user or user == context.bot_user_id or not channel or not ts:
+            return
+        delivery_id = str(body.get("event_id", ""))
+        self.background(self.react(emoji(str(event.get("reaction") or "")), Actor(PLATFORM, user), channel, ts,
+                                   delivery_id), f"after reaction {delivery_id}")
+
+    async def react(self, reacted: str, actor: Actor, channel: str, ts: str, delivery_id: str) -> None:
+        """Read the message under the reaction and its link, dispatch the Reaction, deliver its outcome
+        (THREAD: in the thread of that message)."""
+        message, link = await asyncio.gather(self.fetch_message(channel, ts), self.fetch_permalink(channel, ts))
+        found = message or {}
+        author = str(found.get("user") or "")
+        thread = str(found.get("thread_ts") or "")
+        inp = Reaction(reacted, actor, channel, message_id=ts, message_text=str(found.get("text") or ""),
+                       message_author=None if found.get("bot_id") or not author else Actor(PLATFORM, author),
+                       link=link, thread_id="" if thread == ts else thread, delivery_id=delivery_id)
+        await self.follow_up(asyncio.create_task(self.bot.dispatcher.dispatch(inp)),
+                             Origin(actor, channel, thread_ts=inp.thread_id or ts))
+
+    async def fetch_message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """The message `ts` in `channel`: conversations.history holds it unless it is a thread reply, then
+        conversations.replies does. None when Slack does not give it (missing scope, deleted, not in channel)."""
+        try:
+            history = await self.client.conversations_history(channel=channel, latest=ts, oldest=ts, inclusive=True,
+                                                              limit=1)
+            found = next((m for m in history.get("messages") or [] if m.get("ts") == ts), None)
+            if found is None:
+                # a reply's ts gives its thread; with the parent always first, two are enough to hold it
+                thread = await self.client.conversations_replies(channel=channel, ts=ts, oldest=ts, inclusive=True,
+                                                                 limit=2)
+                found = next((m for m in thread.get("messages") or [] if m.get("ts") == ts), None)
+        except (SlackApiError, ClientError, OSError, TimeoutError) as error:
+            log.warning("could not read message %s in %s: %s", ts, channel, _slack_error(error))
+            return None
+        if found is None:
+            log.warning("message %s in %s not found", ts, channel)
+            return None
+        return dict(found)
+
+    async def fetch_permalink(self, channel: str, ts: str) -> str:
+        """chat.getPermalink of the message, or "" when Slack does not give one."""
+        try:
+            response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except (SlackApiError, ClientError, OSError, TimeoutError) as error:
+            log.warning("no permalink for message %s in %s: %s", ts, channel, _slack_error(error))
+            return ""
+        return str(response.get("permalink") or "")
 
     # -- delivering after the ack -------------------------------------------------------------------
 
@@ -534,11 +652,13 @@ class SlackAdapter:
         await self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
 
     async def send(self, channel: str, reply: Reply) -> str:
-        """The outbox's way out (bot/outbox.py): one chat.postMessage, its failure sorted into later or never."""
+        """The outbox's way out (bot/outbox.py): one chat.postMessage (in the thread of `reply.thread` when
+        set), its failure sorted into later or never."""
         target = await self.target(channel)
         text, blocks = render(reply, self.t)
         async with self.sorted_failures():
-            response = await self.outbox_client.chat_postMessage(channel=target, text=text, blocks=blocks)
+            response = await self.outbox_client.chat_postMessage(channel=target, text=text, blocks=blocks,
+                                                                 thread_ts=reply.thread or None)
         return f"{response.get('channel', target)}/{response.get('ts', '')}"
 
     async def update(self, channel: str, ref: str, reply: Reply) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.adapters.console import ConsoleChat, render
 from bot.app import Bot
-from bot.core.reply import Button, Item, Reply
+from bot.core.reply import Button, Item, Reply, Text
 from config.i18n import Catalog
 from tests.support import actor
 
@@ -32,3 +32,13 @@ def test_terminal_escape_sequences_in_user_text_are_removed() -> None:
     text, buttons = render(reply, Catalog("nl"))
     assert "\x1b" not in text and "\x07" not in text
     assert "• Anna" in text and "regel rood" in text and "[1] Toon" in text and len(buttons) == 1
+
+
+async def test_a_message_for_a_thread_is_shown_as_a_thread_answer(sqlite_bot: Bot) -> None:
+    console, said = chat(sqlite_bot)
+
+    await console.send("buitenkring", Reply((Text("Samenvatting van de week"),)))
+    await console.send("buitenkring", Reply((Text("Dank voor je idee"),), thread="1700000000.000100"))
+
+    assert said[0] == "[bericht in kanaal buitenkring]\nSamenvatting van de week"
+    assert said[1] == "↳ [bericht in kanaal buitenkring]\nDank voor je idee"

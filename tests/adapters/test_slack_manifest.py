@@ -31,9 +31,13 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     # the group of the "Stuur bericht" button is an mpim; with nobody else reachable it is an im
     "conversations.open": frozenset({"im:write", "mpim:write"}),
     "users.info": frozenset({"users:read", "users:read.email"}),  # fetch_profile reads the e-mail address
+    # the message under a reaction, in the public and private channels the bot listens in
+    "conversations.history": frozenset({"channels:history", "groups:history"}),
+    "conversations.replies": frozenset({"channels:history", "groups:history"}),
+    "chat.getPermalink": frozenset(),
 }
 EVENT_SCOPES = {"message.channels": "channels:history", "message.groups": "groups:history",
-                "message.im": "im:history", "message.mpim": "mpim:history"}
+                "message.im": "im:history", "message.mpim": "mpim:history", "reaction_added": "reactions:read"}
 
 
 def manifest() -> dict[str, Any]:
@@ -72,6 +76,14 @@ def test_the_scopes_are_exactly_those_the_code_needs() -> None:
     needed |= {EVENT_SCOPES[event] for event in settings["event_subscriptions"]["bot_events"]}
 
     assert set(manifest()["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_the_circles_events_are_subscribed() -> None:
+    """Ideas come from 💡 reactions and from messages, their edits and deletions, in public and private channels."""
+    events = manifest()["settings"]["event_subscriptions"]["bot_events"]
+
+    assert {"message.channels", "message.groups", "reaction_added"} <= set(events)
+    assert {"reactions:read", "channels:history", "groups:history"} <= set(manifest()["oauth_config"]["scopes"]["bot"])
 
 
 def test_events_and_interactivity_reach_the_adapter_over_http() -> None:
