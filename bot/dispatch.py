@@ -74,6 +74,9 @@ class Dispatcher:
     async def _dispatch(self, inp: Input) -> Outcome:
         now = self.clock.now()
         actor = inp.actor
+        if not actor.user_id:  # e.g. a deleted message Slack no longer says the author of: nobody to act for
+            log.info("skipping %s: no user", describe(inp))
+            return None
         async with self.db.transaction() as repos:
             if inp.delivery_id and not await repos.deliveries.claim(actor.platform, inp.delivery_id, now):
                 log.info("skipping %s delivery %s: handled before", actor.platform, inp.delivery_id)

@@ -16,7 +16,7 @@ import storage.db
 from bot.app import Bot, build
 from bot.core.clock import ManualClock
 from bot.core.errors import UserError
-from bot.core.inputs import Action, ChannelMessage, Command
+from bot.core.inputs import Action, Change, ChannelMessage, Command
 from bot.core.registry import Feature
 from bot.core.reply import Reply
 from handlers.context import HandlerContext
@@ -75,6 +75,13 @@ async def test_first_contact_makes_a_member_named_as_the_platform_said(bot: Bot)
 
 
 @pytest.mark.postgres
+async def test_a_message_nobody_can_be_named_for_makes_no_member(sqlite_bot: Bot) -> None:
+    gone = ChannelMessage("", actor(""), "C0BUITEN", "1700000000.000100", change=Change.DELETED)
+    assert await sqlite_bot.dispatcher.dispatch(gone) is None
+    async with sqlite_bot.db.transaction() as repos:
+        assert await repos.members.all() == []
+
+
 async def test_simultaneous_first_contacts_make_one_member(postgres_url: str, clock: ManualClock) -> None:
     async with started_bot(postgres_url, clock) as bot:
         who = actor("U-new", name="Nieuw")
