@@ -55,6 +55,7 @@ KNOWLEDGE = (r"(?:ervaring(?:en)?|verstand|kennis|expertise|tips?|idee(?:en)?|ad
 # What one does when one helps: "kan iemand mij helpen / meedenken / adviseren".
 HELPING = (r"(?:helpen|meedenken|mee\s+denken|adviseren|advies\s+geven|vertellen|uitleggen|aanraden|tippen"
            r"|doorverwijzen|verwijzen|sparren|informeren|ondersteunen|begeleiden|tips\s+geven|iets\s+vertellen)")
+VOLUNTEERING = r"(?:helpen|meedenken|mee\s+denken|adviseren|sparren|meekijken|mee\s+kijken)"
 # Whom one asks for: "ik zoek iemand die …", "op zoek naar een specialist".
 SOUGHT = (r"(?:iemand|mensen|collega'?s?\s+(?:die|met)|een\s+collega\s+(?:die|met)|(?:een\s+)?(?:expert|specialist"
           r"|deskundige|ervaringsdeskundige|sparringpartner)s?|hulp|advies|tips|informatie|info|ervaring(?:en)?"
@@ -69,7 +70,9 @@ CUES = [re.compile(START + p) for p in (
     rf"wie{FILL}\s+(?:weet|weten){FILL}\s+(?:iets|meer|veel|wat\s+(?:af\s+)?(?:van|over)|raad|de\s+weg|hoe|of|wie"
     rf"|waar\s+ik|welke|een\s+)",
     rf"wie{FILL}\s+(?:kent|kennen){FILL}\s+(?:een|iemand|goede?|mensen|collega|organisaties?|scholen|methodes?|de|het)",
-    rf"wie{FILL}\s+(?:kan|kunnen|wil|zou|wilt){FILL}(?:\s+(?:mij|me|ons))?(?:\s+\w+){{0,3}}\s+{HELPING}",
+    rf"wie{FILL}\s+(?:kan|kunnen|zou){FILL}(?:\s+(?:mij|me|ons))?(?:\s+\w+){{0,3}}\s+{HELPING}",
+    # "wie wil …" asks for a volunteer: to help, yes; to tell or explain (present at a meeting), no
+    rf"wie{FILL}\s+(?:wil|wilt|willen){FILL}(?:\s+(?:mij|me|ons))?(?:\s+\w+){{0,3}}\s+{VOLUNTEERING}",
     r"(?:bij|met|aan)?\s*wie\s+(?:kan|kunnen|moet|moeten|zou|mag)\s+(?:ik|we|wij|je)(?:\s+\w+){0,3}\s+"
     r"(?:bellen|benaderen|mailen|vragen|spreken|raadplegen|inschakelen|terecht|contact|sparren|overleggen|bereiken"
     r"|aanspreken|aankloppen)",
@@ -94,6 +97,9 @@ CUES = [re.compile(START + p) for p in (
     r"\bop\s+zoek\s+naar\s+" + SOUGHT,
     r"\b(?:tips|advies|hulp|input|ideeen|ervaringen|handvatten|suggesties|meedenkers?)\s+(?:gezocht|gevraagd|welkom"
     r"|nodig|zijn\s+welkom|graag)",
+    r"\bgraag\s+(?:jullie|je|uw|wat|een\s+beetje|even)?\s*(?:advies|tips|hulp|input|ideeen|ervaringen|expertise"
+    r"|mening|meedenken)",
+    r"\b(?:jullie|je|uw)\s+(?:advies|tips|hulp|input|ideeen|ervaringen|expertise)\s+(?:graag|gevraagd|nodig)",
     r"\b(?:ik|wij|we)\s+(?:kan|kunnen)\s+wel\s+(?:wat|een\s+beetje)\s+(?:hulp|advies|tips)",
     r"\bvraag\s+(?:me|mij|ons)\s+af\s+(?:of|hoe|wie|wat)",
     r"\bbenieuwd\s+(?:naar\s+(?:jullie\s+)?ervaring|hoe\s+jullie|of\s+(?:iemand|jullie))",
@@ -120,7 +126,7 @@ LOGISTICS = re.compile(
     r"|hoe\s+laat|aanmeld\w*|inschrijv\w*|ingeschreven|opgeven|afmeld\w*|afgemeld|doorgaat|door\s+gaat|afgelast"
     r"|vacature\w*|solliciteren|carpool\w*|meerijden|mee\s+(?:wil\s+|willen\s+)?rijden|kopieer\w*|printer|wifi"
     r"|wachtwoord|agenda\w*|zin\s+om|(?:de|die|jouw|je|haar|zijn)\s+(?:presentatie|slides|sheets|powerpoint)"
-    r"|nieuwe\s+collega|per\s+direct|fte)\b")
+    r"|nieuwe\s+collega|per\s+direct|fte|klaarzetten|opruimen|afwassen|sjouwen)\b")
 MEETING = re.compile(r"\b(?:overleg|bijeenkomst|vergadering|verdieping|afstemmingsoverleg|studiedag|training|webinar"
                      r"|sessie|netwerkbijeenkomst|meeting|intervisie|cursus|teams-?\w*|zoom)\b")
 WHEN_WHERE = re.compile(r"\b(?:wanneer|tijd|begint|start|eindigt|locatie|lokaal|zaal|link|adres|ruimte"
@@ -130,6 +136,7 @@ RHETORICAL = re.compile(r"\bwie\s+(?:kent|wil|heeft|weet|had|wist|zou)\s+(?:het|
 REPORTED = re.compile(r"\b(?:vroeg|vroegen|vroeg\s+zich|had\s+gevraagd|hadden\s+gevraagd|heeft\s+gevraagd)\s")
 
 URL = re.compile(r"<[^>]*>|https?://\S+|www\.\S+")
+MENTION = re.compile(r"(?:^|(?<=\s))@[\w.-]+(?::[\w.-]+)?")  # "@channel", "@room", "@sanne", "@sanne:server"
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 QUOTE = re.compile(r"^\s*(?:>|&gt;)")
 
@@ -157,6 +164,7 @@ def _sentences(text: str) -> list[Sentence]:
         return []
     lines = [line for line in text.splitlines() if not QUOTE.match(line)]  # someone else's words
     folded = URL.sub(" ", fold("\n".join(lines)).replace("’", "'").replace("‘", "'"))
+    folded = MENTION.sub(",", folded)  # "@channel wie weet …": a question may start after a mention
     found = []
     for raw in SENTENCE.findall(folded):
         sentence = " ".join(raw.split())
