@@ -51,7 +51,7 @@ LABELLED = Path(__file__).resolve().parent / "questions.toml"
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 PRECISION_GOAL = 0.95
 RECALL_GOAL = 0.85
-PARTS = ("tuned", "held out 1", "held out 2")  # by `held_out`: 0 (absent), 1 (true), 2; see bench/README.md
+PARTS = ("tuned", "held out 1", "held out 2", "held out 3")  # by `held_out`: 0 (absent), 1 (true), 2, 3; see bench/README.md
 ROUNDS = 20
 
 
