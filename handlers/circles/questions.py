@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from handlers.expertise.analysis import COMMON, phrase, sound, stem, words
-from handlers.expertise.search import PART, ExpertiseSearch, Vocabulary
+from handlers.expertise.search import MIN_TYPO, PART, ExpertiseSearch, Vocabulary
 from handlers.text import fold
 from storage.records import HolderHit, MemberRecord, TopicCount
 from storage.repositories import Repositories
@@ -301,20 +301,19 @@ class QuestionDetector:
             for term, weight in terms:
                 found[term] = max(weight, found.get(term, 0.0))
 
-        singles: list[dict[str, float]] = []
+        singles: list[dict[str, float]] = []  # what each word reaches alone, kept or not
         for word in typed:
-            expanded = {} if word in CUE_WORDS or not self._plain(word, vocabulary) else self.search.expand(
-                word, vocabulary)
-            if word in COMMON:
-                expanded = {t: w for t, w in expanded.items() if w >= 1.0}
+            expanded = self.search.expand(word, vocabulary)
             singles.append(expanded)
-            add(expanded.items())
+            if word in CUE_WORDS or not self._plain(word, vocabulary):
+                continue
+            add((t, w) for t, w in expanded.items() if w >= 1.0 or word not in COMMON)
         for length in range(2, max([2, *self.search.phrase_lengths]) + 1):
             for i in range(len(typed) - length + 1):
                 window = typed[i:i + length]
                 if all(w in CUE_WORDS for w in window):
                     continue
-                alone = set().union(*singles[i:i + length])
+                alone = set().union(*singles[i:i + length])  # only what the words reach together
                 add((t, w) for t, w in self.search.expand(" ".join(window), vocabulary).items() if t not in alone)
         for term, weight in list(found.items()):
             if " " not in term:
@@ -331,7 +330,7 @@ class QuestionDetector:
         when the word is long enough that an unknown word one letter off is a typo ("thuiszittres").
         """
         own = stem(word)
-        if len(word) >= MIN_TYPO_LENGTH:
+        if len(own) < MIN_TYPO or len(word) >= MIN_TYPO_LENGTH:  # the search corrects neither
             return True
         known = own in vocabulary.known or any(vocabulary.starting_with(word))
         fixes = vocabulary.topic_typos(word) if known else vocabulary.typos(own)

@@ -158,3 +158,24 @@ async def test_the_labelled_set_meets_its_goals_on_the_tuned_part(bot: Bot) -> N
     tuned = scores["tuned"]
     assert tuned.precision >= PRECISION_GOAL, tuned.false_alarms
     assert tuned.recall >= RECALL_GOAL, tuned.misses
+
+
+async def test_a_common_word_names_no_compound_topic_it_starts(bot: Bot) -> None:
+    """"school" is in every other message; it must not name the topic schoolweigering, alone or next to
+    another word (the phrases of words in a row are expanded too)."""
+    member = await add_member(bot, "Hans de Vries")
+    await add_expertise(bot, member, "schoolweigering", "")
+    questions = detector(bot)
+    for text in ["Heeft iemand ervaring met een nieuwe school?", "Wie weet iets van school?"]:
+        assert await ask(bot, questions, text) is None, text
+    assert names(await ask(bot, questions, "Wie weet iets van schoolweigering?")) == {"Hans de Vries"}
+
+
+async def test_a_short_word_one_letter_off_a_topic_is_another_word_but_a_swap_is_a_typo(bot: Bot) -> None:
+    """/expertise corrects "tekenen" to "rekenen", as a query someone typed on purpose; in chat it is a word."""
+    await add_expertise(bot, await add_member(bot, "Joost Visser"), "rekenen", "")
+    await add_expertise(bot, await add_member(bot, "Els van Dijk"), "gedrag", "")
+    questions = detector(bot)
+    assert await ask(bot, questions, "Kan iemand mij helpen met tekenen?") is None
+    assert names(await ask(bot, questions, "Kan iemand mij helpen met rekenen?")) == {"Joost Visser"}
+    assert names(await ask(bot, questions, "Heeft iemand ervaring met gedarg?")) == {"Els van Dijk"}
