@@ -176,6 +176,8 @@ def _sentences(text: str) -> list[Sentence]:
 
 
 def _asks(sentence: str) -> bool:
+    """One folded sentence: the vetoes first (a logistics question has a help cue often enough),
+    then the strong cues, then the weak ones, which count only as a question."""
     if LOGISTICS.search(sentence) or RHETORICAL.search(sentence) or REPORTED.search(sentence):
         return False
     if MEETING.search(sentence) and WHEN_WHERE.search(sentence):
