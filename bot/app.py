@@ -19,6 +19,7 @@ from config.i18n import Catalog
 from config.settings import Settings
 from handlers import general
 from handlers.circles.ideas import DIGEST, Circles
+from handlers.circles.questions import QuestionDetector
 from handlers.context import HandlerContext
 from handlers.expertise import ExpertiseFeature, ExpertiseSearch, load_synonyms
 from handlers.meetings.feature import KIND as MEETING_REMINDER
@@ -88,14 +89,15 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
     db = Database(settings.database_url)
     registry: Registry[HandlerContext] = Registry()
     registry.add(general.feature())
-    registry.add(ExpertiseFeature(ExpertiseSearch(load_synonyms(settings.synonyms_file))).feature())
+    search = ExpertiseSearch(load_synonyms(settings.synonyms_file))  # shared: one cache for both
+    registry.add(ExpertiseFeature(search).feature())
     meetings = Meetings(load_series(settings.meetings_file, settings.zone),
                         load_holidays(settings.school_holidays_file))
     registry.add(meetings.feature())
     votes = Votes()
     registry.add(Pitches(meetings).feature())
     registry.add(votes.feature())
-    circles = Circles(meetings)
+    circles = Circles(meetings, QuestionDetector(search))
     registry.add(circles.feature())
     outbox = Outbox(db, clock)
     scheduler = Scheduler(db, clock, settings, catalog, planners=[meetings.plan, circles.plan],

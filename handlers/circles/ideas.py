@@ -5,6 +5,7 @@
     /idee <nr>               one idea with its history
     /idee samenvatting       coordinators: the digest now, for an extra meeting
     💡 under a message       the message becomes an idea, with a link to it
+    a question in a channel  "Wie weet iets van thuiszitters?": up to three members who know, in its thread
 
 Before each meeting of the inner circle (the series in the meetings file whose channel is
 `inner_circle`; without one, weekly at a set day and time) a digest goes to the inner circle's
@@ -28,6 +29,7 @@ from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Change, ChannelMessage, Command, FormSubmission, Listened, Reaction
 from bot.core.registry import Feature
 from bot.core.reply import (
+    Audience,
     Button,
     Context,
     FieldKind,
@@ -35,7 +37,6 @@ from bot.core.reply import (
     FormField,
     Heading,
     Item,
-    Mention,
     Outcome,
     Part,
     Reply,
@@ -44,8 +45,10 @@ from bot.core.reply import (
     reply_to_json,
 )
 from config.i18n import Catalog
+from handlers.circles.questions import QuestionDetector
 from handlers.context import HandlerContext, JobContext
 from handlers.dates import parse_moment
+from handlers.expertise.feature import holder_line, mention
 from handlers.meetings.feature import Meetings
 from handlers.meetings.rhythm import WEEKDAYS
 from handlers.text import clean, fold, has_control, number_of
@@ -80,13 +83,10 @@ def shorten(text: str, limit: int = TITLE_SHOWN) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
-def mention(member: MemberRecord) -> Mention:
-    return Mention(member.name, member.identities)
-
-
 class Circles:
-    def __init__(self, meetings: Meetings) -> None:
+    def __init__(self, meetings: Meetings, questions: QuestionDetector) -> None:
         self.meetings = meetings
+        self.questions = questions
 
     def feature(self) -> Feature[HandlerContext]:
         f: Feature[HandlerContext] = Feature("circles")
@@ -260,7 +260,25 @@ class Circles:
     async def listen(self, ctx: HandlerContext, inp: Listened) -> Outcome:
         if isinstance(inp, Reaction):
             return await self.reacted(ctx, inp) if inp.emoji == IDEA_EMOJI else None
+        if inp.change is Change.NEW:
+            return await self.answer_question(ctx, inp)
         return await self.message_changed(ctx, inp)
+
+    async def answer_question(self, ctx: HandlerContext, inp: ChannelMessage) -> Outcome:
+        """A question for help in a channel that opted in: up to three members who know, in its thread.
+        Once per message (the delivery is handled once; edits are not asked again)."""
+        if not ctx.settings.listens_for_questions(inp.channel):
+            return None
+        experts = await self.questions.experts_for(ctx.repos, inp.text, asker_id=ctx.member.id)
+        if experts is None:
+            return None
+        t = ctx.t
+        items = [Item(hit.holder.name, tuple(x for x in (holder_line(ctx, hit.holder),) if x),
+                      mention=mention(hit.holder))
+                 for hit in experts.hits if isinstance(hit.holder, MemberRecord)]
+        return Reply((Text(t.plural("circles.experts", len(items), topic=experts.topic)), *items,
+                      Context(t("circles.experts_more", p=ctx.prefix, topic=experts.topic))),
+                     audience=Audience.THREAD)
 
     async def reacted(self, ctx: HandlerContext, inp: Reaction) -> Outcome:
         """A 💡 under a message in the outer circle: the message becomes an idea."""

@@ -315,6 +315,15 @@ def test_an_idea_of_the_outer_circle_is_picked_up_in_the_digest(tmp_path: Path) 
         marieke.close()
 
 
+def test_a_question_said_in_the_terminal_gets_its_experts(console: Console) -> None:
+    console.choose(JOOST)
+    answer = console.say("Wie weet iets van thuiszitters?")
+    assert "collega's je helpen met thuiszitters:" in answer
+    assert "• Marieke Bakker (@Marieke Bakker)" in answer and "• Sandra" in answer
+    assert "• CJG Alkmaar" not in answer  # people, not organisations
+    assert "Typ een opdracht die met / begint" in console.say("Goedemorgen allemaal!")  # chatter is left alone
+
+
 @pytest.mark.parametrize("at_chat_prompt", [True, False], ids=["chat", "choosing"])
 def test_ctrl_c_ends_the_console_at_once(console: Console, at_chat_prompt: bool) -> None:
     if at_chat_prompt:

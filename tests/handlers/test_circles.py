@@ -12,12 +12,12 @@ from sqlalchemy import select
 from bot.app import Bot
 from bot.core.clock import ManualClock
 from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, FormSubmission, Reaction
-from bot.core.reply import Form, FormRejected, Item, Reply, reply_from_json
+from bot.core.reply import Audience, Form, FormRejected, Item, Reply, reply_from_json
 from handlers.circles.ideas import DIGEST
 from handlers.context import JobContext
 from storage.models import Idea, Occurrence, OutboxMessage
 from tests.conftest import AMS, started_bot
-from tests.support import actor, add_member, text_of
+from tests.support import actor, add_expertise, add_member, add_organisation, text_of
 
 OUTER, INNER = "C0BUITEN", "C0BINNEN"
 JOOST = actor("joost", name="Joost")
@@ -238,3 +238,36 @@ async def test_a_coordinator_can_send_the_digest_now_and_the_planned_one_brings_
     await idee(circle_bot, "#thuiszitters Een vaste contactpersoon per wijk")
     [planned] = await digest_now(circle_bot, clock)
     assert "Een vaste contactpersoon" in text_of(planned) and "Een rustige plek" not in text_of(planned)
+
+
+async def test_a_question_in_a_listening_channel_gets_its_experts_in_the_thread(
+        database_url: str, clock: ManualClock) -> None:
+    async with started_bot(database_url, clock, channel_consultants="C0CONSULENT", channel_outer_circle=OUTER,
+                           question_channels=frozenset({"consultants"})) as bot:
+        people = {name: await add_member(bot, name.title(), user_id=name)
+                  for name in ("sandra", "marieke", "pieter", "eva", "joost")}
+        for name in ("sandra", "marieke", "pieter", "eva"):
+            await add_expertise(bot, people[name], "thuiszitters")
+        await add_expertise(bot, await add_organisation(bot, "CJG Alkmaar", kind="organisatie"), "thuiszitters")
+
+        def said(text: str, channel: str = "C0CONSULENT", who: str = "sandra", ts: str = "1700000000.000100",
+                 change: Change = Change.NEW) -> ChannelMessage:
+            return ChannelMessage(text, actor(who, name=who.title()), channel, ts, change=change,
+                                  delivery_id=f"{channel}{ts}{change}")
+
+        answer = await bot.dispatcher.dispatch(said("Wie weet iets van thuiszitters?"))
+        assert isinstance(answer, Reply) and answer.audience is Audience.THREAD
+        named = [p for p in answer.parts if isinstance(p, Item)]
+        assert len(named) == 3 and "Sandra" not in {p.title for p in named}  # never the asker, at most three
+        assert all(p.mention is not None and p.mention.user_id("console") for p in named)
+        assert "CJG Alkmaar" not in text_of(answer)
+        assert "Misschien kunnen deze 3 collega's je helpen met thuiszitters:" in text_of(answer)
+
+        # the same message delivered again, an edit of it, chatter, or a channel that did not opt in: nothing
+        assert await bot.dispatcher.dispatch(said("Wie weet iets van thuiszitters?")) is None
+        assert await bot.dispatcher.dispatch(said("Wie weet iets van thuiszitters??", change=Change.EDITED)) is None
+        assert await bot.dispatcher.dispatch(said("Gisteren een mooi gesprek over thuiszitters gehad.",
+                                                  ts="1700000000.000200")) is None
+        assert await bot.dispatcher.dispatch(said("Wie neemt de koffie mee?", ts="1700000000.000300")) is None
+        assert await bot.dispatcher.dispatch(said("Heeft iemand ervaring met thuiszitters?", channel=OUTER,
+                                                  ts="1700000000.000400")) is None
