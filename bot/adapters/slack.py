@@ -658,7 +658,7 @@ class SlackAdapter:
         text, blocks = render(reply, self.t)
         async with self.sorted_failures():
             response = await self.outbox_client.chat_postMessage(channel=target, text=text, blocks=blocks,
-                                                                 thread_ts=reply.thread or None)
+                                                                 thread_ts=reply.thread.rpartition("/")[2] or None)
         return f"{response.get('channel', target)}/{response.get('ts', '')}"
 
     async def update(self, channel: str, ref: str, reply: Reply) -> None:

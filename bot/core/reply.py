@@ -89,7 +89,7 @@ class Reply:
     replace_original: bool = False  # a page of results replaces the previous page
     group: tuple[Mention, ...] = ()  # with Audience.GROUP: who else is in the conversation
     is_error: bool = False
-    thread: str = ""  # sent by the outbox: post it in the thread of this message (the platform's id)
+    thread: str = ""  # sent by the outbox: in the thread of this message (its platform id, or the ref `send` gave)
 
     @classmethod
     def text(cls, text: str, *, audience: Audience = Audience.ACTOR, error: bool = False) -> Reply:
