@@ -137,10 +137,6 @@ class Dispatcher:
         if member is not None:
             self._members[account] = member
             return member
-        member_id = await repos.members.create(name=actor.name or actor.user_id, now=self.clock.now())
-        if not await repos.members.link(member_id, actor.platform, actor.user_id):
-            await repos.members.delete(member_id)  # someone else's first contact won the race
-        found = await repos.members.by_identity(actor.platform, actor.user_id)
-        assert found is not None
-        return found
+        # not kept: should this input's transaction roll back, the new member was never there
+        return await repos.members.of_account(*account, name=actor.name, now=self.clock.now())
 

@@ -153,6 +153,22 @@ class MemberRepository:
         await self.session.flush()
         return row.id
 
+    async def of_account(self, platform: str, user_id: str, *, name: str, now: datetime) -> MemberRecord:
+        """The member behind a platform account, made on first contact (named as the platform said).
+
+        Two first contacts at once make one member: the account's unique key decides, and the one that
+        lost removes the member it made.
+        """
+        found = await self.by_identity(platform, user_id)
+        if found is not None:
+            return found
+        member_id = await self.create(name=name or user_id, now=now)
+        if not await self.link(member_id, platform, user_id):
+            await self.delete(member_id)
+        made = await self.by_identity(platform, user_id)
+        assert made is not None
+        return made
+
     async def link(self, member_id: int, platform: str, user_id: str) -> bool:
         """Attach a platform account; False when that account already belongs to someone."""
         linked = await insert_ignore(self.session, Identity.__table__,  # type: ignore[arg-type]

@@ -294,8 +294,8 @@ class Circles:
             raise UserError(t("circles.unreadable", p=ctx.prefix))
         author = ctx.member
         if inp.message_author is not None:
-            author = await self.member_of(ctx, inp.message_author.platform, inp.message_author.user_id,
-                                          inp.message_author.name)
+            author = await ctx.repos.members.of_account(inp.message_author.platform, inp.message_author.user_id,
+                                                        name=inp.message_author.name, now=ctx.now)
         tag, _ = themed(text)
         theme = await self.theme_of(ctx, tag) if tag else ""
         idea = await self.make(ctx, text=text, theme=theme, source=source, channel=inp.channel,
@@ -304,19 +304,6 @@ class Circles:
             return self.ask_theme(ctx, idea, await self.themes(ctx.repos, ctx.settings.idea_themes))
         await self.confirm(ctx, idea)
         return None
-
-    @staticmethod
-    async def member_of(ctx: HandlerContext, platform: str, user_id: str, name: str) -> MemberRecord:
-        """The member behind a platform account, made on first sight (as the dispatcher does)."""
-        found = await ctx.repos.members.by_identity(platform, user_id)
-        if found is not None:
-            return found
-        member_id = await ctx.repos.members.create(name=name or user_id, now=ctx.now)
-        if not await ctx.repos.members.link(member_id, platform, user_id):
-            await ctx.repos.members.delete(member_id)
-        made = await ctx.repos.members.by_identity(platform, user_id)
-        assert made is not None
-        return made
 
     async def message_changed(self, ctx: HandlerContext, inp: ChannelMessage) -> Outcome:
         """An idea follows its message: an edit changes its text, a deletion marks its source as gone
