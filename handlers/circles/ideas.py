@@ -63,7 +63,7 @@ MAX_IDEA = 2000
 MAX_THEME = 40
 PER_PAGE = 12  # ideas per digest message: two blocks each keeps a Slack message within its 50
 SHOWN = 20
-HASHTAG = re.compile(r"(?<![\w&])#([^\W_][\w-]{1,59})")
+HASHTAG = re.compile(r"(?<![\w&<])#([^\W_][\w-]{1,59})")  # not an HTML entity, not Slack's <#C123>
 TITLE_SHOWN = 300
 
 
@@ -75,7 +75,7 @@ def themed(text: str) -> tuple[str, str]:
     return found.group(1), " ".join((text[:found.start()] + text[found.end():]).split())
 
 
-def source_of(inp: Listened | Command, message_id: str) -> str:
+def source_of(inp: Listened, message_id: str) -> str:
     return f"{inp.actor.platform}:{inp.channel}:{message_id}"
 
 
@@ -126,17 +126,16 @@ class Circles:
     async def make(self, ctx: HandlerContext, *, text: str, theme: str, source: str | None, channel: str,
                    thread: str, link: str, author: MemberRecord | None) -> IdeaRecord:
         """The idea, or a Dutch refusal naming the idea it already is."""
-        t = ctx.t
-        if source is not None and (same := await ctx.repos.ideas.by_source(source)) is not None:
-            raise UserError(t("circles.already_message", nr=same.id, p=ctx.prefix))
-        if (same := await ctx.repos.ideas.by_text(fold(text))) is not None:
-            raise UserError(t("circles.already_text", nr=same.id, p=ctx.prefix))
         number = await ctx.repos.ideas.create(theme=theme, text=text, folded=fold(text), source=source,
                                               channel=channel, thread=thread, link=link,
                                               author_id=author.id if author else None, added_by=ctx.member.id,
                                               now=ctx.now)
-        if number is None:  # made by someone else a moment ago
-            raise UserError(t("circles.already_text", nr="?", p=ctx.prefix))
+        if number is None:  # the unique keys said no: this message, or this text, is an idea already
+            same = await ctx.repos.ideas.by_source(source) if source is not None else None
+            if same is not None:
+                raise UserError(ctx.t("circles.already_message", nr=same.id, p=ctx.prefix))
+            same = await ctx.repos.ideas.by_text(fold(text))
+            raise UserError(ctx.t("circles.already_text", nr=same.id if same else "?", p=ctx.prefix))
         idea = await ctx.repos.ideas.get(number)
         assert idea is not None
         return idea

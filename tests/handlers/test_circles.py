@@ -3,6 +3,7 @@ inner circle in a digest before its meeting, picked up, parked or finished there
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
@@ -13,7 +14,7 @@ from bot.app import Bot
 from bot.core.clock import ManualClock
 from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, FormSubmission, Reaction
 from bot.core.reply import Audience, Form, FormRejected, Item, Reply, reply_from_json
-from handlers.circles.ideas import DIGEST
+from handlers.circles.ideas import DIGEST, themed
 from handlers.context import JobContext
 from storage.models import Idea, Occurrence, OutboxMessage
 from tests.conftest import AMS, started_bot
@@ -271,3 +272,21 @@ async def test_a_question_in_a_listening_channel_gets_its_experts_in_the_thread(
         assert await bot.dispatcher.dispatch(said("Wie neemt de koffie mee?", ts="1700000000.000300")) is None
         assert await bot.dispatcher.dispatch(said("Heeft iemand ervaring met thuiszitters?", channel=OUTER,
                                                   ts="1700000000.000400")) is None
+
+
+def test_the_theme_is_the_first_real_hashtag() -> None:
+    assert themed("Zie <#C0123|algemeen> en &#39;dit&#39; voor #Gedrag-aanpak ideeën") == (
+        "Gedrag-aanpak", "Zie <#C0123|algemeen> en &#39;dit&#39; voor ideeën")
+    assert themed("geen thema hier") == ("", "geen thema hier")
+
+
+@pytest.mark.postgres
+async def test_the_same_idea_sent_twice_at_once_is_one_idea(postgres_url: str, clock: ManualClock) -> None:
+    async with started_bot(postgres_url, clock, channel_outer_circle=OUTER) as bot:
+        for who in (JOOST, ANNE):
+            await add_member(bot, who.name, user_id=who.user_id)
+        answers = await asyncio.gather(*(idee(bot, "#gedrag Een rustige plek in elke school", who)
+                                         for who in (JOOST, ANNE, JOOST, ANNE)))
+        assert sum(not a.is_error for a in answers) == 1
+        assert {text_of(a) for a in answers if a.is_error} == {"! Dat idee is er al: idee 1 (zie /idee 1)."}
+        assert len(await ideas(bot)) == 1 and len(await outbox(bot)) == 1
