@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.matrix import MatrixRepository
 from storage.models import (
     Delivery,
     Expertise,
@@ -415,6 +416,7 @@ class Repositories:
         self.meetings = MeetingRepository(session)
         self.pitches = PitchRepository(session)
         self.votes = VoteRepository(session)
+        self.matrix = MatrixRepository(session)
 
 
 
