@@ -659,8 +659,7 @@ class MatrixAdapter:
         await self.send_event(self.outbox_client, room, "m.room.message",
                               edit(render(shown, self.t, PREFIX), poll.text_event_id))
         if not still_open and not poll.secret and poll.ended_at is None:
-            text = "\n".join(p.text for p in reply.parts if isinstance(p, Text | Heading))
-            await self.send_event(self.outbox_client, room, POLL_END, poll_end(event, text))
+            await self.send_event(self.outbox_client, room, POLL_END, poll_end(event, render(reply, self.t).body))
             async with self.bot.db.transaction() as repos:
                 await repos.matrix.end_poll(poll.id, self.bot.clock.now())
 
