@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -214,10 +214,10 @@ class MatrixAdapter:
     async def handle(self, response: SyncResponse, *, history: bool = True) -> None:
         """One sync: invitations, then the rooms' events; then the position, so a restart goes on from here."""
         for room_id, invite in response.rooms.invite.items():
-            await self.guarded(self.on_invite(room_id, [e.source for e in invite.invite_state]))
+            await self.guarded(self.on_invite, room_id, [e.source for e in invite.invite_state])
         if history:
-            await asyncio.gather(*(self.guarded(self.on_room(room_id, [e.source for e in info.timeline.events],
-                                                             [e.source for e in info.state]))
+            await asyncio.gather(*(self.guarded(self.on_room, room_id, [e.source for e in info.timeline.events],
+                                                [e.source for e in info.state])
                                    for room_id, info in response.rooms.join.items()))
         self.next_batch = response.next_batch
         async with self.bot.db.transaction() as repos:
@@ -225,9 +225,10 @@ class MatrixAdapter:
         self.syncs += 1
         self.synced.set()
 
-    async def guarded(self, work: Any) -> None:
+    async def guarded(self, work: Callable[..., Awaitable[None]], *args: Any) -> None:
+        """Run one piece of handling; a failure is logged and does not stop the others (nor the sync)."""
         try:
-            await work
+            await work(*args)
         except Exception:
             log.exception("handling a Matrix event failed")
 
@@ -288,7 +289,7 @@ class MatrixAdapter:
             self.seen[event_id] = None
             if len(self.seen) > SEEN_EVENTS:
                 self.seen.popitem(last=False)
-            await self.guarded(self.on_event(room_id, event))
+            await self.guarded(self.on_event, room_id, event)
 
     async def on_event(self, room_id: str, event: dict[str, Any]) -> None:
         kind = event.get("type")
