@@ -25,14 +25,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nio import AsyncClient, AsyncClientConfig, RoomSendResponse, SyncResponse  # noqa: E402
+from nio import AsyncClient, AsyncClientConfig, RoomSendResponse, SyncResponse
 
-from bench.ack_latency import machine  # noqa: E402
-from bot.app import build  # noqa: E402
-from bot.core.clock import SystemClock  # noqa: E402
-from config.settings import Settings  # noqa: E402
-from tests.support import add_expertise, add_member  # noqa: E402
-from tests.synapse import PASSWORD, Synapse  # noqa: E402
+from bench.ack_latency import machine
+from bot.app import build
+from config.settings import Settings
+from tests.support import add_expertise, add_member
+from tests.synapse import PASSWORD, Synapse
 
 NETWERKBOT = Path(sys.executable).with_name("netwerkbot")
 CONFIG = AsyncClientConfig(encryption_enabled=False, store_sync_tokens=False)
@@ -122,7 +121,7 @@ class Asker:
 
 
 async def prepare_database(url: str) -> None:
-    bot = build(Settings(_env_file=None, database_url=url))  # type: ignore[call-arg]
+    bot = build(Settings(_env_file=None, database_url=url))
     await bot.start()
     try:
         for n in range(500):
@@ -135,7 +134,15 @@ async def prepare_database(url: str) -> None:
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def spawn(folder: Path, env: dict[str, str], homeserver: str) -> list[subprocess.Popen[bytes]]:
+    """The two bots, each in its own process, logging to bots.log."""
+    log = (folder / "bots.log").open("wb")
+    return [subprocess.Popen([str(NETWERKBOT), "matrix"], env=env, cwd=folder, stdout=log, stderr=log),
+            subprocess.Popen([sys.executable, __file__, "--echo", homeserver, "@echo:localhost"], stdout=log,
+                             stderr=log)]
 
 
 async def measure(messages: int, warmup: int) -> None:
@@ -151,10 +158,7 @@ async def measure(messages: int, warmup: int) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NETWERKBOT_", "MATRIX_", "DATABASE_URL"))}
         env.update({"MATRIX_HOMESERVER": synapse.url, "MATRIX_USER_ID": "@netwerkbot:localhost",
                     "MATRIX_PASSWORD": PASSWORD, "DATABASE_URL": url, "NETWERKBOT_LOG_LEVEL": "WARNING"})
-        log = (folder / "bots.log").open("wb")
-        processes.append(subprocess.Popen([str(NETWERKBOT), "matrix"], env=env, cwd=folder, stdout=log, stderr=log))
-        processes.append(subprocess.Popen([sys.executable, __file__, "--echo", synapse.url, "@echo:localhost"],
-                                          stdout=log, stderr=log))
+        processes.extend(spawn(folder, env, synapse.url))
         asker = Asker(synapse, asker_id, asker_token)
         await asker.start()
         rooms = {"netwerkbot": await asker.room_with("@netwerkbot:localhost"),

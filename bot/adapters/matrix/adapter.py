@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from nio import (
     ErrorResponse,
     JoinError,
     LoginResponse,
+    ProfileGetResponse,
     RoomCreateError,
     RoomGetEventResponse,
     RoomPreset,
@@ -73,6 +75,7 @@ from bot.core.reply import (
     Reply,
     Text,
 )
+from bot.members import Profile
 from bot.outbox import DeliveryDelayed, DeliveryRefused
 from handlers.text import fold
 
@@ -82,6 +85,7 @@ PLATFORM = "matrix"
 PREFIX = "!"
 SYNC_TIMEOUT_MS = 30_000
 SEEN_EVENTS = 10_000
+PROFILE_CHECK_SECONDS = 600.0
 STOP_WORDS = frozenset({"stop", "!stop", "annuleer", "!annuleer"})
 EMPTY_WORDS = frozenset({"leeg", "-"})
 KEEP_WORDS = frozenset({"ok", "oké"})
@@ -151,6 +155,8 @@ class MatrixAdapter:
         self.synced = asyncio.Event()  # set after every handled sync, for tests and benchmarks
         self.syncs = 0
         self._dm_lock = asyncio.Lock()
+        self._profiles_checked: dict[str, float] = {}
+        self.tasks: set[asyncio.Task[None]] = set()  # profile refreshes, waited for on close
 
     # -- login and the sync loop -----------------------------------------------------------------------
 
@@ -233,6 +239,8 @@ class MatrixAdapter:
             log.exception("handling a Matrix event failed")
 
     async def close(self) -> None:
+        while self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.client.close()
         await self.outbox_client.close()
 
@@ -443,6 +451,33 @@ class MatrixAdapter:
 
     async def run_input(self, inp: Input, origin: Origin) -> None:
         await self.deliver(await self.bot.dispatcher.dispatch(inp), origin)
+        if self.profile_due(inp.actor.user_id):
+            task = asyncio.create_task(self.bot.profiles.refresh(inp.actor, self.fetch_profile))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    def profile_due(self, user_id: str) -> bool:
+        """Whether to have the profile service look at this person now (at most every ten minutes each:
+        the service itself decides from the database whether the profile is stale)."""
+        now = time.monotonic()
+        checked = self._profiles_checked.get(user_id)
+        if checked is not None and now - checked < PROFILE_CHECK_SECONDS:
+            return False
+        if len(self._profiles_checked) >= SEEN_EVENTS:
+            self._profiles_checked.clear()
+        self._profiles_checked[user_id] = now
+        return True
+
+    async def fetch_profile(self, user_id: str) -> Profile | None:
+        """The person's Matrix display name, or None when the homeserver cannot tell us now."""
+        try:
+            response = await self.client.get_profile(user_id)
+        except (ClientError, OSError, TimeoutError) as error:
+            log.warning("profile of %s: %s", user_id, error)
+            return None
+        if not isinstance(response, ProfileGetResponse) or not response.displayname:
+            return None
+        return Profile(name=str(response.displayname))
 
     # -- answering ------------------------------------------------------------------------------------
 
