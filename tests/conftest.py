@@ -31,7 +31,7 @@ PG_URL = os.environ.get("NETWERKBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://po
 def _clean_environment() -> Iterator[None]:
     """No developer's .env or shell settings leak into a test."""
     saved = {k: v for k, v in os.environ.items()
-             if (k.startswith(("NETWERKBOT_", "SLACK_")) and k != "NETWERKBOT_TEST_POSTGRES_URL")
+             if (k.startswith(("NETWERKBOT_", "SLACK_", "MATRIX_")) and k != "NETWERKBOT_TEST_POSTGRES_URL")
              or k == "DATABASE_URL"}
     for key in saved:
         del os.environ[key]

@@ -87,9 +87,13 @@ async def test_invitations_only_from_allowed_people_and_never_into_encrypted_roo
                         and e.get("state_key") == world.bot_id and content(e)["membership"] == "leave",
                         what="the bot declining")
 
-        room = await world.room_with_bot(anna)  # allowed and unencrypted: joined
+        room = await anna.create_room()
+        await anna.send(room, "!netwerkbot")  # said before the bot was there: not answered
+        await anna.client.room_invite(room, world.bot_id)  # allowed and unencrypted: joined
+        await joined(anna, room, world.bot_id)
         await anna.send(room, "!expertise")
         await anna.reply_from(world.bot_id, room, contains="expertise")
+        assert await anna.quiet(world.bot_id, room, seconds=1.0) == []
     assert "versleuteld" in body(notice) and "onversleutelde ruimte" in body(notice)
     assert not [e for r, e in mallory.events if r == refused and e.get("sender") == world.bot_id
                 and e.get("type") == "m.room.message"]
@@ -125,6 +129,24 @@ async def test_buttons_are_numbered_commands(world: MatrixWorld) -> None:
         wrong = await anna.reply_from(world.bot_id, room)
     assert "Lid" in body(more) and body(more) != body(first)
     assert "Kies een nummer van 1 tot en met" in body(wrong)
+
+
+async def test_send_message_opens_a_room_with_both(world: MatrixWorld) -> None:
+    anna = await world.person("anna", "Anna")
+    piet_client = await world.person("piet", "Piet")
+    async with world.bot() as (bot, _):
+        piet = await add_member(bot, "Piet Bakker", user_id=piet_client.user_id, platform="matrix")
+        await add_expertise(bot, piet, "gedrag")
+        room = await world.room_with_bot(anna)
+        await anna.send(room, "!expertise gedrag")
+        found = await anna.reply_from(world.bot_id, room, contains="Piet Bakker")
+        assert "!1 Stuur bericht" in body(found), body(found)
+        await anna.send(room, "!1")
+        intro = await anna.wait(lambda r, e: r != room and e.get("sender") == world.bot_id
+                                and "Piet Bakker" in body(e), what="the introduction")
+        group = next(r for r, e in anna.events if e is intro)
+        await piet_client.wait(lambda r, e: r == group and e.get("sender") == world.bot_id, what="Piet's invitation")
+    assert "Anna" in body(intro) and "gedrag" in body(intro)
 
 
 async def test_a_form_is_a_dialog_in_the_direct_room(world: MatrixWorld) -> None:
@@ -204,8 +226,11 @@ async def test_messages_edits_deletions_and_reactions_reach_the_listeners(world:
 async def test_the_outbox_posts_to_a_role_room_and_in_threads(world: MatrixWorld) -> None:
     anna = await world.person("anna")
     room = await anna.create_room(invite=(world.bot_id,))
+    elsewhere = await anna.create_room()
     async with world.bot(matrix_room_consultants=room) as (bot, _):
         await joined(anna, room, world.bot_id)
+        await anna.send(room, "!netwerkbot")  # Anna is a member now: the bot knows her
+        await anna.reply_from(world.bot_id, room)
         async with bot.db.transaction() as repos:
             await repos.outbox.enqueue("consultants", reply_to_json(Reply.text("Herinnering: dinsdag overleg <b>")),
                                        bot.clock.now())
@@ -216,14 +241,23 @@ async def test_the_outbox_posts_to_a_role_room_and_in_threads(world: MatrixWorld
             await repos.outbox.enqueue("consultants", reply_to_json(Reply(thread.parts, thread=reminder["event_id"])),
                                        bot.clock.now())
             await repos.outbox.enqueue("inner_circle", reply_to_json(Reply.text("nergens")), bot.clock.now())
-        assert await bot.outbox.flush() == 1  # the inner circle has no room: refused, not retried
+            await repos.outbox.enqueue(elsewhere, reply_to_json(Reply.text("niet lid")), bot.clock.now())
+            member = await repos.members.by_identity("matrix", anna.user_id)
+            assert member is not None
+            await repos.outbox.enqueue(f"member:{member.id}", reply_to_json(Reply.text("Persoonlijk")), bot.clock.now())
+        # the inner circle has no room, the bot is not in `elsewhere`: refused, not retried
+        assert await bot.outbox.flush() == 2
         threaded = await anna.reply_from(world.bot_id, room, contains="In de draad")
+        personal = await anna.wait(lambda r, e: r not in (room, elsewhere) and e.get("sender") == world.bot_id
+                                   and body(e) == "Persoonlijk", what="the direct message")
         async with bot.db.transaction() as repos:
             failed = await repos.outbox.failed(bot.clock.now().replace(year=2000))
     assert "&lt;b&gt;" in html(reminder)
     assert content(threaded)["m.relates_to"]["rel_type"] == "m.thread"
     assert content(threaded)["m.relates_to"]["event_id"] == reminder["event_id"]
-    assert [m.channel for m in failed] == ["inner_circle"] and "NETWERKBOT_MATRIX_ROOM_" in failed[0].last_error
+    assert [m.channel for m in failed] == ["inner_circle", elsewhere]
+    assert "NETWERKBOT_MATRIX_ROOM_" in failed[0].last_error and "M_FORBIDDEN" in failed[1].last_error
+    assert personal["type"] == "m.room.message"
 
 
 async def test_a_restart_answers_what_came_meanwhile_once_and_keeps_the_device(world: MatrixWorld) -> None:
