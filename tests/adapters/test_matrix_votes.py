@@ -136,9 +136,12 @@ async def test_a_secret_vote_is_cast_in_the_direct_room(world: MatrixWorld, cloc
         second = await anna.reply_from(world.bot_id, dm, contains="Je stem")
         await anna.send(dm, f"!stem {int(code) + 50} 1")
         unknown = await anna.reply_from(world.bot_id, dm)
+        await anna.send(room, "!stemming 1")  # shown on request: still no numbers to type in the room
+        shown = await anna.reply_from(world.bot_id, room, contains="Stemming #1")
         async with bot.db.transaction() as repos:
             counts = await repos.votes.tally(1)
     assert "Je stem: nee." in body(first) and "Je stem: ja." in body(second)
     assert "Die stemming ken ik niet" in body(unknown)
     assert counts == {0: 1}
+    assert "!stem " in body(shown) and "!1" not in body(shown)
     assert adapter.user_id in body(vote)  # tells whom to write to

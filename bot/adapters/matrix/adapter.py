@@ -512,7 +512,14 @@ class MatrixAdapter:
 
     async def post(self, room_id: str, reply: Reply, *, reply_to: str = "", thread: str = "", for_user: str = "",
                    client: AsyncClient | None = None) -> str:
-        """Send a rendered reply; its buttons become the numbers that person (or the room) can type now."""
+        """Send a rendered reply; its buttons become the numbers that person (or the room) can type now. A secret
+        vote's buttons (a vote shown on request) are never numbers to type in a shared room: `!stem` choices."""
+        secret = ballot_of(reply)
+        if secret is not None and secret.ballot is Ballot.SECRET:
+            async with self.bot.db.transaction() as repos:
+                code = await repos.matrix.add_poll(room_id, True, [(b.action_id, b.value, b.label)
+                                                                   for b in secret.buttons], self.bot.clock.now())
+            reply = self.secret_text(reply, code)
         rendered = render(reply, self.t, PREFIX)
         content = rendered.content()
         if thread:
