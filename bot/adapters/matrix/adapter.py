@@ -198,15 +198,15 @@ class MatrixAdapter:
                 self.next_batch = ""
 
     async def run(self) -> None:
-        """Sync until cancelled. A failing sync is tried again after a pause; its events are not lost."""
-        if not self.next_batch:
-            first = await self.client.sync(timeout=0, full_state=True)
-            if isinstance(first, SyncResponse):
-                await self.handle(first, history=False)
+        """Sync until cancelled. A failing sync is tried again after a pause; its events are not lost (the
+        position moves only after a sync was handled). Without a position (the very first start, a new
+        device) the first sync only takes one: nothing said before is answered."""
         pause = 1.0
         while True:
+            history = bool(self.next_batch)
             try:
-                response = await self.client.sync(timeout=self.sync_timeout_ms, since=self.next_batch)
+                response = await self.client.sync(timeout=self.sync_timeout_ms if history else 0,
+                                                  since=self.next_batch or None, full_state=None if history else True)
             except (ClientError, OSError, TimeoutError) as error:
                 response = SyncError(str(error))
             if isinstance(response, SyncError):
@@ -215,7 +215,7 @@ class MatrixAdapter:
                 pause = min(pause * 2, 60.0)
                 continue
             pause = 1.0
-            await self.handle(response)
+            await self.handle(response, history=history)
 
     async def handle(self, response: SyncResponse, *, history: bool = True) -> None:
         """One sync: invitations, then the rooms' events; then the position, so a restart goes on from here."""
