@@ -24,7 +24,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +45,7 @@ from nio import (
     WhoamiResponse,
 )
 
+from bot.adapters.matrix.forms import FormDialogs
 from bot.adapters.matrix.render import (
     POLL_END,
     POLL_RESPONSES,
@@ -60,15 +61,13 @@ from bot.adapters.matrix.render import (
     without_ballot,
 )
 from bot.app import Bot
-from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, FormSubmission, Input, Reaction
+from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, Input, Reaction
 from bot.core.reply import (
     Audience,
     Ballot,
     Button,
     Context,
-    FieldKind,
     Form,
-    FormField,
     FormRejected,
     Heading,
     Outcome,
@@ -77,7 +76,6 @@ from bot.core.reply import (
 )
 from bot.members import Profile
 from bot.outbox import DeliveryDelayed, DeliveryRefused
-from handlers.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +84,6 @@ PREFIX = "!"
 SYNC_TIMEOUT_MS = 30_000
 SEEN_EVENTS = 10_000
 PROFILE_CHECK_SECONDS = 600.0
-STOP_WORDS = frozenset({"stop", "!stop", "annuleer", "!annuleer"})
-EMPTY_WORDS = frozenset({"leeg", "-"})
-KEEP_WORDS = frozenset({"ok", "oké"})
 HELP_ALIASES = {"help": "netwerkbot", "hulp": "netwerkbot"}
 
 
@@ -102,19 +97,6 @@ class Origin:
     thread_id: str = ""
     direct: bool = False  # the actor's direct room with the bot
     private: bool = False  # answer in the direct room even from a shared room (a poll response)
-
-
-@dataclass
-class Dialog:
-    """A form being filled in, one field at a time, in the direct room."""
-
-    form: Form
-    channel: str  # where the form was asked for (the submission's channel)
-    room_id: str
-    todo: list[FormField]
-    values: dict[str, str] = field(default_factory=dict)
-    index: int = 0
-    errors: dict[str, str] = field(default_factory=dict)  # the handler's Dutch errors of the fields asked again
 
 
 def event_time(event: dict[str, Any]) -> datetime | None:
@@ -147,7 +129,7 @@ class MatrixAdapter:
             request_timeout=30))
         self.next_batch = ""
         self.device_id = ""
-        self.dialogs: dict[str, Dialog] = {}
+        self.forms = FormDialogs(self.t, self.post, self.bot.dispatcher.dispatch)
         self.direct_rooms: dict[str, str] = {}  # room id → user id, a cache of matrix_direct_rooms
         self.told_encrypted: set[str] = set()
         self.inviters: dict[str, str] = {}  # rooms joined since the start: who invited the bot
@@ -355,9 +337,10 @@ class MatrixAdapter:
         if body.startswith(PREFIX) and len(body) > 1 and not body[1].isspace():
             await self.on_command(origin, body[1:], event)
         elif direct:
-            dialog = self.dialogs.get(sender)
-            if dialog is not None and dialog.room_id == room_id:
-                await self.answer(dialog, origin, body)
+            dialog = self.forms.of(sender, room_id)
+            if dialog is not None:
+                await self.deliver(await self.forms.answer(dialog, actor, body, event_id),
+                                   Origin(actor, room_id, direct=True))
             else:
                 await self.post(room_id, Reply.text(self.t("matrix.no_dialog", p=PREFIX)), for_user=sender)
         else:
@@ -374,9 +357,7 @@ class MatrixAdapter:
         if name == "stem":
             await self.secret_ballot(origin, rest, event)
             return
-        if name in ("stop", "annuleer") and origin.actor.user_id in self.dialogs:
-            self.dialogs.pop(origin.actor.user_id)
-            await self.post(origin.room_id, Reply.text(self.t("matrix.form_cancelled")), for_user=origin.actor.user_id)
+        if name in ("stop", "annuleer") and await self.forms.cancel(origin.actor.user_id):
             return
         name = HELP_ALIASES.get(name, name)
         await self.run_input(Command(name, rest, origin.actor, channel=origin.room_id, delivery_id=event_id), origin)
@@ -575,7 +556,7 @@ class MatrixAdapter:
             raise sorted_error(created)
         await self.post(created.room_id, reply)
 
-    # -- forms as a dialog in the direct room ----------------------------------------------------------
+    # -- forms as a dialog in the direct room (bot/adapters/matrix/forms.py) -------------------------------
 
     async def start_dialog(self, form: Form, origin: Origin) -> None:
         user = origin.actor.user_id
@@ -583,64 +564,7 @@ class MatrixAdapter:
         if not origin.direct:
             await self.post(origin.room_id, Reply.text(self.t("matrix.form_in_direct", title=form.title)),
                             reply_to=origin.event_id, thread=origin.thread_id)
-        channel = "" if origin.direct else origin.room_id
-        dialog = Dialog(form, channel, room, list(form.fields))
-        self.dialogs[user] = dialog
-        await self.post(room, Reply((Heading(form.title), Context(self.t("matrix.form_intro")))))
-        await self.ask(dialog)
-
-    async def ask(self, dialog: Dialog, problem: str = "") -> None:
-        f = dialog.todo[dialog.index]
-        problem = problem or dialog.errors.get(f.name, "")
-        parts: list[Heading | Text | Context] = []
-        if problem:
-            parts.append(Text("⚠️ " + problem))
-        parts.append(Text(f.label + ("" if f.required else " " + self.t("matrix.optional"))))
-        if f.hint:
-            parts.append(Context(f.hint))
-        if f.kind is FieldKind.CHOICE:
-            parts.append(Text("\n".join(f"{i}. {c.label}" for i, c in enumerate(f.choices, 1))))
-        if f.initial:
-            shown = next((c.label for c in f.choices if c.value == f.initial), f.initial)
-            parts.append(Context(self.t("matrix.form_keep", value=shown)))
-        await self.post(dialog.room_id, Reply(tuple(parts)))
-
-    async def answer(self, dialog: Dialog, origin: Origin, text: str) -> None:
-        user = origin.actor.user_id
-        if fold(text) in STOP_WORDS:
-            self.dialogs.pop(user, None)
-            await self.post(dialog.room_id, Reply.text(self.t("matrix.form_cancelled")))
-            return
-        f = dialog.todo[dialog.index]
-        value = text
-        if fold(text) in KEEP_WORDS and f.initial:
-            value = f.initial
-        elif fold(text) in EMPTY_WORDS and not f.required:
-            value = ""
-        elif f.kind is FieldKind.CHOICE:
-            chosen = next((c.value for i, c in enumerate(f.choices, 1)
-                           if text.strip() == str(i) or fold(text) in (fold(c.value), fold(c.label))), None)
-            if chosen is None:
-                await self.ask(dialog, self.t("matrix.choose_number", max=len(f.choices)))
-                return
-            value = chosen
-        dialog.values[f.name] = value
-        dialog.index += 1
-        if dialog.index < len(dialog.todo):
-            await self.ask(dialog)
-            return
-        outcome = await self.bot.dispatcher.dispatch(FormSubmission(
-            dialog.form.form_id, dict(dialog.values), origin.actor, state=dialog.form.state, channel=dialog.channel,
-            delivery_id=origin.event_id))
-        if isinstance(outcome, FormRejected) and outcome.errors:
-            dialog.todo = [x for x in dialog.form.fields if x.name in outcome.errors] or dialog.todo
-            dialog.index = 0
-            dialog.errors = dict(outcome.errors)
-            await self.post(dialog.room_id, Reply.text(self.t("matrix.form_again"), error=True))
-            await self.ask(dialog)
-            return
-        self.dialogs.pop(user, None)
-        await self.deliver(outcome, Origin(origin.actor, dialog.room_id, direct=True))
+        await self.forms.start(form, user, room, "" if origin.direct else origin.room_id)
 
     # -- the outbox's way out (bot/outbox.py) ----------------------------------------------------------
 
