@@ -266,13 +266,21 @@ async def test_a_restart_answers_what_came_meanwhile_once_and_keeps_the_device(w
         room = await world.room_with_bot(anna)
         await anna.send(room, "!expertise")
         await anna.reply_from(world.bot_id, room, contains="expertise")
+        await anna.send(room, "!expertise toevoegen")  # a form, left half-way by the restart
+        await anna.reply_from(world.bot_id, room, contains="direct bericht")
+        first = await anna.wait(lambda r, e: r != room and e.get("sender") == world.bot_id
+                                and "Onderwerpen" in body(e), what="the first question")
+        dm = next(r for r, e in anna.events if e is first)
         device = adapter.device_id
     await anna.send(room, "!netwerkbot")  # while the bot is down
     async with world.bot() as (_, again):
         answer = await anna.reply_from(world.bot_id, room)
         assert again.device_id == device
+        await anna.send(dm, "gedrag")
+        forgotten = await anna.reply_from(world.bot_id, dm, contains="Ik wacht niet op een antwoord")
         await anna.send(room, "!expertise")
         await anna.reply_from(world.bot_id, room, contains="expertise")
         later = await anna.quiet(world.bot_id, room)
     assert "!expertise" in body(answer)  # the help, answered after the restart
+    assert "Begin opnieuw" in body(forgotten)
     assert later == []  # nothing answered twice, no history answered again
