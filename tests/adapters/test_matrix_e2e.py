@@ -66,7 +66,13 @@ async def test_help_without_a_slash(world: MatrixWorld) -> None:
         expertise = await anna.reply_from(world.bot_id, room, contains="!expertise gedrag")
         await anna.send(room, "!bestaatniet")
         unknown = await anna.reply_from(world.bot_id, room)
+        root = await anna.send(room, "Een vraag over expertise")
+        await anna.send(room, "!expertise hulp", **{"m.relates_to": {"rel_type": "m.thread", "event_id": root}})
+        in_thread = await anna.reply_from(world.bot_id, room, contains="!expertise gedrag")
     assert "!expertise" in body(general) and "/expertise" not in body(general)
+    assert "!expertise toevoegen" in body(in_thread)
+    assert content(in_thread)["m.relates_to"]["rel_type"] == "m.thread"
+    assert content(in_thread)["m.relates_to"]["event_id"] == root
     assert "!expertise toevoegen" in body(expertise)
     assert "!bestaatniet" in body(unknown) and "!netwerkbot" in body(unknown)
 
