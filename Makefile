@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/scheduler.py
 	$(BIN)/python bench/votes.py
 	$(BIN)/python bench/questions.py
+	$(BIN)/python bench/matrix_roundtrip.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis netwerkbot.db*

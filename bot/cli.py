@@ -24,6 +24,7 @@ def parser() -> argparse.ArgumentParser:
     console.add_argument("--als", metavar="NAAM", help="kies het demolid meteen (bijv. marieke)")
     slack = sub.add_parser("slack", help="verbind met Slack (Socket Mode of HTTP)")
     slack.add_argument("--port", type=int, default=3000, help="HTTP-poort (standaard 3000)")
+    sub.add_parser("matrix", help="verbind met een Matrix-homeserver (MATRIX_HOMESERVER, MATRIX_USER_ID)")
     db = sub.add_parser("db", help="database")
     db.add_argument("action", choices=["upgrade"])
     agenda = sub.add_parser("agenda", help="de overlegreeksen als iCalendar")
@@ -60,6 +61,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         from bot.adapters.slack import serve
 
         return asyncio.run(serve(build(settings), port=args.port))
+    if args.command == "matrix":
+        from bot.adapters.matrix import serve as serve_matrix
+
+        return asyncio.run(serve_matrix(build(settings)))
     if args.command == "db":
         return asyncio.run(upgrade(build(settings)))
     if args.command == "agenda":

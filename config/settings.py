@@ -33,6 +33,18 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = "https://slack.com/api/"
+    matrix_homeserver: str = Field(default="", validation_alias="MATRIX_HOMESERVER")
+    matrix_user_id: str = Field(default="", validation_alias="MATRIX_USER_ID")
+    matrix_password: SecretStr | None = Field(default=None, validation_alias="MATRIX_PASSWORD")
+    matrix_access_token: SecretStr | None = Field(default=None, validation_alias="MATRIX_ACCESS_TOKEN")
+    # who may invite the bot into a room: user ids (@anna:swv.nl) or whole servers (:swv.nl);
+    # empty: everyone on the bot's own homeserver
+    matrix_allowed: Annotated[frozenset[str], NoDecode] = frozenset()
+    matrix_room_consultants: str = ""
+    matrix_room_inner_circle: str = ""
+    matrix_room_outer_circle: str = ""
+    matrix_room_proposals: str = ""
+    matrix_device_name: str = "netwerkbot"
 
     language: Literal["nl", "en"] = "nl"
     timezone: str = "Europe/Amsterdam"
@@ -59,7 +71,7 @@ class Settings(BaseSettings):
     startup_wait_seconds: float = Field(default=120.0, ge=0)
     log_level: str = "INFO"
 
-    @field_validator("coordinators", "question_channels", mode="before")
+    @field_validator("coordinators", "question_channels", "matrix_allowed", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
@@ -96,17 +108,27 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def channel(self, target: str) -> str:
-        """A channel role of the meeting series ("consultants", …) as this deployment's channel id;
-        anything else is taken as a channel id already. Empty when the role has no channel set."""
-        roles = {"consultants": self.channel_consultants, "inner_circle": self.channel_inner_circle,
-                 "outer_circle": self.channel_outer_circle, "proposals": self.channel_proposals}
+    def channel(self, target: str, platform: str = "slack") -> str:
+        """A channel role of the meeting series ("consultants", …) as this deployment's channel id on
+        `platform` (Slack: NETWERKBOT_CHANNEL_…, Matrix: NETWERKBOT_MATRIX_ROOM_…); anything else is taken
+        as a channel id already. Empty when the role has no channel set on that platform."""
+        if platform == "matrix":
+            roles = {"consultants": self.matrix_room_consultants, "inner_circle": self.matrix_room_inner_circle,
+                     "outer_circle": self.matrix_room_outer_circle, "proposals": self.matrix_room_proposals}
+        else:
+            roles = {"consultants": self.channel_consultants, "inner_circle": self.channel_inner_circle,
+                     "outer_circle": self.channel_outer_circle, "proposals": self.channel_proposals}
         return roles.get(target, target)
 
-    def listens_for_questions(self, channel: str) -> bool:
+    def listens_for_questions(self, channel: str, platform: str) -> bool:
         """Whether the bot answers questions with experts in this channel (`NETWERKBOT_QUESTION_CHANNELS`:
         channel roles or ids)."""
-        return bool(channel) and any(self.channel(c) == channel for c in self.question_channels)
+        return bool(channel) and any(self.channel(c, platform) == channel for c in self.question_channels)
+
+    def matrix_may_invite(self, user_id: str) -> bool:
+        """Whether the bot accepts an invitation from this Matrix user (NETWERKBOT_MATRIX_ALLOWED)."""
+        allowed = self.matrix_allowed or frozenset({":" + self.matrix_user_id.partition(":")[2]})
+        return user_id in allowed or any(entry.startswith(":") and user_id.endswith(entry) for entry in allowed)
 
     def is_coordinator(self, platform: str, user_id: str) -> bool:
         """`NETWERKBOT_COORDINATORS` lists platform user ids, bare (`U0123`) or as `platform:id`."""

@@ -357,3 +357,49 @@ class Digest(Base):
     since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the previous digest
     pages: Mapped[str] = mapped_column(Text)  # JSON: [[idea id, …], …], one list per message
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MatrixSession(Base):
+    """The bot's Matrix login and where its sync stands, so a restart keeps its device and neither
+    replays old messages nor misses new ones."""
+
+    __tablename__ = "matrix_sessions"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(255))
+    access_token: Mapped[str] = mapped_column(Text)
+    next_batch: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MatrixDirectRoom(Base):
+    """The bot's direct-message room with a Matrix user (private answers, form dialogs, secret votes)."""
+
+    __tablename__ = "matrix_direct_rooms"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(255))
+
+
+class MatrixButtons(Base):
+    """The buttons last shown in a room, as numbered commands (`!1`, `!2`): to one user, or to
+    everyone in the room (`user_id` empty). JSON list of [action_id, value, label]."""
+
+    __tablename__ = "matrix_buttons"
+    room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    buttons: Mapped[str] = mapped_column(Text)
+    shown_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MatrixPoll(Base):
+    """A ballot the bot posted: a native poll (open vote) or a list of `!stem` choices cast by DM (secret
+    vote). Its answers are the buttons of the vote message: JSON list of [action_id, value, label]."""
+
+    __tablename__ = "matrix_polls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[str | None] = mapped_column(String(255), unique=True)  # the poll start (or the message)
+    text_event_id: Mapped[str] = mapped_column(String(255), default="")  # the message with the tally
+    secret: Mapped[bool] = mapped_column(Boolean)
+    buttons: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

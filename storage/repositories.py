@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.circles import IdeaRepository
+from storage.matrix import MatrixRepository
 from storage.models import (
     Delivery,
     Expertise,
@@ -433,6 +434,7 @@ class Repositories:
         self.pitches = PitchRepository(session)
         self.votes = VoteRepository(session)
         self.ideas = IdeaRepository(session)
+        self.matrix = MatrixRepository(session)
 
 
 

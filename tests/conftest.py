@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from bot.app import Bot, build
 from bot.core.clock import ManualClock
 from config.settings import Settings
+from tests.synapse import Synapse
 
 AMS = ZoneInfo("Europe/Amsterdam")
 PG_URL = os.environ.get("NETWERKBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -30,7 +31,7 @@ PG_URL = os.environ.get("NETWERKBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://po
 def _clean_environment() -> Iterator[None]:
     """No developer's .env or shell settings leak into a test."""
     saved = {k: v for k, v in os.environ.items()
-             if (k.startswith(("NETWERKBOT_", "SLACK_")) and k != "NETWERKBOT_TEST_POSTGRES_URL")
+             if (k.startswith(("NETWERKBOT_", "SLACK_", "MATRIX_")) and k != "NETWERKBOT_TEST_POSTGRES_URL")
              or k == "DATABASE_URL"}
     for key in saved:
         del os.environ[key]
@@ -113,3 +114,14 @@ async def sqlite_bot(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Bot]:
     """A started bot on SQLite only, for tests about behaviour rather than storage."""
     async with started_bot(sqlite_url, clock) as instance:
         yield instance
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
+    """One real Synapse for the whole run (started only when a test asks for it); never skipped: a
+    Synapse that does not start fails the tests that need it."""
+    server = Synapse(tmp_path_factory.mktemp("synapse")).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -69,9 +69,19 @@ class Item:
     buttons: tuple[Button, ...] = ()
 
 
+class Ballot(StrEnum):
+    """Whether a row of buttons is a ballot: one choice per voter, the last one counts. Platforms with
+    polls of their own show an open ballot as one (Matrix); a secret one must be cast privately."""
+
+    NONE = ""
+    OPEN = "open"
+    SECRET = "secret"
+
+
 @dataclass(frozen=True)
 class Actions:
     buttons: tuple[Button, ...]
+    ballot: Ballot = Ballot.NONE
 
 
 @dataclass(frozen=True)
@@ -119,7 +129,7 @@ def _part(data: dict[str, Any]) -> Part:
                     Mention(mention["name"], tuple((p, u) for p, u in mention["identities"])) if mention else None,
                     tuple(map(_button, data.get("buttons", ()))))
     if kind == "Actions":
-        return Actions(tuple(map(_button, data["buttons"])))
+        return Actions(tuple(map(_button, data["buttons"])), Ballot(data.get("ballot", "")))
     simple: dict[str, type[Heading | Text | Context]] = {"Heading": Heading, "Text": Text, "Context": Context}
     return simple[kind](data["text"])
 

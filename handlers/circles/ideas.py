@@ -104,7 +104,7 @@ class Circles:
     @staticmethod
     def in_outer_circle(ctx: HandlerContext, channel: str) -> bool:
         """Ideas are the outer circle's: its channel, once it is set (the terminal has none)."""
-        outer = ctx.settings.channel("outer_circle")
+        outer = ctx.settings.channel("outer_circle", ctx.actor.platform)
         return not outer or channel == outer
 
     async def themes(self, repos: Repositories, settings_themes: Sequence[str]) -> list[str]:
@@ -266,7 +266,7 @@ class Circles:
     async def answer_question(self, ctx: HandlerContext, inp: ChannelMessage) -> Outcome:
         """A question for help in a channel that opted in: up to three members who know, in its thread.
         Once per message (the delivery is handled once; edits are not asked again)."""
-        if not ctx.settings.listens_for_questions(inp.channel):
+        if not ctx.settings.listens_for_questions(inp.channel, ctx.actor.platform):
             return None
         experts = await self.questions.experts_for(ctx.repos, inp.text, asker_id=ctx.member.id)
         if experts is None:
@@ -282,7 +282,7 @@ class Circles:
     async def reacted(self, ctx: HandlerContext, inp: Reaction) -> Outcome:
         """A 💡 under a message in the outer circle: the message becomes an idea."""
         t = ctx.t
-        outer = ctx.settings.channel("outer_circle")
+        outer = ctx.settings.channel("outer_circle", ctx.actor.platform)
         if not outer or inp.channel != outer:
             return None  # a light bulb elsewhere is just a light bulb
         source = source_of(inp, inp.message_id)

@@ -217,7 +217,7 @@ class Meetings:
     def series_of_channel(self, ctx: HandlerContext, all_series: list[Series], channel: str) -> Series:
         """The series whose channel this is; elsewhere (the terminal, a DM) the first of the file."""
         for series in all_series:
-            if channel and ctx.settings.channel(series.channel) == channel:
+            if channel and ctx.settings.channel(series.channel, ctx.actor.platform) == channel:
                 return series
         return all_series[0]
 

@@ -28,6 +28,7 @@ from bot.core.inputs import Action, Command, FormSubmission
 from bot.core.registry import Feature
 from bot.core.reply import (
     Actions,
+    Ballot,
     Button,
     Choice,
     Context,
@@ -240,8 +241,8 @@ class Votes:
             parts.append(Context(t("vote.closes", deadline=when(vote.deadline, settings)) + " · " + " · ".join(rules)))
             shown = " · ".join(f"{o}: {counts.get(i, 0)}" for i, o in enumerate(vote.options))
             parts.append(Text(t.plural("vote.cast", cast) + (f" — {shown}" if vote.show_while_open else "")))
-            parts.append(Actions(tuple(Button(o, "stemming.stem", f"{vote.id}:{i}")
-                                       for i, o in enumerate(vote.options))))
+            buttons = tuple(Button(o, "stemming.stem", f"{vote.id}:{i}") for i, o in enumerate(vote.options))
+            parts.append(Actions(buttons, ballot=Ballot.SECRET if vote.secret else Ballot.OPEN))
         else:
             parts.extend(self.result_parts(vote, t))
         return Reply(tuple(parts))

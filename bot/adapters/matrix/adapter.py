@@ -1,0 +1,661 @@
+"""Matrix: a matrix-nio client that syncs, turns room events into inputs, and renders replies.
+
+One long-polling `/sync` loop. Each sync's events are handled (rooms side by side, a room's events in
+order) before its `next_batch` is written to the database, so a restart continues where the last
+handled sync ended: nothing is replayed and nothing missed; each event id is also the delivery id
+the dispatcher claims, so an event is handled once even if a sync is repeated. The very first sync
+only takes the position: the bot does not answer history, nor events from before it joined a room.
+
+Matrix has no ephemeral messages, no buttons and no modals, so:
+- an answer for the actor is a reply (`m.in_reply_to`) in the room; private ones (what a poll
+  response did, a secret ballot) go to the actor's direct room with the bot;
+- buttons are numbered commands (`!1`, `!2`), remembered in the database per room (and person);
+- an open vote is a native poll whose responses are button presses; a secret one is cast in the
+  direct room with `!stem <code> <number>`;
+- a form is a dialog in the direct room, one field at a time (kept in memory: after a restart the
+  person is asked to start again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import ClientError
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    ErrorResponse,
+    JoinError,
+    LoginResponse,
+    ProfileGetResponse,
+    RoomCreateError,
+    RoomGetEventResponse,
+    RoomPreset,
+    RoomSendResponse,
+    SyncError,
+    SyncResponse,
+    WhoamiResponse,
+)
+
+from bot.adapters.matrix.forms import FormDialogs
+from bot.adapters.matrix.render import (
+    POLL_END,
+    POLL_RESPONSES,
+    POLL_START,
+    answer_index,
+    ballot_of,
+    edit,
+    matrix_to,
+    poll_answers,
+    poll_end,
+    poll_start,
+    render,
+    without_ballot,
+)
+from bot.app import Bot
+from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, Input, Reaction
+from bot.core.reply import (
+    Audience,
+    Ballot,
+    Button,
+    Context,
+    Form,
+    FormRejected,
+    Heading,
+    Outcome,
+    Reply,
+    Text,
+)
+from bot.members import Profile
+from bot.outbox import DeliveryDelayed, DeliveryRefused
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "matrix"
+PREFIX = "!"
+SYNC_TIMEOUT_MS = 30_000
+SEEN_EVENTS = 10_000
+PROFILE_CHECK_SECONDS = 600.0
+HELP_ALIASES = {"help": "netwerkbot", "hulp": "netwerkbot"}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an input came from, so its answer goes back there."""
+
+    actor: Actor
+    room_id: str
+    event_id: str = ""
+    thread_id: str = ""
+    direct: bool = False  # the actor's direct room with the bot
+    private: bool = False  # answer in the direct room even from a shared room (a poll response)
+
+
+def event_time(event: dict[str, Any]) -> datetime | None:
+    ts = event.get("origin_server_ts")
+    return datetime.fromtimestamp(ts / 1000, UTC) if isinstance(ts, int) else None
+
+
+def strip_reply_fallback(body: str) -> str:
+    """A reply's body starts with the quoted message (`> <@a:b> …`) and an empty line: drop them."""
+    if not body.startswith("> "):
+        return body
+    lines = body.split("\n")
+    while lines and lines[0].startswith(">"):
+        lines.pop(0)
+    return "\n".join(lines).strip()
+
+
+class MatrixAdapter:
+    def __init__(self, bot: Bot, *, sync_timeout_ms: int = SYNC_TIMEOUT_MS) -> None:
+        self.bot = bot
+        self.t = bot.catalog
+        s = bot.settings
+        self.user_id = s.matrix_user_id
+        self.sync_timeout_ms = sync_timeout_ms
+        quiet = AsyncClientConfig(encryption_enabled=False, store_sync_tokens=False)
+        self.client = AsyncClient(s.matrix_homeserver, s.matrix_user_id, config=quiet)
+        # the outbox's client gives up at once on 429 and unreachable servers: the outbox retries later
+        self.outbox_client = AsyncClient(s.matrix_homeserver, s.matrix_user_id, config=AsyncClientConfig(
+            encryption_enabled=False, store_sync_tokens=False, max_limit_exceeded=0, max_timeouts=0,
+            request_timeout=30))
+        self.next_batch = ""
+        self.device_id = ""
+        self.forms = FormDialogs(self.t, self.post, self.bot.dispatcher.dispatch)
+        self.direct_rooms: dict[str, str] = {}  # room id → user id, a cache of matrix_direct_rooms
+        self.told_encrypted: set[str] = set()
+        self.inviters: dict[str, str] = {}  # rooms joined since the start: who invited the bot
+        self.seen: OrderedDict[str, None] = OrderedDict()
+        self.synced = asyncio.Event()  # set after every handled sync, for tests and benchmarks
+        self.syncs = 0
+        self._dm_lock = asyncio.Lock()
+        self._profiles_checked: dict[str, float] = {}
+        self.tasks: set[asyncio.Task[None]] = set()  # profile refreshes, waited for on close
+
+    # -- login and the sync loop -----------------------------------------------------------------------
+
+    async def login(self) -> None:
+        """Log in once per device: a token kept in the database is used again (so no new device), else the
+        access token of the settings, else the password (the device keeps its id on a new login)."""
+        s = self.bot.settings
+        async with self.bot.db.transaction() as repos:
+            saved = await repos.matrix.login(self.user_id)
+        token, device = "", ""
+        if saved is not None:
+            token, device = saved.access_token, saved.device_id
+            self.next_batch = saved.next_batch
+        elif s.matrix_access_token is not None:
+            token = s.matrix_access_token.get_secret_value()
+        if token:
+            self.client.restore_login(self.user_id, device or "unknown", token)
+            whoami = await self.client.whoami()
+            if isinstance(whoami, WhoamiResponse) and whoami.user_id == self.user_id:
+                device = whoami.device_id or device
+            else:
+                log.warning("the kept Matrix token does not work (%s); logging in again", whoami)
+                token = ""
+        if not token:
+            if s.matrix_password is None:
+                raise RuntimeError(self.t("matrix.cannot_login"))
+            self.client.access_token = ""
+            self.client.device_id = device or None
+            response = await self.client.login(s.matrix_password.get_secret_value(), device_name=s.matrix_device_name)
+            if not isinstance(response, LoginResponse):
+                raise RuntimeError(self.t("matrix.login_failed", error=str(response)))
+            token, device = response.access_token, response.device_id
+        self.client.restore_login(self.user_id, device, token)
+        self.outbox_client.restore_login(self.user_id, device, token)
+        self.device_id = device
+        async with self.bot.db.transaction() as repos:
+            await repos.matrix.save_login(self.user_id, device, token, self.bot.clock.now())
+            if saved is not None and saved.device_id != device:
+                self.next_batch = ""
+
+    async def run(self) -> None:
+        """Sync until cancelled. A failing sync is tried again after a pause; its events are not lost (the
+        position moves only after a sync was handled). Without a position (the very first start, a new
+        device) the first sync only takes one: nothing said before is answered."""
+        pause = 1.0
+        while True:
+            history = bool(self.next_batch)
+            try:
+                response = await self.client.sync(timeout=self.sync_timeout_ms if history else 0,
+                                                  since=self.next_batch or None, full_state=None if history else True)
+            except (ClientError, OSError, TimeoutError) as error:
+                response = SyncError(str(error))
+            if isinstance(response, SyncError):
+                log.warning("Matrix sync failed: %s; again in %.0f s", response, pause)
+                await asyncio.sleep(pause)  # a back-off between tries, not a clock
+                pause = min(pause * 2, 60.0)
+                continue
+            pause = 1.0
+            await self.handle(response, history=history)
+
+    async def handle(self, response: SyncResponse, *, history: bool = True) -> None:
+        """One sync: invitations, then the rooms' events; then the position, so a restart goes on from here."""
+        for room_id, invite in response.rooms.invite.items():
+            await self.guarded(self.on_invite, room_id, [e.source for e in invite.invite_state])
+        if history:
+            await asyncio.gather(*(self.guarded(self.on_room, room_id, [e.source for e in info.timeline.events],
+                                                [e.source for e in info.state])
+                                   for room_id, info in response.rooms.join.items()))
+        self.next_batch = response.next_batch
+        try:
+            async with self.bot.db.transaction() as repos:
+                await repos.matrix.save_position(self.user_id, self.next_batch, self.bot.clock.now())
+        except Exception as error:  # the next sync saves it; after a restart in between, the deliveries
+            log.warning("could not keep the Matrix sync position: %s", error)  # table keeps events once
+        self.syncs += 1
+        self.synced.set()
+
+    async def guarded(self, work: Callable[..., Awaitable[None]], *args: Any) -> None:
+        """Run one piece of handling; a failure is logged and does not stop the others (nor the sync)."""
+        try:
+            await work(*args)
+        except Exception:
+            log.exception("handling a Matrix event failed")
+
+    async def close(self) -> None:
+        while self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.client.close()
+        await self.outbox_client.close()
+
+    # -- invitations and encrypted rooms ---------------------------------------------------------------
+
+    async def on_invite(self, room_id: str, state: list[dict[str, Any]]) -> None:
+        mine = next((e for e in state if e.get("type") == "m.room.member" and e.get("state_key") == self.user_id),
+                    {})
+        inviter = str(mine.get("sender", ""))
+        if not self.bot.settings.matrix_may_invite(inviter):
+            log.info("declining the invitation to %s from %s: not allowed (NETWERKBOT_MATRIX_ALLOWED)",
+                     room_id, inviter)
+            await self.client.room_leave(room_id)
+            return
+        if any(e.get("type") == "m.room.encryption" for e in state):
+            await self.client.room_leave(room_id)
+            await self.tell_user(inviter, self.t("matrix.encrypted_invite"))
+            return
+        joined = await self.client.join(room_id)
+        if isinstance(joined, JoinError):
+            log.warning("could not join %s: %s", room_id, joined)
+            return
+        self.inviters[room_id] = inviter
+        if (mine.get("content") or {}).get("is_direct"):
+            async with self.bot.db.transaction() as repos:
+                if await repos.matrix.direct_room(inviter) is None:
+                    await repos.matrix.save_direct_room(inviter, room_id)
+                    self.direct_rooms[room_id] = inviter
+
+    async def encrypted(self, room_id: str, sender: str) -> None:
+        """The room is (or became) encrypted: say so plainly, once, and leave; the bot cannot read it."""
+        if room_id in self.told_encrypted:
+            return
+        self.told_encrypted.add(room_id)
+        await self.tell_user(sender, self.t("matrix.encrypted_room"))
+        await self.client.room_leave(room_id)
+
+    # -- events of joined rooms ------------------------------------------------------------------------
+
+    async def on_room(self, room_id: str, events: list[dict[str, Any]], state: list[dict[str, Any]]) -> None:
+        encryption = next((e for e in [*state, *events] if e.get("type") == "m.room.encryption"), None)
+        if encryption is not None:  # (matrix-nio drops it from an invitation's state, so it is seen here)
+            await self.encrypted(room_id, self.inviters.get(room_id) or str(encryption.get("sender", "")))
+            return
+        joins = [i for i, e in enumerate(events) if e.get("type") == "m.room.member"
+                 and e.get("state_key") == self.user_id and (e.get("content") or {}).get("membership") == "join"]
+        if joins:  # the bot joined in this sync: what came before was said without it
+            events = events[joins[-1] + 1:]
+        for event in events:
+            event_id = str(event.get("event_id", ""))
+            sender = str(event.get("sender", ""))
+            if not event_id or not sender or sender == self.user_id or event_id in self.seen:
+                continue
+            self.seen[event_id] = None
+            if len(self.seen) > SEEN_EVENTS:
+                self.seen.popitem(last=False)
+            await self.guarded(self.on_event, room_id, event)
+
+    async def on_event(self, room_id: str, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        sender = str(event["sender"])
+        content: dict[str, Any] = event.get("content") or {}
+        if kind in ("m.room.encrypted", "m.room.encryption"):
+            await self.encrypted(room_id, sender)
+        elif kind == "m.room.message":
+            await self.on_message(room_id, event, content)
+        elif kind in POLL_RESPONSES:
+            await self.on_poll_response(room_id, event, content)
+        elif kind == "m.reaction":
+            await self.on_reaction(room_id, event, content)
+        elif kind == "m.room.redaction":
+            redacts = str(event.get("redacts") or content.get("redacts") or "")
+            if redacts and not await self.is_direct(room_id):
+                origin = Origin(self.actor(room_id, sender), room_id, str(event["event_id"]))
+                await self.run_input(ChannelMessage("", origin.actor, room_id, message_id=redacts,
+                                                    delivery_id=str(event["event_id"]), change=Change.DELETED,
+                                                    link=matrix_to(room_id, redacts)), origin)
+
+    def actor(self, room_id: str, user_id: str) -> Actor:
+        room = self.client.rooms.get(room_id)
+        name = room.user_name(user_id) if room is not None else None
+        return Actor(PLATFORM, user_id, name or user_id.removeprefix("@").partition(":")[0])
+
+    async def is_direct(self, room_id: str) -> bool:
+        if room_id in self.direct_rooms:
+            return True
+        async with self.bot.db.transaction() as repos:
+            user = await repos.matrix.direct_user(room_id)
+        if user is not None:
+            self.direct_rooms[room_id] = user
+        return user is not None
+
+    async def on_message(self, room_id: str, event: dict[str, Any], content: dict[str, Any]) -> None:
+        sender, event_id = str(event["sender"]), str(event["event_id"])
+        relates: dict[str, Any] = content.get("m.relates_to") or {}
+        direct = await self.is_direct(room_id)
+        actor = self.actor(room_id, sender)
+        if relates.get("rel_type") == "m.replace":  # an edit: the new text, under the original's id
+            if not direct:
+                new: dict[str, Any] = content.get("m.new_content") or {}
+                original = str(relates.get("event_id", ""))
+                await self.run_input(ChannelMessage(str(new.get("body", "")), actor, room_id, message_id=original,
+                                                    delivery_id=event_id, change=Change.EDITED,
+                                                    link=matrix_to(room_id, original)),
+                                     Origin(actor, room_id, original))
+            return
+        if content.get("msgtype") not in ("m.text", "m.emote"):
+            return  # notices are bots talking; files and images are not for us
+        body = strip_reply_fallback(str(content.get("body", ""))).strip()
+        thread = str(relates.get("event_id", "")) if relates.get("rel_type") == "m.thread" else ""
+        origin = Origin(actor, room_id, event_id, thread, direct)
+        if body.startswith(PREFIX) and len(body) > 1 and not body[1].isspace():
+            await self.on_command(origin, body[1:], event)
+        elif direct:
+            dialog = self.forms.of(sender, room_id)
+            if dialog is not None:
+                await self.deliver(await self.forms.answer(dialog, actor, body, event_id),
+                                   Origin(actor, room_id, direct=True))
+            else:
+                await self.post(room_id, Reply.text(self.t("matrix.no_dialog", p=PREFIX)), for_user=sender)
+        else:
+            await self.run_input(ChannelMessage(body, actor, room_id, message_id=event_id, thread_id=thread,
+                                                delivery_id=event_id, link=matrix_to(room_id, event_id)), origin)
+
+    async def on_command(self, origin: Origin, typed: str, event: dict[str, Any]) -> None:
+        word, _, rest = typed.replace("\n", " ").partition(" ")
+        name, rest = word.lower(), rest.strip()
+        event_id = str(event["event_id"])
+        if name.isdigit():
+            await self.press_number(origin, int(name), event)
+            return
+        if name == "stem":
+            await self.secret_ballot(origin, rest, event)
+            return
+        if name in ("stop", "annuleer") and await self.forms.cancel(origin.actor.user_id):
+            return
+        name = HELP_ALIASES.get(name, name)
+        await self.run_input(Command(name, rest, origin.actor, channel=origin.room_id, delivery_id=event_id), origin)
+
+    async def press_number(self, origin: Origin, number: int, event: dict[str, Any]) -> None:
+        async with self.bot.db.transaction() as repos:
+            shown = await repos.matrix.shown_buttons(origin.room_id, origin.actor.user_id)
+        if not shown:
+            await self.deliver(Reply.text(self.t("matrix.no_buttons"), error=True), origin)
+            return
+        if not 1 <= number <= len(shown):
+            await self.deliver(Reply.text(self.t("matrix.choose_number", max=len(shown)), error=True), origin)
+            return
+        action_id, value, _ = shown[number - 1]
+        await self.run_input(Action(action_id, value, origin.actor, channel=origin.room_id,
+                                    delivery_id=str(event["event_id"]), pressed_at=event_time(event)), origin)
+
+    async def secret_ballot(self, origin: Origin, typed: str, event: dict[str, Any]) -> None:
+        """`!stem <code> <number>` in the direct room: a press on a secret vote's button."""
+        if not origin.direct:
+            await self.deliver(Reply.text(self.t("matrix.vote_in_direct"), error=True), Origin(
+                origin.actor, origin.room_id, private=True))
+            return
+        code, _, number = typed.partition(" ")
+        async with self.bot.db.transaction() as repos:
+            poll = await repos.matrix.poll(int(code)) if code.isdigit() else None
+        number = number.strip()
+        if poll is None or not poll.secret:
+            await self.deliver(Reply.text(self.t("matrix.unknown_ballot", p=PREFIX), error=True), origin)
+            return
+        if not number.isdigit() or not 1 <= int(number) <= len(poll.buttons):
+            await self.deliver(Reply.text(self.t("matrix.choose_number", max=len(poll.buttons)), error=True), origin)
+            return
+        action_id, value, _ = poll.buttons[int(number) - 1]
+        await self.run_input(Action(action_id, value, origin.actor, channel=poll.room_id,
+                                    delivery_id=str(event["event_id"]), pressed_at=event_time(event)), origin)
+
+    async def on_poll_response(self, room_id: str, event: dict[str, Any], content: dict[str, Any]) -> None:
+        poll_event = str((content.get("m.relates_to") or {}).get("event_id", ""))
+        async with self.bot.db.transaction() as repos:
+            poll = await repos.matrix.poll_by_event(poll_event) if poll_event else None
+        answers = poll_answers(content)
+        if poll is None or not answers:
+            return  # not our poll, or an answer taken back (a ballot stays until replaced)
+        index = answer_index(answers[0])
+        origin = Origin(self.actor(room_id, str(event["sender"])), room_id, str(event["event_id"]), private=True)
+        if index is None or not 0 <= index < len(poll.buttons):
+            await self.deliver(Reply.text(self.t("errors.unknown_action"), error=True), origin)
+            return
+        action_id, value, _ = poll.buttons[index]
+        await self.run_input(Action(action_id, value, origin.actor, channel=room_id, delivery_id=origin.event_id,
+                                    pressed_at=event_time(event)), origin)
+
+    async def on_reaction(self, room_id: str, event: dict[str, Any], content: dict[str, Any]) -> None:
+        relates: dict[str, Any] = content.get("m.relates_to") or {}
+        target, emoji = str(relates.get("event_id", "")), str(relates.get("key", ""))
+        if relates.get("rel_type") != "m.annotation" or not target or not emoji or await self.is_direct(room_id):
+            return
+        text, author, thread = "", None, ""
+        fetched = await self.client.room_get_event(room_id, target)
+        if isinstance(fetched, RoomGetEventResponse):
+            source: dict[str, Any] = fetched.event.source
+            message: dict[str, Any] = source.get("content") or {}
+            text = strip_reply_fallback(str(message.get("body", "")))
+            author = self.actor(room_id, str(source.get("sender", ""))) if source.get("sender") else None
+            rel: dict[str, Any] = message.get("m.relates_to") or {}
+            thread = str(rel.get("event_id", "")) if rel.get("rel_type") == "m.thread" else ""
+        actor = self.actor(room_id, str(event["sender"]))
+        await self.run_input(Reaction(emoji, actor, room_id, target, message_text=text, message_author=author,
+                                      link=matrix_to(room_id, target), thread_id=thread,
+                                      delivery_id=str(event["event_id"])), Origin(actor, room_id, target, thread))
+
+    async def run_input(self, inp: Input, origin: Origin) -> None:
+        await self.deliver(await self.bot.dispatcher.dispatch(inp), origin)
+        if self.profile_due(inp.actor.user_id):
+            task = asyncio.create_task(self.bot.profiles.refresh(inp.actor, self.fetch_profile))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    def profile_due(self, user_id: str) -> bool:
+        """Whether to have the profile service look at this person now (at most every ten minutes each:
+        the service itself decides from the database whether the profile is stale)."""
+        now = time.monotonic()
+        checked = self._profiles_checked.get(user_id)
+        if checked is not None and now - checked < PROFILE_CHECK_SECONDS:
+            return False
+        if len(self._profiles_checked) >= SEEN_EVENTS:
+            self._profiles_checked.clear()
+        self._profiles_checked[user_id] = now
+        return True
+
+    async def fetch_profile(self, user_id: str) -> Profile | None:
+        """The person's Matrix display name, or None when the homeserver cannot tell us now."""
+        try:
+            response = await self.client.get_profile(user_id)
+        except (ClientError, OSError, TimeoutError) as error:
+            log.warning("profile of %s: %s", user_id, error)
+            return None
+        if not isinstance(response, ProfileGetResponse) or not response.displayname:
+            return None
+        return Profile(name=str(response.displayname))
+
+    # -- answering ------------------------------------------------------------------------------------
+
+    async def deliver(self, outcome: Outcome, origin: Origin) -> None:
+        if outcome is None:
+            return
+        if isinstance(outcome, Form):
+            await self.start_dialog(outcome, origin)
+            return
+        if isinstance(outcome, FormRejected):
+            outcome = Reply.text("\n".join(outcome.errors.values()), error=True)
+        user = origin.actor.user_id
+        if outcome.audience is Audience.GROUP:
+            await self.open_group(outcome, origin)
+        elif outcome.audience is Audience.CHANNEL and not origin.direct:
+            await self.post(origin.room_id, outcome, thread=origin.thread_id, reply_to=origin.event_id)
+        elif outcome.audience is Audience.THREAD and not origin.direct:
+            await self.post(origin.room_id, outcome, thread=origin.thread_id or origin.event_id,
+                            reply_to=origin.event_id)
+        elif origin.direct:
+            await self.post(origin.room_id, outcome, for_user=user)
+        elif origin.private:
+            await self.tell_user(user, outcome)
+        else:
+            await self.post(origin.room_id, outcome, reply_to=origin.event_id, thread=origin.thread_id, for_user=user)
+
+    async def tell_user(self, user_id: str, reply: Reply | str) -> None:
+        if isinstance(reply, str):
+            reply = Reply.text(reply)
+        room = await self.direct_room(user_id, self.client)
+        await self.post(room, reply, for_user=user_id)
+
+    async def post(self, room_id: str, reply: Reply, *, reply_to: str = "", thread: str = "", for_user: str = "",
+                   client: AsyncClient | None = None) -> str:
+        """Send a rendered reply; its buttons become the numbers that person (or the room) can type now. A secret
+        vote's buttons (a vote shown on request) are never numbers to type in a shared room: `!stem` choices."""
+        secret = ballot_of(reply)
+        if secret is not None and secret.ballot is Ballot.SECRET:
+            async with self.bot.db.transaction() as repos:
+                code = await repos.matrix.add_poll(room_id, True, [(b.action_id, b.value, b.label)
+                                                                   for b in secret.buttons], self.bot.clock.now())
+            reply = self.secret_text(reply, code)
+        rendered = render(reply, self.t, PREFIX)
+        content = rendered.content()
+        if thread:
+            content["m.relates_to"] = {"rel_type": "m.thread", "event_id": thread, "is_falling_back": not reply_to,
+                                       "m.in_reply_to": {"event_id": reply_to or thread}}
+        elif reply_to:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+        event_id = await self.send_event(client or self.client, room_id, "m.room.message", content)
+        if rendered.buttons:
+            await self.remember_buttons(room_id, for_user, rendered.buttons)
+        return event_id
+
+    async def remember_buttons(self, room_id: str, user_id: str, buttons: list[Button]) -> None:
+        async with self.bot.db.transaction() as repos:
+            await repos.matrix.show_buttons(room_id, user_id, [(b.action_id, b.value, b.label) for b in buttons],
+                                            self.bot.clock.now())
+
+    async def send_event(self, client: AsyncClient, room_id: str, kind: str, content: dict[str, Any]) -> str:
+        """One event; a refusal or failure sorted as the outbox reads it (an answer to a person just logs it)."""
+        try:
+            response = await client.room_send(room_id, kind, content, ignore_unverified_devices=True)
+        except (ClientError, OSError, TimeoutError) as error:
+            raise DeliveryDelayed(f"Matrix unreachable: {error!r}") from error
+        if isinstance(response, RoomSendResponse):
+            return str(response.event_id)
+        raise sorted_error(response)
+
+    async def direct_room(self, user_id: str, client: AsyncClient) -> str:
+        """The bot's direct room with this user: the one kept in the database, else a new unencrypted one."""
+        async with self._dm_lock:
+            async with self.bot.db.transaction() as repos:
+                room = await repos.matrix.direct_room(user_id)
+            if room is not None:
+                return room
+            try:
+                created = await client.room_create(is_direct=True, invite=[user_id],
+                                                   preset=RoomPreset.trusted_private_chat)
+            except (ClientError, OSError, TimeoutError) as error:
+                raise DeliveryDelayed(f"Matrix unreachable: {error!r}") from error
+            if isinstance(created, RoomCreateError):
+                raise sorted_error(created)
+            async with self.bot.db.transaction() as repos:
+                await repos.matrix.save_direct_room(user_id, created.room_id)
+            self.direct_rooms[created.room_id] = user_id
+            return str(created.room_id)
+
+    async def open_group(self, reply: Reply, origin: Origin) -> None:
+        """A new room of the actor, the others in `reply.group` and the bot."""
+        others = [uid for m in reply.group if (uid := m.user_id(PLATFORM)) and uid != origin.actor.user_id]
+        created = await self.client.room_create(invite=[origin.actor.user_id, *others],
+                                                preset=RoomPreset.trusted_private_chat)
+        if isinstance(created, RoomCreateError):
+            raise sorted_error(created)
+        await self.post(created.room_id, reply)
+
+    # -- forms as a dialog in the direct room (bot/adapters/matrix/forms.py) -------------------------------
+
+    async def start_dialog(self, form: Form, origin: Origin) -> None:
+        user = origin.actor.user_id
+        room = origin.room_id if origin.direct else await self.direct_room(user, self.client)
+        if not origin.direct:
+            await self.post(origin.room_id, Reply.text(self.t("matrix.form_in_direct", title=form.title)),
+                            reply_to=origin.event_id, thread=origin.thread_id)
+        await self.forms.start(form, user, room, "" if origin.direct else origin.room_id)
+
+    # -- the outbox's way out (bot/outbox.py) ----------------------------------------------------------
+
+    async def room_for(self, channel: str) -> str:
+        if channel.startswith("member:"):
+            async with self.bot.db.transaction() as repos:
+                member = await repos.members.get(int(channel.removeprefix("member:")))
+            user = next((uid for p, uid in member.identities if p == PLATFORM), None) if member else None
+            if user is None:
+                raise DeliveryRefused(self.t("matrix.member_not_on_matrix"))
+            return await self.direct_room(user, self.outbox_client)
+        room = self.bot.settings.channel(channel, PLATFORM)
+        if not room:
+            raise DeliveryRefused(self.t("matrix.room_not_set", role=channel))
+        return room
+
+    async def send(self, channel: str, reply: Reply) -> str:
+        """Post what the bot says by itself; a vote becomes a poll (open) or `!stem` choices (secret)."""
+        room = await self.room_for(channel)
+        ballot = ballot_of(reply)
+        if ballot is None:
+            event = await self.post(room, reply, thread=reply.thread, client=self.outbox_client)
+            return f"{room}|{event}"
+        buttons = [(b.action_id, b.value, b.label) for b in ballot.buttons]
+        async with self.bot.db.transaction() as repos:
+            code = await repos.matrix.add_poll(room, ballot.ballot is Ballot.SECRET, buttons, self.bot.clock.now())
+        if ballot.ballot is Ballot.SECRET:
+            event = await self.post(room, self.secret_text(reply, code), thread=reply.thread, client=self.outbox_client)
+            text_event = event
+        else:
+            text_event = await self.post(room, without_ballot(reply, (Context(self.t("matrix.poll_below")),)),
+                                         thread=reply.thread, client=self.outbox_client)
+            question = next((p.text for p in reply.parts if isinstance(p, Heading)), reply.plain())
+            event = await self.send_event(self.outbox_client, room, POLL_START,
+                                          poll_start(question, [b.label for b in ballot.buttons]))
+        async with self.bot.db.transaction() as repos:
+            await repos.matrix.poll_posted(code, event, text_event)
+        return f"{room}|{event}"
+
+    def secret_text(self, reply: Reply, code: int) -> Reply:
+        ballot = ballot_of(reply)
+        if ballot is None:
+            return reply
+        lines = "\n".join(f"{PREFIX}stem {code} {i}   {b.label}" for i, b in enumerate(ballot.buttons, 1))
+        return without_ballot(reply, (Text(self.t("matrix.secret_vote", bot=self.user_id)), Text(lines)))
+
+    async def update(self, channel: str, ref: str, reply: Reply) -> None:
+        """Replace a sent message by an `m.replace` edit; a poll's tally is in the message above it, and a vote
+        that closed ends its poll (`m.poll.end` with the result)."""
+        room, _, event = ref.partition("|")
+        async with self.bot.db.transaction() as repos:
+            poll = await repos.matrix.poll_by_event(event)
+        if poll is None:
+            await self.send_event(self.outbox_client, room, "m.room.message",
+                                  edit(render(reply, self.t, PREFIX), event))
+            return
+        still_open = ballot_of(reply) is not None
+        shown = self.secret_text(reply, poll.id) if poll.secret and still_open else without_ballot(reply)
+        await self.send_event(self.outbox_client, room, "m.room.message",
+                              edit(render(shown, self.t, PREFIX), poll.text_event_id))
+        if not still_open and not poll.secret and poll.ended_at is None:
+            await self.send_event(self.outbox_client, room, POLL_END, poll_end(event, render(reply, self.t).body))
+            async with self.bot.db.transaction() as repos:
+                await repos.matrix.end_poll(poll.id, self.bot.clock.now())
+
+
+def sorted_error(response: ErrorResponse) -> Exception:
+    """Matrix's answer as the outbox reads it: 429 and 5xx are for later, the rest (forbidden, unknown room) never."""
+    status = getattr(getattr(response, "transport_response", None), "status", 0) or 0
+    code = str(response.status_code or "")
+    if code == "M_LIMIT_EXCEEDED" or status == 429:
+        retry = response.retry_after_ms
+        return DeliveryDelayed(f"Matrix {status} {code}", retry / 1000 if retry else None)
+    if status >= 500 or (not status and not code):
+        return DeliveryDelayed(f"Matrix {status} {code}: {response.message}")
+    return DeliveryRefused(f"Matrix refused: {status} {code} {response.message}")
+
+
+@contextlib.asynccontextmanager
+async def running(adapter: MatrixAdapter) -> AsyncIterator[asyncio.Task[None]]:
+    """Log in, connect the bot's time (reminders, deadlines, outbox) and sync until the block ends."""
+    await adapter.login()
+    await adapter.bot.keep_time(adapter)
+    task = asyncio.create_task(adapter.run(), name="matrix-sync")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await adapter.close()

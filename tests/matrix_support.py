@@ -1,0 +1,80 @@
+"""The Matrix adapter against the session's Synapse: a bot with its own account, and people.
+
+Every test gets fresh accounts (a random suffix), so tests share the homeserver but nothing else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.adapters.matrix import MatrixAdapter, running
+from bot.app import Bot
+from bot.core.clock import ManualClock
+from tests.conftest import started_bot
+from tests.synapse import PASSWORD, Person, Synapse, joined
+
+
+@dataclass
+class MatrixWorld:
+    synapse: Synapse
+    url: str  # the bot's database
+    clock: ManualClock
+    suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    people: list[Person] = field(default_factory=list)
+
+    @property
+    def bot_id(self) -> str:
+        return f"@netwerkbot-{self.suffix}:localhost"
+
+    async def register_bot(self) -> None:
+        await self.synapse.register(f"netwerkbot-{self.suffix}", displayname="netwerkbot")
+
+    def localpart(self, name: str) -> str:
+        return f"{name}-{self.suffix}"
+
+    def user_id(self, name: str) -> str:
+        return f"@{self.localpart(name)}:localhost"
+
+    async def person(self, name: str, displayname: str = "") -> Person:
+        person = await Person(self.synapse, self.localpart(name), displayname or name.capitalize()).start()
+        self.people.append(person)
+        return person
+
+    async def room_with_bot(self, owner: Person, *others: Person, encrypted: bool = False) -> str:
+        """A room of `owner` with the bot (and `others`) in it, once the bot has joined."""
+        room = await owner.create_room(invite=(self.bot_id, *(o.user_id for o in others)), encrypted=encrypted)
+        await joined(owner, room, self.bot_id)
+        for other in others:
+            await joined(other, room, other.user_id)
+        return room
+
+    @asynccontextmanager
+    async def bot(self, **overrides: Any) -> AsyncIterator[tuple[Bot, MatrixAdapter]]:
+        settings: dict[str, Any] = {"matrix_homeserver": self.synapse.url, "matrix_user_id": self.bot_id,
+                                    "matrix_password": PASSWORD}
+        settings.update(overrides)
+        async with started_bot(self.url, self.clock, **settings) as bot:
+            adapter = MatrixAdapter(bot, sync_timeout_ms=2000)
+            async with running(adapter):
+                await adapter.synced.wait()  # the first sync: from here on the bot answers
+                yield bot, adapter
+
+    async def close(self) -> None:
+        for person in self.people:
+            await person.close()
+
+
+def content(event: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = event.get("content") or {}
+    return found
+
+
+def direct_room(person: Person, bot_id: str) -> str:
+    """The room the bot invited this person into (its direct room)."""
+    rooms = [room for room, inviter in person.invited if inviter == bot_id]
+    assert rooms, f"{person.user_id} has no invitation from {bot_id}"
+    return rooms[-1]
