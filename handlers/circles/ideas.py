@@ -18,6 +18,7 @@ there is none). The digest's message is kept up to date as its ideas move on (bo
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -258,7 +259,7 @@ class Circles:
 
     async def listen(self, ctx: HandlerContext, inp: Listened) -> Outcome:
         if isinstance(inp, Reaction):
-            return await self.reacted(ctx, inp) if inp.emoji == IDEA_EMOJI else None
+            return await self.reacted(ctx, inp) if inp.emoji.replace("\ufe0f", "") == IDEA_EMOJI else None
         if inp.change is Change.NEW:
             return await self.answer_question(ctx, inp)
         return await self.message_changed(ctx, inp)
@@ -477,7 +478,7 @@ class Circles:
         ctx.require_coordinator()
         t = ctx.t
         title = t("circles.digest_weekly", day=format_date(ctx.now.date(), "d MMMM", locale=ctx.settings.language))
-        shown = await self.post_digest(ctx, key=f"{DIGEST}:op-verzoek:{ctx.now.isoformat()}", title=title,
+        shown = await self.post_digest(ctx, key=f"{DIGEST}:op-verzoek:{uuid.uuid4().hex}", title=title,
                                        until=ctx.now)
         return Reply.text(t.plural("circles.digest_posted", shown))
 

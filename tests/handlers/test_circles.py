@@ -235,6 +235,8 @@ async def test_a_coordinator_can_send_the_digest_now_and_the_planned_one_brings_
     assert text_of(posted) == "De samenvatting met 1 idee staat in het kanaal van de binnenkring."
     [now] = [reply_from_json(m.body) for m in await outbox(circle_bot) if m.channel == "inner_circle"]
     assert "Een rustige plek in elke school" in text_of(now)
+    again = await idee(circle_bot, "samenvatting", MARIEKE, channel=INNER)  # at the same moment: a second one
+    assert text_of(again) == "De samenvatting met 0 ideeën staat in het kanaal van de binnenkring."
     clock.advance(timedelta(hours=1))
     await idee(circle_bot, "#thuiszitters Een vaste contactpersoon per wijk")
     [planned] = await digest_now(circle_bot, clock)

@@ -588,8 +588,8 @@ class MatrixAdapter:
         """Post what the bot says by itself; a vote becomes a poll (open) or `!stem` choices (secret)."""
         room = await self.room_for(channel)
         ballot = ballot_of(reply)
-        if ballot is None:
-            event = await self.post(room, reply, thread=reply.thread, client=self.outbox_client)
+        if ballot is None:  # a thread is a message's event id, or the ref this method gave ("room|event")
+            event = await self.post(room, reply, thread=reply.thread.rpartition("|")[2], client=self.outbox_client)
             return f"{room}|{event}"
         buttons = [(b.action_id, b.value, b.label) for b in ballot.buttons]
         async with self.bot.db.transaction() as repos:
