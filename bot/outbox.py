@@ -55,6 +55,14 @@ class Sender(Protocol):
         ...
 
 
+async def account_of(db: Database, channel: str, platform: str) -> str | None:
+    """For the outbox channel `member:<id>` (a direct message): that member's user id on `platform`,
+    None when they have no account there. Senders refuse such a message for good."""
+    async with db.transaction() as repos:
+        member = await repos.members.get(int(channel.removeprefix("member:")))
+    return next((uid for p, uid in member.identities if p == platform), None) if member else None
+
+
 def backoff(attempts: int) -> float:
     """Seconds to wait after the `attempts`-th failed try: 2, 4, 8, … up to ten minutes."""
     return min(2.0 ** max(attempts, 1), MAX_BACKOFF_SECONDS)

@@ -68,6 +68,24 @@ class MatrixWorld:
             await person.close()
 
 
+async def matrix_world(synapse: Synapse, sqlite_url: str, clock: ManualClock) -> AsyncIterator[MatrixWorld]:
+    """The fixture of the Matrix tests (each module: `world = pytest.fixture(matrix_world, name="world")`)."""
+    w = MatrixWorld(synapse, sqlite_url, clock)
+    await w.register_bot()
+    try:
+        yield w
+    finally:
+        await w.close()
+
+
+def body(event: dict[str, Any]) -> str:
+    return str(content(event).get("body", ""))
+
+
+def html(event: dict[str, Any]) -> str:
+    return str(content(event).get("formatted_body", ""))
+
+
 def content(event: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = event.get("content") or {}
     return found

@@ -70,7 +70,7 @@ from bot.core.reply import (
     Text,
 )
 from bot.members import Profile
-from bot.outbox import DeliveryDelayed, DeliveryRefused
+from bot.outbox import DeliveryDelayed, DeliveryRefused, account_of
 from config.i18n import Catalog
 from config.settings import Settings
 
@@ -671,9 +671,7 @@ class SlackAdapter:
     async def target(self, channel: str) -> str:
         """A channel role as its channel id; `member:<id>` as the member's Slack user id (their DM with the app)."""
         if channel.startswith("member:"):
-            async with self.bot.db.transaction() as repos:
-                member = await repos.members.get(int(channel.removeprefix("member:")))
-            user = next((uid for platform, uid in member.identities if platform == PLATFORM), None) if member else None
+            user = await account_of(self.bot.db, channel, PLATFORM)
             if user is None:
                 raise DeliveryRefused(self.t("slack.member_not_on_slack"))
             return user

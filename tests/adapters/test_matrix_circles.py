@@ -4,29 +4,15 @@ the author hears back in the thread of their message; a question gets its expert
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from bot.core.clock import ManualClock
-from tests.matrix_support import MatrixWorld, content
+from tests.matrix_support import MatrixWorld, body, content, matrix_world
 from tests.support import add_expertise, add_member
-from tests.synapse import Synapse, joined
+from tests.synapse import joined
 
-
-@pytest.fixture
-async def world(synapse: Synapse, sqlite_url: str, clock: ManualClock) -> AsyncIterator[MatrixWorld]:
-    w = MatrixWorld(synapse, sqlite_url, clock)
-    await w.register_bot()
-    try:
-        yield w
-    finally:
-        await w.close()
-
-
-def body(event: dict[str, Any]) -> str:
-    return str(content(event).get("body", ""))
+world = pytest.fixture(matrix_world, name="world")
 
 
 def thread_of(event: dict[str, Any]) -> str:

@@ -3,37 +3,17 @@ send) on a real Synapse; what the people see is read by syncing, never by sleepi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 import pytest
 
-from bot.core.clock import ManualClock
 from bot.core.inputs import Change, ChannelMessage, Listened, Reaction
 from bot.core.registry import Feature
 from bot.core.reply import Outcome, Reply, reply_to_json
 from handlers.context import HandlerContext
-from tests.matrix_support import MatrixWorld, content
+from tests.matrix_support import MatrixWorld, body, content, html, matrix_world
 from tests.support import add_expertise, add_member
-from tests.synapse import Synapse, joined
+from tests.synapse import joined
 
-
-@pytest.fixture
-async def world(synapse: Synapse, sqlite_url: str, clock: ManualClock) -> AsyncIterator[MatrixWorld]:
-    w = MatrixWorld(synapse, sqlite_url, clock)
-    await w.register_bot()
-    try:
-        yield w
-    finally:
-        await w.close()
-
-
-def body(event: dict[str, Any]) -> str:
-    return str(content(event).get("body", ""))
-
-
-def html(event: dict[str, Any]) -> str:
-    return str(content(event).get("formatted_body", ""))
+world = pytest.fixture(matrix_world, name="world")
 
 
 async def test_expertise_round_trip_escapes_names_and_never_mentions_the_room(world: MatrixWorld) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -11,26 +10,15 @@ import pytest
 from bot.core.clock import ManualClock
 from bot.core.inputs import Actor, FormSubmission
 from tests.conftest import AMS
-from tests.matrix_support import MatrixWorld, content
+from tests.matrix_support import MatrixWorld, body, content, matrix_world
 from tests.support import add_member, add_organisation
-from tests.synapse import Person, Synapse
+from tests.synapse import Person
 
 POLL_TYPES = ("m.poll.start", "org.matrix.msc3381.poll.start")
 END_TYPES = ("m.poll.end", "org.matrix.msc3381.poll.end")
 
 
-@pytest.fixture
-async def world(synapse: Synapse, sqlite_url: str, clock: ManualClock) -> AsyncIterator[MatrixWorld]:
-    w = MatrixWorld(synapse, sqlite_url, clock)
-    await w.register_bot()
-    try:
-        yield w
-    finally:
-        await w.close()
-
-
-def body(event: dict[str, Any]) -> str:
-    return str(content(event).get("body", ""))
+world = pytest.fixture(matrix_world, name="world")
 
 
 def from_bot_elsewhere(world: MatrixWorld, room: str, text: str) -> Any:

@@ -75,7 +75,7 @@ from bot.core.reply import (
     Text,
 )
 from bot.members import Profile
-from bot.outbox import DeliveryDelayed, DeliveryRefused
+from bot.outbox import DeliveryDelayed, DeliveryRefused, account_of
 
 log = logging.getLogger(__name__)
 
@@ -573,9 +573,7 @@ class MatrixAdapter:
 
     async def room_for(self, channel: str) -> str:
         if channel.startswith("member:"):
-            async with self.bot.db.transaction() as repos:
-                member = await repos.members.get(int(channel.removeprefix("member:")))
-            user = next((uid for p, uid in member.identities if p == PLATFORM), None) if member else None
+            user = await account_of(self.bot.db, channel, PLATFORM)
             if user is None:
                 raise DeliveryRefused(self.t("matrix.member_not_on_matrix"))
             return await self.direct_room(user, self.outbox_client)
