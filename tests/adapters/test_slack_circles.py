@@ -132,3 +132,25 @@ async def test_a_question_in_the_consultants_channel_gets_its_experts_in_the_thr
     await world.slack.message_posted(CONSULTANTS, chatter, ANNA.id, "Fijn overleg vandaag over thuiszitters!", "Ev11")
     await world.adapter.drain()
     assert len(world.fake.ok_calls("chat.postMessage")) == 1
+
+
+async def test_the_digest_outlives_an_outage_of_slack_and_is_posted_once(world: World, clock: ManualClock) -> None:
+    await world.slack.command("/idee", "#gedrag Een rustige plek in elke school", ANNA, channel=OUTER)
+    await world.adapter.drain()
+    await flushed(world, 1)  # the confirmation in the outer circle
+    await world.bot.scheduler.plan()
+    async with world.bot.db.transaction() as repos:
+        due = await repos.occurrences.next_due(DIGEST, clock.now())
+    assert due is not None
+    clock.set(due)
+    world.fake.fail("chat.postMessage", 500, times=2)
+    await world.bot.scheduler.run_due()
+    assert await world.bot.outbox.flush() == 0  # Slack is down: the digest waits, with backoff
+    await world.bot.scheduler.run_due()  # a second wake-up makes no second digest
+    clock.advance(timedelta(seconds=2))
+    assert await world.bot.outbox.flush() == 0
+    clock.advance(timedelta(seconds=4))
+    assert await world.bot.outbox.flush() == 1
+    digests = [c.params for c in world.fake.ok_calls("chat.postMessage") if c.params["channel"] == INNER]
+    assert len(digests) == 1 and "Een rustige plek in elke school" in texts(digests[0]["blocks"])
+    assert len(world.fake.attempts("chat.postMessage")) == 4  # the confirmation, two refused tries, the digest
