@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -186,6 +186,3 @@ class IdeaRepository:
     async def digest(self, digest_id: int) -> DigestRecord | None:
         row = await self.session.get(Digest, digest_id)
         return _digest(row) if row else None
-
-    async def count(self) -> int:
-        return int(await self.session.scalar(select(func.count()).select_from(Idea)) or 0)
