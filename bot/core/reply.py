@@ -6,6 +6,7 @@ their platform. Mentions exist only as `Mention` parts, so no user text can ping
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -89,7 +90,18 @@ class Context:
     text: str
 
 
-Part = Heading | Text | Fields | Item | Actions | Context
+@dataclass(frozen=True)
+class File:
+    """A file the reply carries (an export, a chart, a member's own data): uploaded where the platform can
+    (Slack files.uploadV2, Matrix m.file / m.image), written to disk with its path shown in the terminal."""
+
+    name: str  # file name with extension, e.g. "stemming-3.csv"
+    mime: str  # e.g. "text/csv", "application/json", "image/png"
+    data: bytes
+    title: str = ""
+
+
+Part = Heading | Text | Fields | Item | Actions | Context | File
 
 
 @dataclass(frozen=True)
@@ -130,13 +142,22 @@ def _part(data: dict[str, Any]) -> Part:
                     tuple(map(_button, data.get("buttons", ()))))
     if kind == "Actions":
         return Actions(tuple(map(_button, data["buttons"])), Ballot(data.get("ballot", "")))
+    if kind == "File":
+        return File(data["name"], data["mime"], base64.b64decode(data["data"]), data.get("title", ""))
     simple: dict[str, type[Heading | Text | Context]] = {"Heading": Heading, "Text": Text, "Context": Context}
     return simple[kind](data["text"])
 
 
+def _part_to_json(part: Part) -> dict[str, Any]:
+    data = {"type": type(part).__name__, **asdict(part)}
+    if isinstance(part, File):
+        data["data"] = base64.b64encode(part.data).decode("ascii")
+    return data
+
+
 def reply_to_json(reply: Reply) -> str:
     """A reply as JSON, for the outbox: it is rendered by whichever adapter sends it, when it sends it."""
-    return json.dumps({"parts": [{"type": type(part).__name__, **asdict(part)} for part in reply.parts],
+    return json.dumps({"parts": [_part_to_json(part) for part in reply.parts],
                        "audience": reply.audience.value, "is_error": reply.is_error, "thread": reply.thread},
                       ensure_ascii=False)
 
