@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception, stop_after_delay, wait_exponential
 
 from bot.core.clock import Clock, SystemClock
+from bot.core.inputs import Actor, Input
+from bot.core.port import ProfileFetcher
 from bot.core.registry import Registry
+from bot.core.reply import Outcome
 from bot.dispatch import Dispatcher
 from bot.members import ProfileService
-from bot.outbox import Outbox, Sender
+from bot.outbox import Outbox, Sender, account_of
 from bot.refresh import Refresher
 from bot.scheduler import Scheduler, Timekeeper
 from config.i18n import Catalog
@@ -81,6 +84,27 @@ class Bot:
         await self.timekeeper.stop()
         await self.refresher.stop()
         await self.db.dispose()
+
+    # -- the adapters' port (bot/core/port.py) ---------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    async def dispatch(self, inp: Input) -> Outcome:
+        return await self.dispatcher.dispatch(inp)
+
+    async def refresh_profile(self, actor: Actor, fetch: ProfileFetcher) -> bool:
+        return await self.profiles.refresh(actor, fetch)
+
+    async def account_of(self, channel: str, platform: str) -> str | None:
+        return await account_of(self.db, channel, platform)
+
+    async def calendar_feed(self, series: str) -> bytes | None:
+        async with self.db.transaction() as repos:
+            return await self.meetings.ical_feed(repos, series, self.clock.now())
+
+    async def healthy(self) -> bool:
+        return await self.db.reachable()
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> Bot:

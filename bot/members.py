@@ -9,25 +9,15 @@ account is attached to that member instead, so imported schools and roles apply 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.core.clock import Clock
 from bot.core.inputs import Actor
+from bot.core.port import Profile as Profile  # defined in the port, named here too
+from bot.core.port import ProfileFetcher
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    title: str = ""
-    email: str = ""
-
-
-ProfileFetcher = Callable[[str], Awaitable[Profile | None]]
 
 
 class ProfileService:
@@ -36,20 +26,27 @@ class ProfileService:
         self.clock = clock
         self.refresh_after = refresh_after
 
-    async def refresh(self, actor: Actor, fetch: ProfileFetcher) -> None:
-        """Fetch and store the actor's profile if it is missing or older than the refresh interval."""
+    async def refresh(self, actor: Actor, fetch: ProfileFetcher) -> bool:
+        """Fetch and store the actor's profile if it is missing or older than the refresh interval; a person
+        not yet a member becomes one under the profile's name (or joins the imported member of their e-mail).
+
+        True when the member has the platform's profile now (fresh or just fetched), False when the
+        platform could not tell (the member, if any, keeps the name the payload gave).
+        """
         now = self.clock.now()
         async with self.db.transaction() as repos:
             member = await repos.members.by_identity(actor.platform, actor.user_id)
-            if member is None or (member.profile_fetched_at and now - member.profile_fetched_at < self.refresh_after):
-                return
+            fetched = member.profile_fetched_at if member is not None else None
+            if fetched is not None and now - fetched < self.refresh_after:
+                return True
         profile = await fetch(actor.user_id)
         if profile is None:
-            return
+            return False
         async with self.db.transaction() as repos:
             member = await repos.members.by_identity(actor.platform, actor.user_id)
-            if member is None:
-                return
+            if member is None:  # first contact: named by the platform from the start, never by a login handle
+                member = await repos.members.of_account(actor.platform, actor.user_id,
+                                                        name=profile.name or actor.name, now=now)
             email = profile.email.strip().lower() or None
             imported = await repos.members.by_email(email) if email else None
             if imported is not None and imported.id != member.id:
@@ -68,3 +65,4 @@ class ProfileService:
             if email and email != member.email:
                 values["email"] = email
             await repos.members.update(member.id, **values)
+        return True

@@ -17,12 +17,14 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from bot.core.clock import Clock
-from bot.core.reply import Reply, reply_from_json
+from bot.core.port import DeliveryDelayed as DeliveryDelayed  # defined in the port, named here too
+from bot.core.port import DeliveryRefused as DeliveryRefused
+from bot.core.port import Sender as Sender
+from bot.core.reply import reply_from_json
 from storage.db import Database, is_unavailable
 from storage.records import OutboxRecord
 
@@ -30,29 +32,6 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 MAX_BACKOFF_SECONDS = 600.0
-
-
-class DeliveryDelayed(Exception):
-    """The platform cannot take the message now (rate limit, server error, unreachable): try later."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
-class DeliveryRefused(Exception):
-    """The platform will never take this message as it is (unknown channel, bot not invited)."""
-
-
-class Sender(Protocol):
-    async def send(self, channel: str, reply: Reply) -> str:
-        """Post `reply` in `channel` (a channel role, `member:<id>` for a direct message, or a platform
-        id); returns the platform's id of the message."""
-        ...
-
-    async def update(self, channel: str, ref: str, reply: Reply) -> None:
-        """Replace the content of the message `ref` that `send` posted in `channel`."""
-        ...
 
 
 async def account_of(db: Database, channel: str, platform: str) -> str | None:

@@ -10,7 +10,10 @@ import re
 import unicodedata
 
 from bot.core.errors import UserError
+from bot.core.text import fold
 from config.i18n import Catalog
+
+__all__ = ["MAX_TEXT", "clean", "fold", "has_control", "number_of"]  # fold lives in bot/core/text.py
 
 MAX_TEXT = 2000
 # Slack's control sequences: <!channel>, <@U123>, <#C123>, <!subteam^…>, <http://x|y>, <mailto:…>
@@ -40,12 +43,6 @@ def clean(text: str, t: Catalog, *, what: str, max_length: int = MAX_TEXT, multi
     if not multiline:
         text = " ".join(text.split())
     return text
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, for comparing: "Ideeën" → "ideeen"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
 def number_of(text: str) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -12,11 +13,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, exc
+from sqlalchemy import Connection, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.repositories import BEGUN, PEEK, Repositories, StateSnapshot
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 PING_AFTER_IDLE_SECONDS = 2.0
@@ -128,6 +131,16 @@ class Database:
                 session.info[PEEK] = self._committed_state
                 event.listen(session.sync_session, "after_begin", _mark_begun)
             yield Repositories(session)
+
+    async def reachable(self) -> bool:
+        """Whether the database answers a `SELECT 1` within 2 seconds (the health check)."""
+        try:
+            async with asyncio.timeout(2), self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:
+            log.warning("health check: database unavailable: %s", error)
+            return False
+        return True
 
     async def upgrade(self, revision: str = "head") -> None:
         async with self.engine.begin() as connection:

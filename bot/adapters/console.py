@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
+import itertools
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
-from bot.app import Bot
+from bot.adapters.base import AdapterBase, render_parts
 from bot.core.inputs import Action, Actor, ChannelMessage, Command, FormSubmission
+from bot.core.port import Port
 from bot.core.reply import (
     Actions,
     Audience,
@@ -23,6 +25,7 @@ from bot.core.reply import (
     Context,
     FieldKind,
     Fields,
+    File,
     Form,
     FormRejected,
     Heading,
@@ -31,22 +34,20 @@ from bot.core.reply import (
     Reply,
     Text,
 )
+from bot.core.text import safe as safe  # named here too (bot/importer.py)
 from config.i18n import Catalog
 
 PLATFORM = "console"
-CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 STOP_WORDS = {"/stop", "/exit", "/quit", "stop", "exit"}
 CANCEL = "/annuleer"
 THREAD_MARK = "↳ "  # before a channel message that answers in a thread
+FILES = Path("netwerkbot-bestanden")  # the files the bot gives (an export), beside where it runs
 
 
-def safe(text: str) -> str:
-    """User text without terminal escape sequences or control characters."""
-    return CONTROL.sub("", text)
-
-
-def render(reply: Reply, t: Catalog, first_number: int = 1) -> tuple[str, list[Button]]:
-    """Plain text, and the buttons in the order of their numbers."""
+def render(reply: Reply, t: Catalog, first_number: int = 1,
+           file_line: Callable[[File], str] | None = None) -> tuple[str, list[Button]]:
+    """Plain text, and the buttons in the order of their numbers. A file is one line: by default its name,
+    in the chat where it was saved (`file_line`)."""
     lines: list[str] = []
     buttons: list[Button] = []
 
@@ -57,28 +58,43 @@ def render(reply: Reply, t: Catalog, first_number: int = 1) -> tuple[str, list[B
             labels.append(f"[{first_number + len(buttons) - 1}] {safe(button.label)}")
         return "  ".join(labels)
 
+    def item(part: Item) -> None:
+        handle = f" (@{safe(part.mention.name)})" if part.mention else ""
+        lines.append(f"• {safe(part.title)}{handle}")
+        lines.extend(f"    {safe(line)}" for line in part.lines)
+        if part.buttons:
+            lines.append(f"    {numbered(part.buttons)}")
+
     if reply.audience is Audience.GROUP:
         lines.append(t("console.group", names=", ".join(safe(m.name) for m in reply.group)))
-    for part in reply.parts:
-        if isinstance(part, Heading):
-            lines.append(f"== {safe(part.text)} ==")
-        elif isinstance(part, Text):
-            lines.append(safe(part.text))
-        elif isinstance(part, Context):
-            lines.append(f"  {safe(part.text)}")
-        elif isinstance(part, Fields):
-            lines.extend(f"{safe(k)}: {safe(v)}" for k, v in part.pairs)
-        elif isinstance(part, Item):
-            handle = f" (@{safe(part.mention.name)})" if part.mention else ""
-            lines.append(f"• {safe(part.title)}{handle}")
-            lines.extend(f"    {safe(line)}" for line in part.lines)
-            if part.buttons:
-                lines.append(f"    {numbered(part.buttons)}")
-        elif isinstance(part, Actions):
-            lines.append(numbered(part.buttons))
+    render_parts(reply.parts, {
+        Heading: lambda part: lines.append(f"== {safe(part.text)} =="),
+        Text: lambda part: lines.append(safe(part.text)),
+        Context: lambda part: lines.append(f"  {safe(part.text)}"),
+        Fields: lambda part: lines.extend(f"{safe(k)}: {safe(v)}" for k, v in part.pairs),
+        Item: item,
+        Actions: lambda part: lines.append(numbered(part.buttons)),
+        File: lambda part: lines.append("📎 " + (file_line(part) if file_line else safe(part.title or part.name))),
+    }, "the console")
     if reply.is_error:
         lines[0] = f"! {lines[0]}" if lines else "!"
     return "\n".join(lines), buttons
+
+
+def save_file(folder: Path, file: File) -> Path:
+    """Write `file` into `folder` (made when missing) under its own name, never over an earlier one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = Path(safe(file.name).replace("\\", "/")).name.lstrip(".") or "bestand"
+    stem, suffix = Path(name).stem, Path(name).suffix
+    path = folder / name
+    for number in itertools.count(2):
+        try:
+            with path.open("xb") as out:
+                out.write(file.data)
+            return path
+        except FileExistsError:
+            path = folder / f"{stem}-{number}{suffix}"
+    raise AssertionError("unreachable")
 
 
 async def read_line(read: Callable[[str], str], prompt: str) -> str | None:
@@ -115,21 +131,28 @@ async def read_line(read: Callable[[str], str], prompt: str) -> str | None:
     return await future
 
 
-class ConsoleChat:
-    def __init__(self, bot: Bot, actor: Actor, *, read: Callable[[str], str] = input,
-                 write: Callable[[str], None] = print) -> None:
-        self.bot = bot
-        self.t = bot.catalog
+class ConsoleChat(AdapterBase[None]):
+    platform = PLATFORM
+
+    def __init__(self, port: Port, actor: Actor, *, read: Callable[[str], str] = input,
+                 write: Callable[[str], None] = print, files: Path = FILES) -> None:
+        super().__init__(port)
         self.actor = actor
         self._read = read
         self._write = write
+        self.files = files  # where the files the bot gives are written
         self.buttons: list[Button] = []
         self.said = 0  # lines said in the channel, numbered as their message ids
+
+    def rendered(self, reply: Reply) -> tuple[str, list[Button]]:
+        """The reply as text, its files written into `self.files` and shown by their path."""
+        saved = {id(part): save_file(self.files, part) for part in reply.parts if isinstance(part, File)}
+        return render(reply, self.t, file_line=lambda part: self.t("adapters.file_saved", path=str(saved[id(part)])))
 
     async def send(self, channel: str, reply: Reply) -> str:
         """What the bot posts by itself (a reminder, a vote), shown as a message in a channel, marked
         "↳ " when it answers in a thread (`reply.thread`); its buttons are the ones a number now presses."""
-        text, buttons = render(reply, self.t)
+        text, buttons = self.rendered(reply)
         if buttons:
             self.buttons = buttons
         marker = THREAD_MARK if reply.thread else ""
@@ -137,7 +160,7 @@ class ConsoleChat:
         return channel
 
     async def update(self, channel: str, ref: str, reply: Reply) -> None:
-        text, buttons = render(reply, self.t)
+        text, buttons = self.rendered(reply)
         if buttons:
             self.buttons = buttons
         self._write(self.t("console.channel_update", channel=safe(channel)) + "\n" + text)
@@ -165,27 +188,34 @@ class ConsoleChat:
                 self._write("! " + self.t("console.choose_number", max=len(self.buttons)))
                 return
             button = self.buttons[number - 1]
-            await self.show(await self.bot.dispatcher.dispatch(
+            await self.show(await self.port.dispatch(
                 Action(button.action_id, button.value, self.actor, channel=PLATFORM)))
             return
         if not line.startswith("/"):  # said in the channel: the bot may answer a question in it
             self.said += 1
-            outcome = await self.bot.dispatcher.dispatch(
+            outcome = await self.port.dispatch(
                 ChannelMessage(line, self.actor, PLATFORM, message_id=f"{PLATFORM}-{self.said}"))
             if outcome is None:
                 self._write("! " + self.t("console.slash_please"))
             await self.show(outcome)
             return
         name, _, text = line[1:].partition(" ")
-        await self.show(await self.bot.dispatcher.dispatch(
+        await self.show(await self.port.dispatch(
             Command(name.lower(), text.strip(), self.actor, channel=PLATFORM)))
 
     async def show(self, outcome: Outcome) -> None:
-        if isinstance(outcome, Form):
-            await self.fill(outcome)
-        elif isinstance(outcome, Reply):
-            text, self.buttons = render(outcome, self.t)
-            self._write(text)
+        await self.deliver(outcome, None)
+
+    async def deliver_reply(self, reply: Reply, origin: None) -> None:
+        text, self.buttons = self.rendered(reply)
+        self._write(text)
+
+    async def deliver_form(self, form: Form, origin: None) -> None:
+        await self.fill(form)
+
+    async def deliver_rejected(self, rejected: FormRejected, origin: None) -> None:
+        for message in rejected.errors.values():
+            self._write(f"! {safe(message)}")
 
     async def fill(self, form: Form) -> None:
         """Ask field by field; on errors ask again only for the wrong fields."""
@@ -211,7 +241,7 @@ class ConsoleChat:
                     index = int(answer.strip()) - 1
                     answer = field.choices[index].value if 0 <= index < len(field.choices) else answer
                 values[field.name] = answer
-            outcome = await self.bot.dispatcher.dispatch(
+            outcome = await self.port.dispatch(
                 FormSubmission(form.form_id, dict(values), self.actor, state=form.state, channel=PLATFORM))
             if not isinstance(outcome, FormRejected):
                 await self.show(outcome)

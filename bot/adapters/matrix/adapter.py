@@ -436,9 +436,12 @@ class MatrixAdapter:
     async def run_input(self, inp: Input, origin: Origin) -> None:
         await self.deliver(await self.bot.dispatcher.dispatch(inp), origin)
         if self.profile_due(inp.actor.user_id):
-            task = asyncio.create_task(self.bot.profiles.refresh(inp.actor, self.fetch_profile))
+            task = asyncio.create_task(self.refresh_soon(inp.actor))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
+
+    async def refresh_soon(self, actor: Actor) -> None:
+        await self.bot.profiles.refresh(actor, self.fetch_profile)
 
     def profile_due(self, user_id: str) -> bool:
         """Whether to have the profile service look at this person now (at most every ten minutes each:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from bot.core.inputs import Actor, FormSubmission
 from bot.core.reply import Context, FieldKind, Form, FormField, FormRejected, Heading, Outcome, Reply, Text
+from bot.core.text import fold
 from config.i18n import Catalog
-from handlers.text import fold
 
 STOP_WORDS = frozenset({"stop", "!stop", "annuleer", "!annuleer"})
 EMPTY_WORDS = frozenset({"leeg", "-"})
