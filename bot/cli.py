@@ -63,8 +63,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(serve(build(settings), port=args.port))
     if args.command == "matrix":
         from bot.adapters.matrix import serve as serve_matrix
+        from storage.matrix import MatrixStore
 
-        return asyncio.run(serve_matrix(build(settings)))
+        bot = build(settings)
+        return asyncio.run(serve_matrix(bot, MatrixStore(bot.db, bot.clock.now)))
     if args.command == "db":
         return asyncio.run(upgrade(build(settings)))
     if args.command == "agenda":

@@ -1,17 +1,21 @@
 """What the Matrix adapter keeps: its login and sync token, direct rooms, shown buttons and polls.
 
-Plain rows: nothing here knows the Matrix protocol (storage never imports nio).
+Plain rows: nothing here knows the Matrix protocol (storage never imports nio). `MatrixStore` is what the
+adapter is given; handlers cannot reach it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import Database
 from storage.models import MatrixButtons, MatrixDirectRoom, MatrixPoll, MatrixSession
 from storage.statements import insert_ignore
 
@@ -136,3 +140,74 @@ class MatrixRepository:
 
 def _table(model: type[MatrixButtons]) -> Table:
     return model.__table__  # type: ignore[return-value]
+
+
+class MatrixStore:
+    """The Matrix adapter's own state, each call one transaction: built in the composition root (bot/cli.py)
+    and handed to the adapter only; handlers never see it (it is not in `Repositories`). Implements
+    bot/adapters/matrix/state.py's `MatrixState`."""
+
+    def __init__(self, db: Database, now: Callable[[], datetime]) -> None:
+        self.db = db
+        self.now = now  # the bot's clock
+
+    @contextlib.asynccontextmanager
+    async def _repo(self) -> AsyncIterator[MatrixRepository]:
+        async with self.db.transaction() as repos:
+            yield MatrixRepository(repos.session)
+
+    async def login(self, user_id: str) -> MatrixSessionRecord | None:
+        async with self._repo() as repo:
+            return await repo.login(user_id)
+
+    async def save_login(self, user_id: str, device_id: str, access_token: str) -> None:
+        async with self._repo() as repo:
+            await repo.save_login(user_id, device_id, access_token, self.now())
+
+    async def save_position(self, user_id: str, next_batch: str) -> None:
+        async with self._repo() as repo:
+            await repo.save_position(user_id, next_batch, self.now())
+
+    async def direct_room(self, user_id: str) -> str | None:
+        async with self._repo() as repo:
+            return await repo.direct_room(user_id)
+
+    async def direct_user(self, room_id: str) -> str | None:
+        async with self._repo() as repo:
+            return await repo.direct_user(room_id)
+
+    async def save_direct_room(self, user_id: str, room_id: str, *, keep: bool = False) -> bool:
+        """Keep `room_id` as the user's direct room; with `keep`, only when they have none yet. True when saved."""
+        async with self._repo() as repo:
+            if keep and await repo.direct_room(user_id) is not None:
+                return False
+            await repo.save_direct_room(user_id, room_id)
+            return True
+
+    async def show_buttons(self, room_id: str, user_id: str, buttons: list[ShownButton]) -> None:
+        async with self._repo() as repo:
+            await repo.show_buttons(room_id, user_id, buttons, self.now())
+
+    async def shown_buttons(self, room_id: str, user_id: str) -> tuple[ShownButton, ...]:
+        async with self._repo() as repo:
+            return await repo.shown_buttons(room_id, user_id)
+
+    async def add_poll(self, room_id: str, secret: bool, buttons: list[ShownButton]) -> int:
+        async with self._repo() as repo:
+            return await repo.add_poll(room_id, secret, buttons, self.now())
+
+    async def poll_posted(self, poll_id: int, event_id: str, text_event_id: str) -> None:
+        async with self._repo() as repo:
+            await repo.poll_posted(poll_id, event_id, text_event_id)
+
+    async def poll(self, poll_id: int) -> MatrixPollRecord | None:
+        async with self._repo() as repo:
+            return await repo.poll(poll_id)
+
+    async def poll_by_event(self, event_id: str) -> MatrixPollRecord | None:
+        async with self._repo() as repo:
+            return await repo.poll_by_event(event_id)
+
+    async def end_poll(self, poll_id: int) -> bool:
+        async with self._repo() as repo:
+            return await repo.end_poll(poll_id, self.now())

@@ -29,7 +29,6 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.circles import IdeaRepository
-from storage.matrix import MatrixRepository
 from storage.models import (
     Delivery,
     Expertise,
@@ -434,7 +433,6 @@ class Repositories:
         self.pitches = PitchRepository(session)
         self.votes = VoteRepository(session)
         self.ideas = IdeaRepository(session)
-        self.matrix = MatrixRepository(session)
 
 
 

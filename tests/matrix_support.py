@@ -14,6 +14,7 @@ from typing import Any
 from bot.adapters.matrix import MatrixAdapter, running
 from bot.app import Bot
 from bot.core.clock import ManualClock
+from storage.matrix import MatrixStore
 from tests.conftest import started_bot
 from tests.synapse import PASSWORD, Person, Synapse, joined
 
@@ -58,7 +59,7 @@ class MatrixWorld:
                                     "matrix_password": PASSWORD}
         settings.update(overrides)
         async with started_bot(self.url, self.clock, **settings) as bot:
-            adapter = MatrixAdapter(bot, sync_timeout_ms=2000)
+            adapter = MatrixAdapter(bot, MatrixStore(bot.db, bot.clock.now), sync_timeout_ms=2000)
             async with running(adapter):
                 await adapter.synced.wait()  # the first sync: from here on the bot answers
                 yield bot, adapter

@@ -143,6 +143,14 @@ class AdapterBase(Generic[OriginT]):
         if self.profile_due(actor.user_id):
             await self.port.refresh_profile(actor, self.fetch_profile)
 
+    def refresh_profile_later(self, actor: Actor) -> None:
+        """`refresh_profile` as background work, started only when it is due."""
+        if self.profile_due(actor.user_id):
+            self.background(self._refresh(actor), f"profile of {actor.user_id}")
+
+    async def _refresh(self, actor: Actor) -> None:
+        await self.port.refresh_profile(actor, self.fetch_profile)
+
     # -- `member:<id>` targets of the outbox ----------------------------------------------------------------
 
     async def member_account(self, channel: str, not_here: str) -> str:

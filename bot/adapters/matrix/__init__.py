@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 import sys
 
+from bot.adapters.base import until_signal
 from bot.adapters.matrix.adapter import MatrixAdapter, running
-from bot.app import Bot
+from bot.adapters.matrix.state import MatrixState
+from bot.core.port import Port
 from config.settings import Settings
 
 __all__ = ["MatrixAdapter", "missing_settings", "running", "serve"]
@@ -24,25 +24,19 @@ def missing_settings(settings: Settings) -> list[str]:
     return missing
 
 
-async def serve(bot: Bot) -> int:
+async def serve(bot: Port, state: MatrixState) -> int:
     """`netwerkbot matrix`: log in (or reuse the kept device), sync until a signal."""
     missing = missing_settings(bot.settings)
     if missing:
         print(bot.catalog("matrix.missing_settings", names=", ".join(missing)), file=sys.stderr)
         return 2
     await bot.start()
-    adapter = MatrixAdapter(bot)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    adapter = MatrixAdapter(bot, state)
     try:
         async with running(adapter) as sync:
             log.info("connected to %s as %s (device %s)", bot.settings.matrix_homeserver, adapter.user_id,
                      adapter.device_id)
-            waiting = asyncio.create_task(stop.wait())
-            await asyncio.wait({sync, waiting}, return_when=asyncio.FIRST_COMPLETED)
-            waiting.cancel()
+            await until_signal(sync)
             if sync.done() and not sync.cancelled() and sync.exception() is not None:
                 log.error("the Matrix sync stopped: %s", sync.exception())
                 return 1
@@ -51,7 +45,5 @@ async def serve(bot: Bot) -> int:
         print(error, file=sys.stderr)
         return 2
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
         await bot.stop()
     return 0

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
-import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,50 +32,40 @@ from aiohttp import ClientError
 from nio import (
     AsyncClient,
     AsyncClientConfig,
-    ErrorResponse,
     JoinError,
-    LoginResponse,
     ProfileGetResponse,
     RoomCreateError,
     RoomGetEventResponse,
     RoomPreset,
     RoomSendResponse,
-    SyncError,
-    SyncResponse,
-    WhoamiResponse,
+    UploadResponse,
 )
 
+from bot.adapters.base import AdapterBase
+from bot.adapters.matrix import outgoing, sync
 from bot.adapters.matrix.forms import FormDialogs
 from bot.adapters.matrix.render import (
-    POLL_END,
     POLL_RESPONSES,
-    POLL_START,
     answer_index,
     ballot_of,
-    edit,
+    file_content,
+    files_of,
     matrix_to,
     poll_answers,
-    poll_end,
-    poll_start,
     render,
-    without_ballot,
 )
-from bot.app import Bot
+from bot.adapters.matrix.state import MatrixState
+from bot.adapters.matrix.sync import sorted_error as sorted_error  # named here too
 from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, Input, Reaction
+from bot.core.port import DeliveryDelayed, Port, Profile
 from bot.core.reply import (
     Audience,
     Ballot,
     Button,
-    Context,
+    File,
     Form,
-    FormRejected,
-    Heading,
-    Outcome,
     Reply,
-    Text,
 )
-from bot.members import Profile
-from bot.outbox import DeliveryDelayed, DeliveryRefused, account_of
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +73,6 @@ PLATFORM = "matrix"
 PREFIX = "!"
 SYNC_TIMEOUT_MS = 30_000
 SEEN_EVENTS = 10_000
-PROFILE_CHECK_SECONDS = 600.0
 HELP_ALIASES = {"help": "netwerkbot", "hulp": "netwerkbot"}
 
 
@@ -114,11 +103,13 @@ def strip_reply_fallback(body: str) -> str:
     return "\n".join(lines).strip()
 
 
-class MatrixAdapter:
-    def __init__(self, bot: Bot, *, sync_timeout_ms: int = SYNC_TIMEOUT_MS) -> None:
-        self.bot = bot
-        self.t = bot.catalog
-        s = bot.settings
+class MatrixAdapter(AdapterBase[Origin]):
+    platform = PLATFORM
+
+    def __init__(self, port: Port, state: MatrixState, *, sync_timeout_ms: int = SYNC_TIMEOUT_MS) -> None:
+        super().__init__(port)
+        self.state = state
+        s = port.settings
         self.user_id = s.matrix_user_id
         self.sync_timeout_ms = sync_timeout_ms
         quiet = AsyncClientConfig(encryption_enabled=False, store_sync_tokens=False)
@@ -129,7 +120,7 @@ class MatrixAdapter:
             request_timeout=30))
         self.next_batch = ""
         self.device_id = ""
-        self.forms = FormDialogs(self.t, self.post, self.bot.dispatcher.dispatch)
+        self.forms = FormDialogs(self.t, self.post, self.dispatch)
         self.direct_rooms: dict[str, str] = {}  # room id → user id, a cache of matrix_direct_rooms
         self.told_encrypted: set[str] = set()
         self.inviters: dict[str, str] = {}  # rooms joined since the start: who invited the bot
@@ -137,97 +128,6 @@ class MatrixAdapter:
         self.synced = asyncio.Event()  # set after every handled sync, for tests and benchmarks
         self.syncs = 0
         self._dm_lock = asyncio.Lock()
-        self._profiles_checked: dict[str, float] = {}
-        self.tasks: set[asyncio.Task[None]] = set()  # profile refreshes, waited for on close
-
-    # -- login and the sync loop -----------------------------------------------------------------------
-
-    async def login(self) -> None:
-        """Log in once per device: a token kept in the database is used again (so no new device), else the
-        access token of the settings, else the password (the device keeps its id on a new login)."""
-        s = self.bot.settings
-        async with self.bot.db.transaction() as repos:
-            saved = await repos.matrix.login(self.user_id)
-        token, device = "", ""
-        if saved is not None:
-            token, device = saved.access_token, saved.device_id
-            self.next_batch = saved.next_batch
-        elif s.matrix_access_token is not None:
-            token = s.matrix_access_token.get_secret_value()
-        if token:
-            self.client.restore_login(self.user_id, device or "unknown", token)
-            whoami = await self.client.whoami()
-            if isinstance(whoami, WhoamiResponse) and whoami.user_id == self.user_id:
-                device = whoami.device_id or device
-            else:
-                log.warning("the kept Matrix token does not work (%s); logging in again", whoami)
-                token = ""
-        if not token:
-            if s.matrix_password is None:
-                raise RuntimeError(self.t("matrix.cannot_login"))
-            self.client.access_token = ""
-            self.client.device_id = device or None
-            response = await self.client.login(s.matrix_password.get_secret_value(), device_name=s.matrix_device_name)
-            if not isinstance(response, LoginResponse):
-                raise RuntimeError(self.t("matrix.login_failed", error=str(response)))
-            token, device = response.access_token, response.device_id
-        self.client.restore_login(self.user_id, device, token)
-        self.outbox_client.restore_login(self.user_id, device, token)
-        self.device_id = device
-        async with self.bot.db.transaction() as repos:
-            await repos.matrix.save_login(self.user_id, device, token, self.bot.clock.now())
-            if saved is not None and saved.device_id != device:
-                self.next_batch = ""
-
-    async def run(self) -> None:
-        """Sync until cancelled. A failing sync is tried again after a pause; its events are not lost (the
-        position moves only after a sync was handled). Without a position (the very first start, a new
-        device) the first sync only takes one: nothing said before is answered."""
-        pause = 1.0
-        while True:
-            history = bool(self.next_batch)
-            try:
-                response = await self.client.sync(timeout=self.sync_timeout_ms if history else 0,
-                                                  since=self.next_batch or None, full_state=None if history else True)
-            except (ClientError, OSError, TimeoutError) as error:
-                response = SyncError(str(error))
-            if isinstance(response, SyncError):
-                log.warning("Matrix sync failed: %s; again in %.0f s", response, pause)
-                await asyncio.sleep(pause)  # a back-off between tries, not a clock
-                pause = min(pause * 2, 60.0)
-                continue
-            pause = 1.0
-            await self.handle(response, history=history)
-
-    async def handle(self, response: SyncResponse, *, history: bool = True) -> None:
-        """One sync: invitations, then the rooms' events; then the position, so a restart goes on from here."""
-        for room_id, invite in response.rooms.invite.items():
-            await self.guarded(self.on_invite, room_id, [e.source for e in invite.invite_state])
-        if history:
-            await asyncio.gather(*(self.guarded(self.on_room, room_id, [e.source for e in info.timeline.events],
-                                                [e.source for e in info.state])
-                                   for room_id, info in response.rooms.join.items()))
-        self.next_batch = response.next_batch
-        try:
-            async with self.bot.db.transaction() as repos:
-                await repos.matrix.save_position(self.user_id, self.next_batch, self.bot.clock.now())
-        except Exception as error:  # the next sync saves it; after a restart in between, the deliveries
-            log.warning("could not keep the Matrix sync position: %s", error)  # table keeps events once
-        self.syncs += 1
-        self.synced.set()
-
-    async def guarded(self, work: Callable[..., Awaitable[None]], *args: Any) -> None:
-        """Run one piece of handling; a failure is logged and does not stop the others (nor the sync)."""
-        try:
-            await work(*args)
-        except Exception:
-            log.exception("handling a Matrix event failed")
-
-    async def close(self) -> None:
-        while self.tasks:
-            await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.client.close()
-        await self.outbox_client.close()
 
     # -- invitations and encrypted rooms ---------------------------------------------------------------
 
@@ -235,7 +135,7 @@ class MatrixAdapter:
         mine = next((e for e in state if e.get("type") == "m.room.member" and e.get("state_key") == self.user_id),
                     {})
         inviter = str(mine.get("sender", ""))
-        if not self.bot.settings.matrix_may_invite(inviter):
+        if not self.port.settings.matrix_may_invite(inviter):
             log.info("declining the invitation to %s from %s: not allowed (NETWERKBOT_MATRIX_ALLOWED)",
                      room_id, inviter)
             await self.client.room_leave(room_id)
@@ -249,11 +149,9 @@ class MatrixAdapter:
             log.warning("could not join %s: %s", room_id, joined)
             return
         self.inviters[room_id] = inviter
-        if (mine.get("content") or {}).get("is_direct"):
-            async with self.bot.db.transaction() as repos:
-                if await repos.matrix.direct_room(inviter) is None:
-                    await repos.matrix.save_direct_room(inviter, room_id)
-                    self.direct_rooms[room_id] = inviter
+        direct = bool((mine.get("content") or {}).get("is_direct"))
+        if direct and await self.state.save_direct_room(inviter, room_id, keep=True):
+            self.direct_rooms[room_id] = inviter
 
     async def encrypted(self, room_id: str, sender: str) -> None:
         """The room is (or became) encrypted: say so plainly, once, and leave; the bot cannot read it."""
@@ -282,7 +180,7 @@ class MatrixAdapter:
             self.seen[event_id] = None
             if len(self.seen) > SEEN_EVENTS:
                 self.seen.popitem(last=False)
-            await self.guarded(self.on_event, room_id, event)
+            await sync.guarded(self, self.on_event, room_id, event)
 
     async def on_event(self, room_id: str, event: dict[str, Any]) -> None:
         kind = event.get("type")
@@ -312,8 +210,7 @@ class MatrixAdapter:
     async def is_direct(self, room_id: str) -> bool:
         if room_id in self.direct_rooms:
             return True
-        async with self.bot.db.transaction() as repos:
-            user = await repos.matrix.direct_user(room_id)
+        user = await self.state.direct_user(room_id)
         if user is not None:
             self.direct_rooms[room_id] = user
         return user is not None
@@ -366,8 +263,7 @@ class MatrixAdapter:
         await self.run_input(Command(name, rest, origin.actor, channel=origin.room_id, delivery_id=event_id), origin)
 
     async def press_number(self, origin: Origin, number: int, event: dict[str, Any]) -> None:
-        async with self.bot.db.transaction() as repos:
-            shown = await repos.matrix.shown_buttons(origin.room_id, origin.actor.user_id)
+        shown = await self.state.shown_buttons(origin.room_id, origin.actor.user_id)
         if not shown:
             await self.deliver(Reply.text(self.t("matrix.no_buttons"), error=True), origin)
             return
@@ -385,8 +281,7 @@ class MatrixAdapter:
                 origin.actor, origin.room_id, private=True))
             return
         code, _, number = typed.partition(" ")
-        async with self.bot.db.transaction() as repos:
-            poll = await repos.matrix.poll(int(code)) if code.isdigit() else None
+        poll = await self.state.poll(int(code)) if code.isdigit() else None
         number = number.strip()
         if poll is None or not poll.secret:
             await self.deliver(Reply.text(self.t("matrix.unknown_ballot", p=PREFIX), error=True), origin)
@@ -400,8 +295,7 @@ class MatrixAdapter:
 
     async def on_poll_response(self, room_id: str, event: dict[str, Any], content: dict[str, Any]) -> None:
         poll_event = str((content.get("m.relates_to") or {}).get("event_id", ""))
-        async with self.bot.db.transaction() as repos:
-            poll = await repos.matrix.poll_by_event(poll_event) if poll_event else None
+        poll = await self.state.poll_by_event(poll_event) if poll_event else None
         answers = poll_answers(content)
         if poll is None or not answers:
             return  # not our poll, or an answer taken back (a ballot stays until replaced)
@@ -434,26 +328,8 @@ class MatrixAdapter:
                                       delivery_id=str(event["event_id"])), Origin(actor, room_id, target, thread))
 
     async def run_input(self, inp: Input, origin: Origin) -> None:
-        await self.deliver(await self.bot.dispatcher.dispatch(inp), origin)
-        if self.profile_due(inp.actor.user_id):
-            task = asyncio.create_task(self.refresh_soon(inp.actor))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-
-    async def refresh_soon(self, actor: Actor) -> None:
-        await self.bot.profiles.refresh(actor, self.fetch_profile)
-
-    def profile_due(self, user_id: str) -> bool:
-        """Whether to have the profile service look at this person now (at most every ten minutes each:
-        the service itself decides from the database whether the profile is stale)."""
-        now = time.monotonic()
-        checked = self._profiles_checked.get(user_id)
-        if checked is not None and now - checked < PROFILE_CHECK_SECONDS:
-            return False
-        if len(self._profiles_checked) >= SEEN_EVENTS:
-            self._profiles_checked.clear()
-        self._profiles_checked[user_id] = now
-        return True
+        await self.deliver(await self.dispatch(inp), origin)
+        self.refresh_profile_later(inp.actor)
 
     async def fetch_profile(self, user_id: str) -> Profile | None:
         """The person's Matrix display name, or None when the homeserver cannot tell us now."""
@@ -468,28 +344,24 @@ class MatrixAdapter:
 
     # -- answering ------------------------------------------------------------------------------------
 
-    async def deliver(self, outcome: Outcome, origin: Origin) -> None:
-        if outcome is None:
-            return
-        if isinstance(outcome, Form):
-            await self.start_dialog(outcome, origin)
-            return
-        if isinstance(outcome, FormRejected):
-            outcome = Reply.text("\n".join(outcome.errors.values()), error=True)
+    async def deliver_form(self, form: Form, origin: Origin) -> None:
+        await self.start_dialog(form, origin)
+
+    async def deliver_reply(self, reply: Reply, origin: Origin) -> None:
         user = origin.actor.user_id
-        if outcome.audience is Audience.GROUP:
-            await self.open_group(outcome, origin)
-        elif outcome.audience is Audience.CHANNEL and not origin.direct:
-            await self.post(origin.room_id, outcome, thread=origin.thread_id, reply_to=origin.event_id)
-        elif outcome.audience is Audience.THREAD and not origin.direct:
-            await self.post(origin.room_id, outcome, thread=origin.thread_id or origin.event_id,
+        if reply.audience is Audience.GROUP:
+            await self.open_group(reply, origin)
+        elif reply.audience is Audience.CHANNEL and not origin.direct:
+            await self.post(origin.room_id, reply, thread=origin.thread_id, reply_to=origin.event_id)
+        elif reply.audience is Audience.THREAD and not origin.direct:
+            await self.post(origin.room_id, reply, thread=origin.thread_id or origin.event_id,
                             reply_to=origin.event_id)
         elif origin.direct:
-            await self.post(origin.room_id, outcome, for_user=user)
+            await self.post(origin.room_id, reply, for_user=user)
         elif origin.private:
-            await self.tell_user(user, outcome)
+            await self.tell_user(user, reply)
         else:
-            await self.post(origin.room_id, outcome, reply_to=origin.event_id, thread=origin.thread_id, for_user=user)
+            await self.post(origin.room_id, reply, reply_to=origin.event_id, thread=origin.thread_id, for_user=user)
 
     async def tell_user(self, user_id: str, reply: Reply | str) -> None:
         if isinstance(reply, str):
@@ -503,10 +375,8 @@ class MatrixAdapter:
         vote's buttons (a vote shown on request) are never numbers to type in a shared room: `!stem` choices."""
         secret = ballot_of(reply)
         if secret is not None and secret.ballot is Ballot.SECRET:
-            async with self.bot.db.transaction() as repos:
-                code = await repos.matrix.add_poll(room_id, True, [(b.action_id, b.value, b.label)
-                                                                   for b in secret.buttons], self.bot.clock.now())
-            reply = self.secret_text(reply, code)
+            code = await self.state.add_poll(room_id, True, [(b.action_id, b.value, b.label) for b in secret.buttons])
+            reply = outgoing.secret_text(self, reply, code)
         rendered = render(reply, self.t, PREFIX)
         content = rendered.content()
         if thread:
@@ -514,15 +384,33 @@ class MatrixAdapter:
                                        "m.in_reply_to": {"event_id": reply_to or thread}}
         elif reply_to:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
-        event_id = await self.send_event(client or self.client, room_id, "m.room.message", content)
+        files = files_of(reply)
+        event_id = ""
+        if rendered.body or not files:
+            event_id = await self.send_event(client or self.client, room_id, "m.room.message", content)
         if rendered.buttons:
             await self.remember_buttons(room_id, for_user, rendered.buttons)
+        for file in files:  # each an m.file of its own, in the same thread or reply
+            sent = await self.send_file(client or self.client, room_id, file, content.get("m.relates_to"))
+            event_id = event_id or sent
         return event_id
 
+    async def send_file(self, client: AsyncClient, room_id: str, file: File, relates: Any) -> str:
+        """Upload `file` to the media repository, then send it as an `m.file` message."""
+        try:
+            uploaded, _ = await client.upload(io.BytesIO(file.data), content_type=file.mime, filename=file.name,
+                                              filesize=len(file.data))
+        except (ClientError, OSError, TimeoutError) as error:
+            raise DeliveryDelayed(f"Matrix unreachable: {error!r}") from error
+        if not isinstance(uploaded, UploadResponse):
+            raise sorted_error(uploaded)
+        content = file_content(file, uploaded.content_uri)
+        if relates:
+            content["m.relates_to"] = relates
+        return await self.send_event(client, room_id, "m.room.message", content)
+
     async def remember_buttons(self, room_id: str, user_id: str, buttons: list[Button]) -> None:
-        async with self.bot.db.transaction() as repos:
-            await repos.matrix.show_buttons(room_id, user_id, [(b.action_id, b.value, b.label) for b in buttons],
-                                            self.bot.clock.now())
+        await self.state.show_buttons(room_id, user_id, [(b.action_id, b.value, b.label) for b in buttons])
 
     async def send_event(self, client: AsyncClient, room_id: str, kind: str, content: dict[str, Any]) -> str:
         """One event; a refusal or failure sorted as the outbox reads it (an answer to a person just logs it)."""
@@ -537,8 +425,7 @@ class MatrixAdapter:
     async def direct_room(self, user_id: str, client: AsyncClient) -> str:
         """The bot's direct room with this user: the one kept in the database, else a new unencrypted one."""
         async with self._dm_lock:
-            async with self.bot.db.transaction() as repos:
-                room = await repos.matrix.direct_room(user_id)
+            room = await self.state.direct_room(user_id)
             if room is not None:
                 return room
             try:
@@ -548,8 +435,7 @@ class MatrixAdapter:
                 raise DeliveryDelayed(f"Matrix unreachable: {error!r}") from error
             if isinstance(created, RoomCreateError):
                 raise sorted_error(created)
-            async with self.bot.db.transaction() as repos:
-                await repos.matrix.save_direct_room(user_id, created.room_id)
+            await self.state.save_direct_room(user_id, created.room_id)
             self.direct_rooms[created.room_id] = user_id
             return str(created.room_id)
 
@@ -572,91 +458,25 @@ class MatrixAdapter:
                             reply_to=origin.event_id, thread=origin.thread_id)
         await self.forms.start(form, user, room, "" if origin.direct else origin.room_id)
 
-    # -- the outbox's way out (bot/outbox.py) ----------------------------------------------------------
-
-    async def room_for(self, channel: str) -> str:
-        if channel.startswith("member:"):
-            user = await account_of(self.bot.db, channel, PLATFORM)
-            if user is None:
-                raise DeliveryRefused(self.t("matrix.member_not_on_matrix"))
-            return await self.direct_room(user, self.outbox_client)
-        room = self.bot.settings.channel(channel, PLATFORM)
-        if not room:
-            raise DeliveryRefused(self.t("matrix.room_not_set", role=channel))
-        return room
+    # -- the outbox's way out (bot/adapters/matrix/outgoing.py) ----------------------------------------
 
     async def send(self, channel: str, reply: Reply) -> str:
-        """Post what the bot says by itself; a vote becomes a poll (open) or `!stem` choices (secret)."""
-        room = await self.room_for(channel)
-        ballot = ballot_of(reply)
-        if ballot is None:  # a thread is a message's event id, or the ref this method gave ("room|event")
-            event = await self.post(room, reply, thread=reply.thread.rpartition("|")[2], client=self.outbox_client)
-            return f"{room}|{event}"
-        buttons = [(b.action_id, b.value, b.label) for b in ballot.buttons]
-        async with self.bot.db.transaction() as repos:
-            code = await repos.matrix.add_poll(room, ballot.ballot is Ballot.SECRET, buttons, self.bot.clock.now())
-        if ballot.ballot is Ballot.SECRET:
-            event = await self.post(room, self.secret_text(reply, code), thread=reply.thread, client=self.outbox_client)
-            text_event = event
-        else:
-            text_event = await self.post(room, without_ballot(reply, (Context(self.t("matrix.poll_below")),)),
-                                         thread=reply.thread, client=self.outbox_client)
-            question = next((p.text for p in reply.parts if isinstance(p, Heading)), reply.plain())
-            event = await self.send_event(self.outbox_client, room, POLL_START,
-                                          poll_start(question, [b.label for b in ballot.buttons]))
-        async with self.bot.db.transaction() as repos:
-            await repos.matrix.poll_posted(code, event, text_event)
-        return f"{room}|{event}"
-
-    def secret_text(self, reply: Reply, code: int) -> Reply:
-        ballot = ballot_of(reply)
-        if ballot is None:
-            return reply
-        lines = "\n".join(f"{PREFIX}stem {code} {i}   {b.label}" for i, b in enumerate(ballot.buttons, 1))
-        return without_ballot(reply, (Text(self.t("matrix.secret_vote", bot=self.user_id)), Text(lines)))
+        return await outgoing.send(self, channel, reply)
 
     async def update(self, channel: str, ref: str, reply: Reply) -> None:
-        """Replace a sent message by an `m.replace` edit; a poll's tally is in the message above it, and a vote
-        that closed ends its poll (`m.poll.end` with the result)."""
-        room, _, event = ref.partition("|")
-        async with self.bot.db.transaction() as repos:
-            poll = await repos.matrix.poll_by_event(event)
-        if poll is None:
-            await self.send_event(self.outbox_client, room, "m.room.message",
-                                  edit(render(reply, self.t, PREFIX), event))
-            return
-        still_open = ballot_of(reply) is not None
-        shown = self.secret_text(reply, poll.id) if poll.secret and still_open else without_ballot(reply)
-        await self.send_event(self.outbox_client, room, "m.room.message",
-                              edit(render(shown, self.t, PREFIX), poll.text_event_id))
-        if not still_open and not poll.secret and poll.ended_at is None:
-            await self.send_event(self.outbox_client, room, POLL_END, poll_end(event, render(reply, self.t).body))
-            async with self.bot.db.transaction() as repos:
-                await repos.matrix.end_poll(poll.id, self.bot.clock.now())
-
-
-def sorted_error(response: ErrorResponse) -> Exception:
-    """Matrix's answer as the outbox reads it: 429 and 5xx are for later, the rest (forbidden, unknown room) never."""
-    status = getattr(getattr(response, "transport_response", None), "status", 0) or 0
-    code = str(response.status_code or "")
-    if code == "M_LIMIT_EXCEEDED" or status == 429:
-        retry = response.retry_after_ms
-        return DeliveryDelayed(f"Matrix {status} {code}", retry / 1000 if retry else None)
-    if status >= 500 or (not status and not code):
-        return DeliveryDelayed(f"Matrix {status} {code}: {response.message}")
-    return DeliveryRefused(f"Matrix refused: {status} {code} {response.message}")
+        await outgoing.update(self, channel, ref, reply)
 
 
 @contextlib.asynccontextmanager
 async def running(adapter: MatrixAdapter) -> AsyncIterator[asyncio.Task[None]]:
     """Log in, connect the bot's time (reminders, deadlines, outbox) and sync until the block ends."""
-    await adapter.login()
-    await adapter.bot.keep_time(adapter)
-    task = asyncio.create_task(adapter.run(), name="matrix-sync")
+    await sync.login(adapter)
+    await adapter.port.keep_time(adapter)
+    task = asyncio.create_task(sync.run(adapter), name="matrix-sync")
     try:
         yield task
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        await adapter.close()
+        await sync.close(adapter)

@@ -14,7 +14,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.reply import Actions, Ballot, Button, Context, Fields, Heading, Item, Mention, Part, Reply, Text
+from bot.adapters.base import render_parts
+from bot.core.reply import (
+    Actions,
+    Ballot,
+    Button,
+    Context,
+    Fields,
+    File,
+    Heading,
+    Item,
+    Mention,
+    Part,
+    Reply,
+    Text,
+)
 from config.i18n import Catalog
 
 PLATFORM = "matrix"
@@ -79,30 +93,31 @@ def render(reply: Reply, t: Catalog, prefix: str = "!") -> Rendered:
         out.mentions.append(user)
         return f'<a href="{html.escape(matrix_to(user), quote=True)}">{esc(m.name)}</a>'
 
-    for part in reply.parts:
-        if isinstance(part, Heading):
-            plain.append(neutral(part.text))
-            marked.append(f"<h4>{esc(part.text)}</h4>")
-        elif isinstance(part, Text):
-            plain.append(neutral(part.text))
-            marked.append(f"<p>{esc(part.text)}</p>")
-        elif isinstance(part, Context):
-            plain.append(neutral(part.text))
-            marked.append(f"<p><em>{esc(part.text)}</em></p>")
-        elif isinstance(part, Fields):
-            plain.extend(f"{neutral(k)}: {neutral(v)}" for k, v in part.pairs)
-            marked.append("<p>" + "<br>".join(f"<strong>{esc(k)}</strong>: {esc(v)}" for k, v in part.pairs) + "</p>")
-        elif isinstance(part, Item):
-            title = f"<strong>{esc(part.title)}</strong>"
-            if part.mention is not None:
-                title += " (" + mention(part.mention) + ")"
-            plain.append("• " + neutral(part.title) + (f" ({neutral(part.mention.name)})" if part.mention else ""))
-            plain.extend("   " + neutral(line) for line in part.lines)
-            marked.append("<p>• " + "<br>".join([title, *(esc(line) for line in part.lines)]) + "</p>")
-            if part.buttons:
-                numbered(part.buttons)
-        elif isinstance(part, Actions):
+    def line(text: str, marked_up: str) -> None:
+        plain.append(neutral(text))
+        marked.append(marked_up)
+
+    def fields(part: Fields) -> None:
+        plain.extend(f"{neutral(k)}: {neutral(v)}" for k, v in part.pairs)
+        marked.append("<p>" + "<br>".join(f"<strong>{esc(k)}</strong>: {esc(v)}" for k, v in part.pairs) + "</p>")
+
+    def item(part: Item) -> None:
+        title = f"<strong>{esc(part.title)}</strong>"
+        if part.mention is not None:
+            title += " (" + mention(part.mention) + ")"
+        plain.append("• " + neutral(part.title) + (f" ({neutral(part.mention.name)})" if part.mention else ""))
+        plain.extend("   " + neutral(line) for line in part.lines)
+        marked.append("<p>• " + "<br>".join([title, *(esc(line) for line in part.lines)]) + "</p>")
+        if part.buttons:
             numbered(part.buttons)
+
+    render_parts(reply.parts, {
+        Heading: lambda part: line(part.text, f"<h4>{esc(part.text)}</h4>"),
+        Text: lambda part: line(part.text, f"<p>{esc(part.text)}</p>"),
+        Context: lambda part: line(part.text, f"<p><em>{esc(part.text)}</em></p>"),
+        Fields: fields, Item: item, Actions: lambda part: numbered(part.buttons),
+        File: lambda part: None,  # sent as an m.file event of its own after the message (files_of)
+    }, "Matrix")
     if out.buttons:
         hint = t("matrix.buttons_hint", first=f"{prefix}1")
         plain.append(hint)
@@ -113,6 +128,16 @@ def render(reply: Reply, t: Catalog, prefix: str = "!") -> Rendered:
     out.body = "\n".join(plain)
     out.html = "".join(marked)
     return out
+
+
+def files_of(reply: Reply) -> list[File]:
+    return [part for part in reply.parts if isinstance(part, File)]
+
+
+def file_content(file: File, url: str) -> dict[str, Any]:
+    """An `m.file` message of a file uploaded to the media repository at `url` (mxc://…)."""
+    return {"msgtype": "m.file", "body": file.title or file.name, "filename": file.name, "url": url,
+            "info": {"mimetype": file.mime, "size": len(file.data)}}
 
 
 def edit(rendered: Rendered, target: str, msgtype: str = "m.notice") -> dict[str, Any]:

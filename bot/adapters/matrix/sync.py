@@ -1,0 +1,124 @@
+"""Matrix: logging in once per device, and the `/sync` loop whose position moves only after a sync was handled.
+
+A part of `MatrixAdapter` (bot/adapters/matrix/adapter.py), in a module of its own to keep both short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import ClientError
+from nio import ErrorResponse, LoginResponse, SyncError, SyncResponse, WhoamiResponse
+
+from bot.core.port import DeliveryDelayed, DeliveryRefused
+
+if TYPE_CHECKING:
+    from bot.adapters.matrix.adapter import MatrixAdapter
+
+log = logging.getLogger(__name__)
+
+
+# -- login and the sync loop -----------------------------------------------------------------------
+
+
+async def login(adapter: MatrixAdapter) -> None:
+    """Log in once per device: a token kept in the database is used again (so no new device), else the
+    access token of the settings, else the password (the device keeps its id on a new login)."""
+    s = adapter.port.settings
+    saved = await adapter.state.login(adapter.user_id)
+    token, device = "", ""
+    if saved is not None:
+        token, device = saved.access_token, saved.device_id
+        adapter.next_batch = saved.next_batch
+    elif s.matrix_access_token is not None:
+        token = s.matrix_access_token.get_secret_value()
+    if token:
+        adapter.client.restore_login(adapter.user_id, device or "unknown", token)
+        whoami = await adapter.client.whoami()
+        if isinstance(whoami, WhoamiResponse) and whoami.user_id == adapter.user_id:
+            device = whoami.device_id or device
+        else:
+            log.warning("the kept Matrix token does not work (%s); logging in again", whoami)
+            token = ""
+    if not token:
+        if s.matrix_password is None:
+            raise RuntimeError(adapter.t("matrix.cannot_login"))
+        adapter.client.access_token = ""
+        adapter.client.device_id = device or None
+        response = await adapter.client.login(s.matrix_password.get_secret_value(), device_name=s.matrix_device_name)
+        if not isinstance(response, LoginResponse):
+            raise RuntimeError(adapter.t("matrix.login_failed", error=str(response)))
+        token, device = response.access_token, response.device_id
+    adapter.client.restore_login(adapter.user_id, device, token)
+    adapter.outbox_client.restore_login(adapter.user_id, device, token)
+    adapter.device_id = device
+    await adapter.state.save_login(adapter.user_id, device, token)
+    if saved is not None and saved.device_id != device:
+        adapter.next_batch = ""
+
+
+async def run(adapter: MatrixAdapter) -> None:
+    """Sync until cancelled. A failing sync is tried again after a pause; its events are not lost (the
+    position moves only after a sync was handled). Without a position (the very first start, a new
+    device) the first sync only takes one: nothing said before is answered."""
+    pause = 1.0
+    while True:
+        history = bool(adapter.next_batch)
+        try:
+            response = await adapter.client.sync(timeout=adapter.sync_timeout_ms if history else 0,
+                                              since=adapter.next_batch or None, full_state=None if history else True)
+        except (ClientError, OSError, TimeoutError) as error:
+            response = SyncError(str(error))
+        if isinstance(response, SyncError):
+            log.warning("Matrix sync failed: %s; again in %.0f s", response, pause)
+            await asyncio.sleep(pause)  # a back-off between tries, not a clock
+            pause = min(pause * 2, 60.0)
+            continue
+        pause = 1.0
+        await handle(adapter, response, history=history)
+
+
+async def handle(adapter: MatrixAdapter, response: SyncResponse, *, history: bool = True) -> None:
+    """One sync: invitations, then the rooms' events; then the position, so a restart goes on from here."""
+    for room_id, invite in response.rooms.invite.items():
+        await guarded(adapter, adapter.on_invite, room_id, [e.source for e in invite.invite_state])
+    if history:
+        await asyncio.gather(*(guarded(adapter, adapter.on_room, room_id, [e.source for e in info.timeline.events],
+                                            [e.source for e in info.state])
+                               for room_id, info in response.rooms.join.items()))
+    adapter.next_batch = response.next_batch
+    try:
+        await adapter.state.save_position(adapter.user_id, adapter.next_batch)
+    except Exception as error:  # the next sync saves it; after a restart in between, the deliveries
+        log.warning("could not keep the Matrix sync position: %s", error)  # table keeps events once
+    adapter.syncs += 1
+    adapter.synced.set()
+
+
+async def guarded(adapter: MatrixAdapter, work: Callable[..., Awaitable[None]], *args: Any) -> None:
+    """Run one piece of handling; a failure is logged and does not stop the others (nor the sync)."""
+    try:
+        await work(*args)
+    except Exception:
+        log.exception("handling a Matrix event failed")
+
+
+async def close(adapter: MatrixAdapter) -> None:
+    await adapter.drain()
+    await adapter.client.close()
+    await adapter.outbox_client.close()
+
+
+def sorted_error(response: ErrorResponse) -> Exception:
+    """Matrix's answer as the outbox reads it: 429 and 5xx are for later, the rest (forbidden, unknown room) never."""
+    status = getattr(getattr(response, "transport_response", None), "status", 0) or 0
+    code = str(response.status_code or "")
+    if code == "M_LIMIT_EXCEEDED" or status == 429:
+        retry = response.retry_after_ms
+        return DeliveryDelayed(f"Matrix {status} {code}", retry / 1000 if retry else None)
+    if status >= 500 or (not status and not code):
+        return DeliveryDelayed(f"Matrix {status} {code}: {response.message}")
+    return DeliveryRefused(f"Matrix refused: {status} {code} {response.message}")
