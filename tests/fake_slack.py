@@ -45,7 +45,7 @@ BOT_USER_ID = "UBOTNETWERK"
 BOT_ID = "BNETWERK"
 TRIGGER_LIFETIME = 3.0  # seconds, as on Slack
 WAIT = 10.0  # seconds a test waits for background work before it fails
-JSON_ARGUMENTS = ("blocks", "view", "attachments")  # JSON strings when sent form-encoded
+JSON_ARGUMENTS = ("blocks", "view", "attachments", "files")  # JSON strings when sent form-encoded
 WORKSPACE_URL = "https://netwerk.slack.com"
 PAGE = 100  # conversations.history and .replies: messages per page without a limit
 TS = re.compile(r"\d{1,12}(\.\d{1,6})?")
@@ -243,12 +243,17 @@ class FakeSlack:
             "views.open": self.views_open, "conversations.open": self.conversations_open,
             "users.info": self.users_info, "conversations.history": self.conversations_history,
             "conversations.replies": self.conversations_replies, "chat.getPermalink": self.chat_get_permalink,
+            "files.getUploadURLExternal": self.files_get_upload_url_external,
+            "files.completeUploadExternal": self.files_complete_upload_external,
         }
+        self.uploads: dict[str, dict[str, Any]] = {}  # file id → filename, length, data (once uploaded)
+        self.files: list[dict[str, Any]] = []  # files shared in a conversation: id, title, name, data, channel
 
     async def start(self) -> FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -417,6 +422,15 @@ class FakeSlack:
         await self._record(Call(method, params, 200, ok=bool(answer.get("ok"))))
         return web.json_response(answer)
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL files.getUploadURLExternal gave: the file's bytes, as a POST body (Slack answers 200 "OK")."""
+        pending = self.uploads.get(request.match_info["file_id"])
+        if pending is None:
+            return web.Response(status=404, text="file not found")
+        pending["data"] = await request.read()
+        await self._record(Call("upload", {"file_id": request.match_info["file_id"]}, 200, ok=True))
+        return web.Response(text=f"OK - {len(pending['data'])}")
+
     async def _response_url(self, request: web.Request) -> web.Response:
         try:
             body = await request.json()
@@ -534,6 +548,32 @@ class FakeSlack:
             return {"ok": False, "error": "too_many_users"}
         known = users in self._conversations
         return {"ok": True, "no_op": known, "already_open": known, "channel": {"id": self._conversation(users)}}
+
+    def files_get_upload_url_external(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Step 1 of files.uploadV2: a file id and the URL its bytes go to (here on the fake itself)."""
+        filename, length = str(params.get("filename") or ""), str(params.get("length") or "")
+        if not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._numbers):08d}"
+        self.uploads[file_id] = {"filename": filename, "length": int(length)}
+        return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
+
+    def files_complete_upload_external(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Step 3: share the uploaded files in `channel_id` (in the thread of `thread_ts`)."""
+        wanted = params.get("files")
+        if not isinstance(wanted, list) or not wanted:
+            return {"ok": False, "error": "invalid_arguments"}
+        done = []
+        for entry in wanted:
+            pending = self.uploads.get(str(entry.get("id") or ""))
+            if pending is None or "data" not in pending or len(pending["data"]) != pending["length"]:
+                return {"ok": False, "error": "file_not_found"}
+            done.append({"id": entry["id"], "title": str(entry.get("title") or pending["filename"]),
+                         "name": pending["filename"], "data": pending["data"],
+                         "channel": str(params.get("channel_id") or ""),
+                         "thread_ts": str(params.get("thread_ts") or "")})
+        self.files.extend(done)
+        return {"ok": True, "files": [{"id": f["id"], "title": f["title"], "name": f["name"]} for f in done]}
 
     def users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(params.get("user", "")))

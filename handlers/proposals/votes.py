@@ -33,6 +33,7 @@ from bot.core.reply import (
     Choice,
     Context,
     FieldKind,
+    File,
     Form,
     FormField,
     Heading,
@@ -378,7 +379,9 @@ class Votes:
             for ballot in await ctx.repos.votes.ballots(vote.id):
                 writer.writerow([vote.id, spreadsheet_safe(ballot.member_name),
                                  spreadsheet_safe(vote.options[ballot.option])])
-        return Reply((Heading(ctx.t("vote.export_heading", nr=vote.id)), Text(out.getvalue().strip())))
+        return Reply((Heading(ctx.t("vote.export_heading", nr=vote.id)),
+                      File(f"stemming-{vote.id}.csv", "text/csv", out.getvalue().encode("utf-8-sig"),
+                           ctx.t("vote.export_heading", nr=vote.id))))
 
 
 def spreadsheet_safe(cell: str) -> str:

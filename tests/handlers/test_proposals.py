@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.app import Bot
 from bot.core.clock import ManualClock
 from bot.core.inputs import Action, Actor, FormSubmission
-from bot.core.reply import Actions, Form, FormRejected, Reply, reply_from_json
+from bot.core.reply import Actions, File, Form, FormRejected, Reply, reply_from_json
 from storage.models import OutboxMessage
 from tests.conftest import AMS, started_bot
 from tests.support import actor, add_member, add_organisation, press, run, submit, text_of
@@ -162,7 +162,9 @@ async def test_a_secret_vote_never_shows_who_voted_what(sqlite_bot: Bot, clock: 
     assert text_of(await run(sqlite_bot, "/stemming sluiten 1", COORD)) == \
         "Stemming #1 is gesloten; de uitslag staat in het kanaal."
     everything = "\n".join(text_of(reply_from_json(m.body)) for m in await outbox(sqlite_bot))
-    exported = text_of(await run(sqlite_bot, "/stemming export 1", COORD))
+    export = await run(sqlite_bot, "/stemming export 1", COORD)
+    assert isinstance(export, Reply)
+    exported = next(p.data for p in export.parts if isinstance(p, File)).decode("utf-8-sig")  # sent as a file
     shown = text_of(await run(sqlite_bot, "/stemming 1", people["piet"]))
     for seen in (everything, exported, shown):
         assert not any(name in seen for name in ("Ingrid", "Thomas", "Piet"))
