@@ -116,7 +116,12 @@ class AdapterBase(Generic[OriginT]):
         if actor.user_id in self._named or not actor.user_id:
             return
         self.profile_due(actor.user_id)  # checked now: the refresh after the answer waits its ten minutes
-        if await self.port.refresh_profile(actor, self.fetch_profile):
+        try:
+            named = await self.port.refresh_profile(actor, self.fetch_profile)
+        except Exception:  # the database away, say: the input is still dispatched (and answered in Dutch)
+            log.warning("could not fetch the profile of %s before their input", actor.user_id, exc_info=True)
+            return
+        if named:
             if len(self._named) >= MAX_PROFILES_CHECKED:
                 self._named.clear()
             self._named.add(actor.user_id)

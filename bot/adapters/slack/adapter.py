@@ -31,7 +31,7 @@ from typing import Any
 
 from aiohttp import ClientError, web
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -376,7 +376,7 @@ class SlackAdapter(AdapterBase[Origin]):
             if error.response.status_code == 429 or error.response.status_code >= 500 or code in TRANSIENT_ERRORS:
                 raise DeliveryDelayed(f"Slack {error.response.status_code} {code}", retry_after(error)) from error
             raise DeliveryRefused(f"Slack refused: {code}") from error
-        except (ClientError, OSError, TimeoutError) as error:
+        except (ClientError, OSError, TimeoutError, SlackRequestError) as error:  # (a file's upload URL failing too)
             raise DeliveryDelayed(f"Slack unreachable: {error!r}") from error
 
     async def fetch_profile(self, user_id: str) -> Profile | None:
