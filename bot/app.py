@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception, stop_after_delay, wait_exponential
 
+from bot.contexts import Features
 from bot.core.clock import Clock, SystemClock
-from bot.core.registry import Registry
 from bot.dispatch import Dispatcher
+from bot.events import Router
 from bot.members import ProfileService
 from bot.outbox import Outbox, Sender
 from bot.refresh import Refresher
@@ -18,15 +19,13 @@ from bot.scheduler import Scheduler, Timekeeper
 from config.i18n import Catalog
 from config.settings import Settings
 from handlers import general
-from handlers.circles.ideas import DIGEST, Circles
+from handlers.circles.ideas import Circles
 from handlers.circles.questions import QuestionDetector
-from handlers.context import HandlerContext
 from handlers.expertise import ExpertiseFeature, ExpertiseSearch, load_synonyms
-from handlers.meetings.feature import KIND as MEETING_REMINDER
 from handlers.meetings.feature import Meetings
 from handlers.meetings.rhythm import load_holidays, load_series
 from handlers.proposals.pitches import Pitches
-from handlers.proposals.votes import CLOSE, NUDGE, Votes
+from handlers.proposals.votes import Votes
 from storage.db import Database, is_unavailable
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,7 @@ class Bot:
     catalog: Catalog
     clock: Clock
     db: Database
-    registry: Registry[HandlerContext]
+    registry: Features
     dispatcher: Dispatcher
     profiles: ProfileService
     meetings: Meetings
@@ -68,8 +67,6 @@ class Bot:
         """Deliver what the bot sends by itself through `sender` (the running adapter), and keep the
         messages it updates (a vote's tally) up to date."""
         self.outbox.sender = sender
-        self.dispatcher.queued = self.timekeeper.poke
-        self.dispatcher.touched = self.scheduler.touched = self.refresher.mark
         self.refresher.start(sender)
 
     async def keep_time(self, sender: Sender) -> None:
@@ -86,27 +83,28 @@ class Bot:
 def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
     clock = clock or SystemClock(settings.zone)
     catalog = Catalog(settings.language)
-    db = Database(settings.database_url)
-    registry: Registry[HandlerContext] = Registry()
-    registry.add(general.feature())
+    router = Router()  # what committed transactions did: queued messages, changed messages
+    db = Database(settings.database_url, after_commit=router.route)
     search = ExpertiseSearch(load_synonyms(settings.synonyms_file))  # shared: one cache for both
-    registry.add(ExpertiseFeature(search).feature())
     meetings = Meetings(load_series(settings.meetings_file, settings.zone),
                         load_holidays(settings.school_holidays_file))
-    registry.add(meetings.feature())
-    votes = Votes()
-    registry.add(Pitches(meetings).feature())
-    registry.add(votes.feature())
-    circles = Circles(meetings, QuestionDetector(search))
-    registry.add(circles.feature())
+    registry = Features([
+        general.feature(),
+        ExpertiseFeature(search).feature(),
+        meetings.feature(),
+        Pitches(meetings).feature(),
+        Votes().feature(),
+        Circles(meetings, QuestionDetector(search)).feature(),
+    ])
     outbox = Outbox(db, clock)
-    scheduler = Scheduler(db, clock, settings, catalog, planners=[meetings.plan, circles.plan],
-                          jobs={MEETING_REMINDER: meetings.remind, CLOSE: votes.close_job, NUDGE: votes.nudge_job,
-                                DIGEST: circles.digest_job})
+    scheduler = Scheduler(db, clock, settings, catalog, registry)
+    timekeeper = Timekeeper(scheduler, outbox, clock)
+    refresher = Refresher(db, clock, settings, catalog, registry.renderers)
+    router.on_queued(timekeeper.poke)
+    router.on_changed(refresher.mark)
     return Bot(
         settings=settings, catalog=catalog, clock=clock, db=db, registry=registry,
         dispatcher=Dispatcher(registry, db, settings, catalog, clock),
         profiles=ProfileService(db, clock, timedelta(hours=settings.profile_refresh_hours)),
-        meetings=meetings, outbox=outbox, scheduler=scheduler, timekeeper=Timekeeper(scheduler, outbox, clock),
-        refresher=Refresher(db, clock, settings, catalog, {"vote:": votes.current, "digest:": circles.current}),
+        meetings=meetings, outbox=outbox, scheduler=scheduler, timekeeper=timekeeper, refresher=refresher,
     )

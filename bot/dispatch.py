@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 
+from bot.contexts import Features, InputContext
 from bot.core.clock import Clock
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, ChannelMessage, Command, FormSubmission, Input, Reaction
-from bot.core.registry import Registry
 from bot.core.reply import FormRejected, Outcome, Reply
 from config.i18n import Catalog
 from config.settings import Settings
-from handlers.context import HandlerContext
 from storage.db import Database, is_unavailable
 from storage.records import MemberRecord
 from storage.repositories import Repositories
@@ -43,7 +41,7 @@ def command_prefix(platform: str) -> str:
 
 
 class Dispatcher:
-    def __init__(self, registry: Registry[HandlerContext], db: Database, settings: Settings,
+    def __init__(self, registry: Features, db: Database, settings: Settings,
                  catalog: Catalog, clock: Clock) -> None:
         self.registry = registry
         self.db = db
@@ -53,8 +51,6 @@ class Dispatcher:
         # members by platform account, valid for one version of the directory (see SearchState)
         self._members: dict[tuple[str, str], MemberRecord] = {}
         self._members_version = -1
-        self.queued: Callable[[], None] | None = None  # told after a commit that queued outbox messages
-        self.touched: Callable[[set[str]], None] | None = None  # told which sent messages to refresh
 
     async def dispatch(self, inp: Input) -> Outcome:
         try:
@@ -82,19 +78,14 @@ class Dispatcher:
                 log.info("skipping %s delivery %s: handled before", actor.platform, inp.delivery_id)
                 return None
             member = await self.resolve_member(repos, inp)
-            ctx = HandlerContext(
+            ctx = InputContext(
                 repos=repos, member=member, actor=actor, t=self.t, now=now, settings=self.settings,
                 is_coordinator=self.settings.is_coordinator(actor.platform, actor.user_id),
                 prefix=command_prefix(actor.platform),
             )
-            outcome = await self._route(ctx, inp)
-        if repos.outbox.queued and self.queued is not None:
-            self.queued()
-        if repos.outbox.touched and self.touched is not None:
-            self.touched(repos.outbox.touched)
-        return outcome
+            return await self._route(ctx, inp)
 
-    async def _route(self, ctx: HandlerContext, inp: Input) -> Outcome:
+    async def _route(self, ctx: InputContext, inp: Input) -> Outcome:
         if isinstance(inp, Command):
             handler = self.registry.commands.get(inp.name)
             if handler is None:

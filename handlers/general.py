@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from bot.core.errors import UserError
 from bot.core.inputs import Command
-from bot.core.registry import Feature
 from bot.core.reply import Fields, Heading, Outcome, Reply
-from handlers.context import HandlerContext
+from handlers.context import Feature, HandlerContext
 from handlers.names import pick
 from handlers.text import clean
 
@@ -83,7 +82,7 @@ def settings(ctx: HandlerContext) -> Reply:
     return Reply((Heading(t("general.settings_heading")), Fields(tuple(pairs))))
 
 
-def feature() -> Feature[HandlerContext]:
-    f: Feature[HandlerContext] = Feature("netwerkbot")
+def feature() -> Feature:
+    f = Feature("netwerkbot")
     f.command("netwerkbot", command)
     return f

@@ -50,7 +50,7 @@ from storage.records import (
     SearchPage,
     TopicCount,
 )
-from storage.scheduling import MeetingRepository, OccurrenceRepository, OutboxRepository
+from storage.scheduling import Happened, MeetingRepository, OccurrenceRepository, OutboxRepository
 from storage.statements import insert_ignore
 
 # Keys in session.info: the search state read in this transaction; a way to read the committed
@@ -429,7 +429,8 @@ class Repositories:
         self.expertise = ExpertiseRepository(session, self.members)
         self.deliveries = DeliveryRepository(session)
         self.occurrences = OccurrenceRepository(session)
-        self.outbox = OutboxRepository(session)
+        self.happened = Happened()  # collected here, routed after the commit (storage.db, bot/events.py)
+        self.outbox = OutboxRepository(session, self.happened)
         self.meetings = MeetingRepository(session)
         self.pitches = PitchRepository(session)
         self.votes = VoteRepository(session)

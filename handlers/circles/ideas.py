@@ -28,7 +28,6 @@ from rapidfuzz import fuzz, process
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Change, ChannelMessage, Command, FormSubmission, Listened, Reaction
-from bot.core.registry import Feature
 from bot.core.reply import (
     Audience,
     Button,
@@ -43,18 +42,17 @@ from bot.core.reply import (
     Reply,
     Style,
     Text,
-    reply_to_json,
 )
 from config.i18n import Catalog
 from handlers.circles.questions import QuestionDetector
-from handlers.context import HandlerContext, JobContext
+from handlers.context import AnyContext, Feature, HandlerContext, JobContext
 from handlers.dates import parse_moment
 from handlers.expertise.feature import holder_line, mention
 from handlers.meetings.feature import Meetings
 from handlers.meetings.rhythm import WEEKDAYS
 from handlers.text import clean, fold, has_control, number_of
 from storage.circles import DONE, NEW, PARKED, PICKED_UP, STATUSES, IdeaRecord
-from storage.records import MemberRecord, OccurrenceRecord, PlannedOccurrence
+from storage.records import MemberRecord, PlannedOccurrence
 from storage.repositories import Repositories
 
 DIGEST = "circles.digest"
@@ -89,8 +87,8 @@ class Circles:
         self.meetings = meetings
         self.questions = questions
 
-    def feature(self) -> Feature[HandlerContext]:
-        f: Feature[HandlerContext] = Feature("circles")
+    def feature(self) -> Feature:
+        f = Feature("circles")
         f.command("idee", self.command)
         f.action("idee.thema", self.theme_pressed)
         f.action("idee.oppakken", self.pick_up_pressed)
@@ -98,6 +96,9 @@ class Circles:
         f.action("idee.afgerond", self.done_pressed)
         f.form("idee.oppakken", self.pick_up_submitted)
         f.listen(self.listen)
+        f.plan(self.plan)
+        f.job(DIGEST, self.digest_job)
+        f.keep_current("digest:", self.current)
         return f
 
     # -- where ideas come from ----------------------------------------------------------------------
@@ -154,8 +155,7 @@ class Circles:
         when = await self.next_digest_text(ctx)
         reply = Reply((Text(t("circles.noted", nr=idea.id, theme=idea.theme, name=idea.author_name or "?")),
                        Context(when)), thread=idea.thread)
-        await ctx.repos.outbox.enqueue(idea.channel or "outer_circle", reply_to_json(reply), ctx.now,
-                                       key=f"idea:{idea.id}")
+        await ctx.post(idea.channel or "outer_circle", reply, key=f"idea:{idea.id}")
 
     async def next_digest_text(self, ctx: HandlerContext) -> str:
         upcoming = await ctx.repos.occurrences.next_due(DIGEST, ctx.now)
@@ -402,8 +402,7 @@ class Circles:
             return
         reply = Reply((Item(author.name, (news, shorten(idea.text, 150)), mention=mention(author)),), thread=thread)
         target = channel if thread and channel else f"member:{author.id}"
-        await ctx.repos.outbox.enqueue(target, reply_to_json(reply), ctx.now,
-                                       key=f"idea:{idea.id}:{event}:{ctx.now.isoformat()}")
+        await ctx.post(target, reply, key=f"idea:{idea.id}:{event}:{ctx.now.isoformat()}")
 
     @staticmethod
     async def touch_digest(ctx: HandlerContext, idea: IdeaRecord) -> None:
@@ -414,7 +413,7 @@ class Circles:
             digest = await ctx.repos.ideas.digest(number) if number is not None else None
             for page, ids in enumerate(digest.pages if digest else ()):
                 if idea.id in ids:
-                    ctx.repos.outbox.touch(f"digest:{number}:{page}")
+                    ctx.changed(f"digest:{number}:{page}")
 
     # -- the digest ----------------------------------------------------------------------------------
 
@@ -443,9 +442,10 @@ class Circles:
                                                 payload={"title": "", "meeting": ""}))
         await ctx.repos.occurrences.plan(DIGEST, [w for w in wanted if w.due_at > ctx.now], ctx.now)
 
-    async def digest_job(self, ctx: JobContext, occurrence: OccurrenceRecord) -> None:
+    async def digest_job(self, ctx: JobContext) -> None:
         """The digest, as things are at its moment, in the transaction that claimed the occurrence (so
         it is posted once, or not at all)."""
+        occurrence = ctx.due
         t, lang = ctx.t, ctx.settings.language
         meeting = occurrence.payload.get("meeting", "")
         if meeting:
@@ -455,7 +455,7 @@ class Circles:
             title = t("circles.digest_weekly", day=format_date(ctx.now.date(), "d MMMM", locale=lang))
         await self.post_digest(ctx, key=occurrence.key, title=title, until=occurrence.due_at)
 
-    async def post_digest(self, ctx: JobContext | HandlerContext, *, key: str, title: str, until: datetime) -> int:
+    async def post_digest(self, ctx: AnyContext, *, key: str, title: str, until: datetime) -> int:
         """The new ideas until `until` and the parked ones, into the outbox for the inner circle, the new
         ones marked as carried; returns how many ideas it shows."""
         fresh, parked = await ctx.repos.ideas.for_digest(until)
@@ -468,8 +468,7 @@ class Circles:
         for page in range(len(pages)):
             reply = await self.digest_page(ctx, number, page)
             assert reply is not None
-            await ctx.repos.outbox.enqueue("inner_circle", reply_to_json(reply), ctx.now,
-                                           key=f"digest:{number}:{page}")
+            await ctx.post("inner_circle", reply, key=f"digest:{number}:{page}")
         return len(ids)
 
     async def digest_on_demand(self, ctx: HandlerContext) -> Reply:
@@ -489,7 +488,7 @@ class Circles:
             return None
         return await self.digest_page(ctx, int(number), int(page))
 
-    async def digest_page(self, ctx: JobContext | HandlerContext, number: int, page: int) -> Reply | None:
+    async def digest_page(self, ctx: AnyContext, number: int, page: int) -> Reply | None:
         t, lang = ctx.t, ctx.settings.language
         digest = await ctx.repos.ideas.digest(number)
         if digest is None or page >= len(digest.pages):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
-from bot.core.registry import Feature
 from bot.core.reply import (
     Actions,
     Audience,
@@ -29,7 +28,7 @@ from bot.core.reply import (
     Style,
     Text,
 )
-from handlers.context import HandlerContext
+from handlers.context import Feature, HandlerContext
 from handlers.dates import long_date, older_than_months
 from handlers.expertise import parser
 from handlers.expertise.analysis import index_terms, topic_key
@@ -61,8 +60,8 @@ class ExpertiseFeature:
     def __init__(self, search: ExpertiseSearch) -> None:
         self.search = search
 
-    def feature(self) -> Feature[HandlerContext]:
-        f: Feature[HandlerContext] = Feature("expertise")
+    def feature(self) -> Feature:
+        f = Feature("expertise")
         f.command("expertise", self.command)
         f.action("expertise.page", self.page)
         f.action("expertise.overview", self.overview_page)

@@ -25,7 +25,6 @@ from babel.dates import format_date, format_time
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
-from bot.core.registry import Feature
 from bot.core.reply import (
     Button,
     Choice,
@@ -40,10 +39,9 @@ from bot.core.reply import (
     Reply,
     Style,
     Text,
-    reply_to_json,
 )
 from config.i18n import Catalog
-from handlers.context import HandlerContext, JobContext
+from handlers.context import Feature, HandlerContext, JobContext
 from handlers.dates import parse_moment
 from handlers.meetings import ical
 from handlers.meetings.rhythm import (
@@ -57,7 +55,7 @@ from handlers.meetings.rhythm import (
     next_meetings,
 )
 from handlers.text import clean, fold, number_of
-from storage.records import OccurrenceRecord, PlannedOccurrence
+from storage.records import PlannedOccurrence
 from storage.repositories import Repositories
 
 KIND = "meeting.reminder"
@@ -74,11 +72,13 @@ class Meetings:
         self.file_series = list(series)
         self.calendar = calendar
 
-    def feature(self) -> Feature[HandlerContext]:
-        f: Feature[HandlerContext] = Feature("meetings")
+    def feature(self) -> Feature:
+        f = Feature("meetings")
         f.command("overleg", self.command)
         f.action("overleg.schrappen", self.remove_pressed)
         f.form("overleg.instellen", self.settings_submitted)
+        f.plan(self.plan)
+        f.job(KIND, self.remind)
         return f
 
     # -- the series as they are now ------------------------------------------------------------------
@@ -128,8 +128,9 @@ class Meetings:
                                  "reminder": reminder.key}))
         await ctx.repos.occurrences.plan(KIND, wanted, ctx.now)
 
-    async def remind(self, ctx: JobContext, occurrence: OccurrenceRecord) -> None:
+    async def remind(self, ctx: JobContext) -> None:
         """The job of a reminder occurrence: the message, as things are now, into the outbox."""
+        occurrence = ctx.due
         found = {s.key: s for s in await self.all_series(ctx.repos)}.get(occurrence.payload["series"])
         if found is None:
             return  # the series was taken out of the file
@@ -139,7 +140,7 @@ class Meetings:
         if not held or reminder is None:
             return
         reply = await self.reminder_reply(ctx, found, held[0], reminder, occurrence.due_at)
-        await ctx.repos.outbox.enqueue(found.channel, reply_to_json(reply), ctx.now, key=occurrence.key)
+        await ctx.post(found.channel, reply, key=occurrence.key)
 
     async def reminder_reply(self, ctx: JobContext, series: Series, meeting: Meeting, reminder: Reminder,
                              due: datetime) -> Reply:
@@ -332,7 +333,7 @@ class Meetings:
 
     async def announce(self, ctx: HandlerContext, series: Series, text: str) -> None:
         """Tell the series' channel, through the outbox, in the same transaction as the change."""
-        await ctx.repos.outbox.enqueue(series.channel, reply_to_json(Reply((Text(text),))), ctx.now)
+        await ctx.post(series.channel, Reply((Text(text),)))
 
     async def missed(self, ctx: HandlerContext) -> Reply:
         ctx.require_coordinator()

@@ -21,7 +21,6 @@ from babel.dates import format_date, format_datetime
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
-from bot.core.registry import Feature
 from bot.core.reply import (
     Actions,
     Button,
@@ -37,9 +36,8 @@ from bot.core.reply import (
     Reply,
     Style,
     Text,
-    reply_to_json,
 )
-from handlers.context import HandlerContext
+from handlers.context import Feature, HandlerContext
 from handlers.meetings.feature import Meetings
 from handlers.meetings.rhythm import Meeting
 from handlers.names import pick
@@ -56,8 +54,8 @@ class Pitches:
     def __init__(self, meetings: Meetings) -> None:
         self.meetings = meetings
 
-    def feature(self) -> Feature[HandlerContext]:
-        f: Feature[HandlerContext] = Feature("pitches")
+    def feature(self) -> Feature:
+        f = Feature("pitches")
         f.command("pitch", self.command)
         f.form("pitch.form", self.submitted)
         f.action("pitch.agenderen", self.schedule)
@@ -182,8 +180,7 @@ class Pitches:
                                                 meeting=meeting.planned if meeting else None, now=ctx.now)
         created = await ctx.repos.pitches.get(number)
         assert created is not None
-        await ctx.repos.outbox.enqueue(PROPOSALS, reply_to_json(self.announcement(ctx, created, meeting)), ctx.now,
-                                       key=f"pitch:{number}")
+        await ctx.post(PROPOSALS, self.announcement(ctx, created, meeting), key=f"pitch:{number}")
         lines = [t("pitch.submitted", nr=number)]
         if meeting is not None:
             lines.append(t("pitch.goes_to", day=self.day(meeting, ctx), deadline=self.when(meeting.pitch_deadline,
@@ -252,8 +249,7 @@ class Pitches:
         if not await ctx.repos.pitches.move(pitch.id, "ingetrokken", by=ctx.member.id, now=ctx.now,
                                             from_status=EDITABLE):
             raise UserError(ctx.t("pitch.closed", nr=pitch.id, status=ctx.t(f"pitch.status.{pitch.status}")))
-        await ctx.repos.outbox.enqueue(PROPOSALS, reply_to_json(Reply.text(ctx.t("pitch.withdrawn_note", nr=pitch.id,
-                                                                                 title=pitch.title))), ctx.now)
+        await ctx.post(PROPOSALS, Reply.text(ctx.t("pitch.withdrawn_note", nr=pitch.id, title=pitch.title)))
         return Reply.text(ctx.t("pitch.withdrawn", nr=pitch.id))
 
     async def schedule(self, ctx: HandlerContext, action: Action) -> Outcome:

@@ -25,7 +25,6 @@ from babel.dates import format_datetime
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
-from bot.core.registry import Feature
 from bot.core.reply import (
     Actions,
     Ballot,
@@ -41,15 +40,14 @@ from bot.core.reply import (
     Part,
     Reply,
     Text,
-    reply_to_json,
 )
 from config.i18n import Catalog
 from config.settings import Settings
-from handlers.context import HandlerContext, JobContext
+from handlers.context import AnyContext, Feature, HandlerContext, JobContext
 from handlers.dates import parse_moment
 from handlers.text import clean, fold, number_of
 from storage.proposals import SCHOOL_KINDS, VoteRecord
-from storage.records import MemberRecord, OccurrenceRecord, PlannedOccurrence
+from storage.records import MemberRecord, PlannedOccurrence
 from storage.repositories import Repositories
 
 CLOSE, NUDGE = "vote.close", "vote.nudge"
@@ -86,12 +84,15 @@ def outcome(vote: VoteRecord, counts: Mapping[int, int], eligible: int) -> dict[
 
 
 class Votes:
-    def feature(self) -> Feature[HandlerContext]:
-        f: Feature[HandlerContext] = Feature("votes")
+    def feature(self) -> Feature:
+        f = Feature("votes")
         f.command("stemming", self.command)
         f.form("stemming.form", self.submitted)
         f.action("stemming.stem", self.pressed)
         f.action("stemming.voor_pitch", self.for_pitch)
+        f.job(CLOSE, self.close_job)
+        f.job(NUDGE, self.nudge_job)
+        f.keep_current("vote:", self.current)
         return f
 
     # -- commands --------------------------------------------------------------------------------------
@@ -215,9 +216,7 @@ class Votes:
                                          from_status=("ingediend", "geagendeerd"), note=f"stemming #{number}")
         vote = await ctx.repos.votes.get(number)
         assert vote is not None
-        await ctx.repos.outbox.enqueue(channel, reply_to_json(await self.message(ctx.repos, vote, ctx.t,
-                                                                                ctx.settings)),
-                                       ctx.now, key=f"vote:{number}")
+        await ctx.post(channel, await self.message(ctx.repos, vote, ctx.t, ctx.settings), key=f"vote:{number}")
         return Reply.text(ctx.t("vote.started", nr=number, deadline=when(deadline, ctx.settings)))
 
     # -- the message in the channel --------------------------------------------------------------------
@@ -276,7 +275,7 @@ class Votes:
         # when the platform delivers or we handle them the other way round
         pressed = min(action.pressed_at or ctx.now, ctx.now)
         if await ctx.repos.votes.cast(vote.id, voter, ctx.member.id, int(option), pressed):
-            ctx.repos.outbox.touch(f"vote:{vote.id}")
+            ctx.changed(f"vote:{vote.id}")
         current = await ctx.repos.votes.ballot(vote.id, voter)
         assert current is not None
         for_whom = t("vote.for_school", school=ctx.member.organisation.name) \
@@ -286,14 +285,14 @@ class Votes:
 
     # -- closing -----------------------------------------------------------------------------------------
 
-    async def close_job(self, ctx: JobContext, occurrence: OccurrenceRecord) -> None:
+    async def close_job(self, ctx: JobContext) -> None:
         """At the deadline (or at start-up after it): the result as of the deadline."""
-        vote = await ctx.repos.votes.get(int(occurrence.payload["vote"]), lock=True)
+        vote = await ctx.repos.votes.get(int(ctx.due.payload["vote"]), lock=True)
         if vote is not None and vote.closed_at is None:
-            await self.close(ctx.repos, vote, min(ctx.now, vote.deadline), ctx.t, ctx.settings)
+            await self.close(ctx, vote, min(ctx.now, vote.deadline))
 
-    async def close(self, repos: Repositories, vote: VoteRecord, at: datetime, t: Catalog,
-                    settings: Settings) -> VoteRecord:
+    async def close(self, ctx: AnyContext, vote: VoteRecord, at: datetime) -> VoteRecord:
+        repos, t = ctx.repos, ctx.t
         eligible = len(await repos.votes.electorate(vote))
         result = outcome(vote, await repos.votes.tally(vote.id), eligible)
         await repos.votes.close(vote.id, at, result)
@@ -304,10 +303,10 @@ class Votes:
             await repos.pitches.move(vote.pitch_id, "aangenomen" if accepted else "afgewezen", by=None, now=at,
                                      from_status=("in_stemming", "ingediend", "geagendeerd"),
                                      note=f"stemming #{vote.id}")
-        await repos.outbox.enqueue(vote.channel, reply_to_json(Reply((
+        await ctx.post(vote.channel, Reply((
             Heading(t("vote.result_heading", nr=vote.id, question=vote.question)),
-            *self.result_parts(closed, t), *(await self.names(repos, closed, t))))), at, key=f"vote:{vote.id}:result")
-        repos.outbox.touch(f"vote:{vote.id}")
+            *self.result_parts(closed, t), *(await self.names(repos, closed, t)))), key=f"vote:{vote.id}:result")
+        ctx.changed(f"vote:{vote.id}")
         return closed
 
     async def names(self, repos: Repositories, vote: VoteRecord, t: Catalog) -> list[Part]:
@@ -325,22 +324,21 @@ class Votes:
         if occurrence is None or not await ctx.repos.occurrences.claim(occurrence.id, "done", ctx.now):
             raise UserError(ctx.t("vote.already_closed", nr=vote.id))
         locked = await self.find(ctx, str(vote.id), lock=True)
-        await self.close(ctx.repos, locked, ctx.now, ctx.t, ctx.settings)
+        await self.close(ctx, locked, ctx.now)
         return Reply.text(ctx.t("vote.closed_early", nr=vote.id))
 
-    async def nudge_job(self, ctx: JobContext, occurrence: OccurrenceRecord) -> None:
+    async def nudge_job(self, ctx: JobContext) -> None:
         """24 hours before the close: a private reminder to every member (or school) that has not voted."""
-        vote = await ctx.repos.votes.get(int(occurrence.payload["vote"]))
+        vote = await ctx.repos.votes.get(int(ctx.due.payload["vote"]))
         if vote is None or vote.closed_at is not None:
             return
         voted = {b.voter for b in await ctx.repos.votes.ballots(vote.id)}
-        text = reply_to_json(Reply.text(ctx.t("vote.nudge", nr=vote.id, question=vote.question,
-                                              deadline=when(vote.deadline, ctx.settings))))
+        nudge = Reply.text(ctx.t("vote.nudge", nr=vote.id, question=vote.question,
+                                 deadline=when(vote.deadline, ctx.settings)))
         for voter, members in (await ctx.repos.votes.electorate(vote)).items():
             if voter not in voted:
                 for member_id in members:
-                    await ctx.repos.outbox.enqueue(f"member:{member_id}", text, ctx.now,
-                                                   key=f"vote:{vote.id}:nudge:{member_id}")
+                    await ctx.post(f"member:{member_id}", nudge, key=f"vote:{vote.id}:nudge:{member_id}")
 
     # -- the decision log ----------------------------------------------------------------------------------
 
