@@ -4,7 +4,10 @@ A message is a row first, written in the same transaction as what caused it; del
 separate step that may fail and is retried with backoff: Slack's 429 after its `Retry-After`,
 server errors and refused connections after 2, 4, 8 … seconds (at most ten minutes). Only the
 oldest unsent message of a channel is ever sent, so a channel's messages arrive in order; a lease
-keeps a second instance from sending the same one meanwhile.
+keeps a second instance from sending the same one meanwhile. A message that fails for a reason the
+platform did not give (a bug, a payload the renderer chokes on) is tried `MAX_UNEXPECTED` times,
+then marked failed with that reason — listed for coordinators by `/overleg gemist` — so that it
+never blocks the messages queued behind it in its channel.
 
 The one gap left: a crash after the platform took a message but before the row says so sends it
 again when the lease has run out (two minutes later). No platform here offers an idempotency key
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 MAX_BACKOFF_SECONDS = 600.0
+MAX_UNEXPECTED = 5  # tries of a message that fails for an unexpected reason (2 + 4 + 8 + 16 s apart)
 
 
 class DeliveryDelayed(Exception):
@@ -90,6 +94,7 @@ class Outbox:
         self.clock = clock
         self.sender: Sender | None = None  # set by the adapter that runs
         self.next_attempt: datetime | None = None  # when a waiting message may be tried (after a flush)
+        self._unexpected: dict[int, int] = {}  # unexpected failures in a row per message, in this process
 
     async def flush(self) -> int:
         """Send what may be sent now, channel by channel in order; returns how many the platform took.
@@ -124,12 +129,23 @@ class Outbox:
         except DeliveryRefused as refused:
             log.error("outbox message %s to %s refused for good: %s", message.id, message.channel, refused)
             return Outcome(message.id, refused=True, error=str(refused))
+        except DeliveryDelayed as delayed:
+            wait = delayed.retry_after or backoff(message.attempts + 1)
+            log.warning("outbox message %s to %s: %s; next try in %.0f s", message.id, message.channel, delayed, wait)
+            return Outcome(message.id, error=str(delayed), retry_at=self.clock.now() + timedelta(seconds=wait))
         except Exception as error:
-            delayed = isinstance(error, DeliveryDelayed)
-            wait = (error.retry_after if isinstance(error, DeliveryDelayed) else None) or backoff(message.attempts + 1)
-            log.log(logging.WARNING if delayed else logging.ERROR, "outbox message %s to %s: %s; next try in %.0f s",
-                    message.id, message.channel, error, wait, exc_info=not delayed)
-            return Outcome(message.id, error=str(error), retry_at=self.clock.now() + timedelta(seconds=wait))
+            failures = self._unexpected[message.id] = self._unexpected.get(message.id, 0) + 1
+            reason = f"{type(error).__name__}: {error}"
+            if failures >= MAX_UNEXPECTED:
+                log.exception("outbox message %s to %s failed %d times; marked failed, its channel moves on",
+                              message.id, message.channel, failures)
+                del self._unexpected[message.id]
+                return Outcome(message.id, refused=True, error=reason)
+            wait = backoff(failures)
+            log.exception("outbox message %s to %s failed unexpectedly (%d of %d); next try in %.0f s",
+                          message.id, message.channel, failures, MAX_UNEXPECTED, wait)
+            return Outcome(message.id, error=reason, retry_at=self.clock.now() + timedelta(seconds=wait))
+        self._unexpected.pop(message.id, None)
         return Outcome(message.id, sent=True, ref=ref)
 
     async def _record(self, outcomes: list[Outcome]) -> None:

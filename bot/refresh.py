@@ -6,7 +6,7 @@ has the adapter replace it, at most once a second per message: a burst of presse
 a second, not one API call per press (Slack limits `chat.update`). A refresh only shows what the
 database holds, so one that fails or is lost in a restart is made good by the next; nothing depends
 on it. A renderer or an update that fails is logged with its traceback and tried again after 2, 4,
-8 … seconds, at most `MAX_FAILURES` times, until the message is marked again.
+8 … intervals, at most `MAX_FAILURES` times, until the message is marked again.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class Refresher:
     def _wait(self, key: str) -> float:
         """Seconds between tries of `key`: the interval, or the backoff after failures."""
         failures = self._failures[key]
-        return self.interval if not failures else min(2.0 ** failures, MAX_BACKOFF_SECONDS)
+        return min(self.interval * 2.0 ** failures, MAX_BACKOFF_SECONDS)
 
     def start(self, sender: Sender) -> None:
         self.sender = sender
