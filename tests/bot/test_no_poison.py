@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+
 import pytest
 
 from bot.app import Bot
