@@ -21,6 +21,7 @@ from babel.dates import format_date, format_datetime
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
+from bot.core.numbers import number_of, possible_id
 from bot.core.registry import Feature
 from bot.core.reply import (
     Actions,
@@ -44,7 +45,7 @@ from handlers.meetings.feature import Meetings
 from handlers.meetings.rhythm import Meeting
 from handlers.names import pick
 from handlers.proposals.money import euros, parse_euros
-from handlers.text import clean, fold, number_of
+from handlers.text import clean, fold
 from storage.proposals import PitchRecord
 
 STATUSES = ("ingediend", "geagendeerd", "in_stemming", "aangenomen", "afgewezen", "ingetrokken")
@@ -85,7 +86,7 @@ class Pitches:
         number = number_of(typed)
         if number is None:
             raise UserError(ctx.t("pitch.number_needed", p=ctx.prefix))
-        found = await ctx.repos.pitches.get(number)
+        found = await ctx.repos.pitches.get(number) if possible_id(number) else None
         if found is None:
             raise UserError(ctx.t("pitch.not_found", nr=number, p=ctx.prefix))
         return found

@@ -25,6 +25,7 @@ from babel.dates import format_datetime
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
+from bot.core.numbers import id_of, number_of, possible_id
 from bot.core.registry import Feature
 from bot.core.reply import (
     Actions,
@@ -47,7 +48,7 @@ from config.i18n import Catalog
 from config.settings import Settings
 from handlers.context import HandlerContext, JobContext
 from handlers.dates import parse_moment
-from handlers.text import clean, fold, number_of
+from handlers.text import clean, fold
 from storage.proposals import SCHOOL_KINDS, VoteRecord
 from storage.records import MemberRecord, OccurrenceRecord, PlannedOccurrence
 from storage.repositories import Repositories
@@ -121,7 +122,7 @@ class Votes:
         number = number_of(typed)
         if number is None:
             raise UserError(ctx.t("vote.number_needed", p=ctx.prefix))
-        vote = await ctx.repos.votes.get(number, lock=lock, share=share)
+        vote = await ctx.repos.votes.get(number, lock=lock, share=share) if possible_id(number) else None
         if vote is None:
             raise UserError(ctx.t("vote.not_found", nr=number, p=ctx.prefix))
         return vote
@@ -131,7 +132,8 @@ class Votes:
     async def for_pitch(self, ctx: HandlerContext, action: Action) -> Outcome:
         """"Stemming starten" under a pitch: the form, with the question about that pitch."""
         ctx.require_coordinator()
-        pitch = await ctx.repos.pitches.get(int(action.value)) if action.value.isdigit() else None
+        pitch_id = id_of(action.value)
+        pitch = await ctx.repos.pitches.get(pitch_id) if pitch_id is not None else None
         if pitch is None:
             raise UserError(ctx.t("errors.unknown_action"))
         return self.form(ctx, ctx.t("vote.pitch_question", nr=pitch.id, title=pitch.title), str(pitch.id))
@@ -177,21 +179,31 @@ class Votes:
                 errors["options"] = error.message
         out["electorate"] = values.get("electorate") if values.get("electorate") in ("members", "schools") \
             else "members"
-        out["werkgebied"] = " ".join(values.get("werkgebied", "").split())
+        try:
+            out["werkgebied"] = clean(values.get("werkgebied", ""), t, what=t("vote.field_werkgebied"),
+                                      max_length=100, required=False)
+        except UserError as error:
+            errors["werkgebied"] = error.message
         out["secret"] = values.get("secret") == "ja"
         out["show_while_open"] = values.get("visible", "ja") != "nee"
-        deadline = parse_moment(values.get("deadline", ""), ctx.now, ctx.settings.language)
-        if deadline is None:
-            errors["deadline"] = t("vote.bad_deadline")
-        elif deadline <= ctx.now + timedelta(minutes=5):
+        deadline = None
+        try:
+            typed = clean(values.get("deadline", ""), t, what=t("vote.field_deadline"), max_length=60, required=False)
+            deadline = parse_moment(typed, ctx.now, ctx.settings.language) if typed else None
+            if deadline is None:
+                errors["deadline"] = t("vote.bad_deadline")
+        except UserError as error:
+            errors["deadline"] = error.message
+        if deadline is not None and deadline <= ctx.now + timedelta(minutes=5):
             errors["deadline"] = t("vote.deadline_soon")
-        else:
+        elif deadline is not None:
             out["deadline"] = deadline
         for name, limit in (("quorum", 100_000), ("threshold", 100)):
             typed = values.get(name, "").strip().rstrip("%").split(" ")[0]
-            if typed and (not typed.isdigit() or not 0 <= int(typed) <= limit):
+            number = number_of(typed) if typed else 0
+            if number is None or not 0 <= number <= limit:
                 errors[name] = t(f"vote.bad_{name}")
-            out[name] = int(typed) if typed.isdigit() else 0
+            out[name] = number or 0
         if errors:
             raise FormErrors(errors)
         return out
@@ -199,7 +211,9 @@ class Votes:
     async def submitted(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
         ctx.require_coordinator()
         values = self.read(ctx, form.values)
-        pitch_id = int(form.state) if form.state.isdigit() else None
+        pitch_id = id_of(form.state)
+        if form.state and (pitch_id is None or await ctx.repos.pitches.get(pitch_id) is None):
+            raise UserError(ctx.t("trust.pitch_gone", p=ctx.prefix))
         channel = form.channel or "proposals"
         number = await ctx.repos.votes.create(**values, pitch_id=pitch_id, channel=channel, by=ctx.member.id,
                                               now=ctx.now)
@@ -224,8 +238,8 @@ class Votes:
 
     async def current(self, ctx: JobContext, key: str) -> Reply | None:
         """The vote message of outbox key `vote:<nr>` as it is now (bot/refresh.py)."""
-        number = key.removeprefix("vote:")
-        vote = await ctx.repos.votes.get(int(number)) if number.isdigit() else None
+        number = id_of(key.removeprefix("vote:"))
+        vote = await ctx.repos.votes.get(number) if number is not None else None
         return await self.message(ctx.repos, vote, ctx.t, ctx.settings) if vote else None
 
     async def message(self, repos: Repositories, vote: VoteRecord, t: Catalog, settings: Settings) -> Reply:
@@ -262,9 +276,10 @@ class Votes:
 
     async def pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
         t = ctx.t
-        number, _, option = action.value.partition(":")
+        number, _, typed_option = action.value.partition(":")
         vote = await self.find(ctx, number, share=True)
-        if not option.isdigit() or int(option) >= len(vote.options):
+        option = number_of(typed_option)
+        if option is None or option >= len(vote.options):
             raise UserError(t("errors.unknown_action"))
         if vote.closed_at is not None or ctx.now >= vote.deadline:
             raise UserError(t("vote.is_closed", deadline=when(vote.closed_at or vote.deadline, ctx.settings)))
@@ -275,7 +290,7 @@ class Votes:
         # the moment of the press, not of its handling: of two quick presses the second counts, also
         # when the platform delivers or we handle them the other way round
         pressed = min(action.pressed_at or ctx.now, ctx.now)
-        if await ctx.repos.votes.cast(vote.id, voter, ctx.member.id, int(option), pressed):
+        if await ctx.repos.votes.cast(vote.id, voter, ctx.member.id, option, pressed):
             ctx.repos.outbox.touch(f"vote:{vote.id}")
         current = await ctx.repos.votes.ballot(vote.id, voter)
         assert current is not None
