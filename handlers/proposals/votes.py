@@ -49,7 +49,7 @@ from config.settings import Settings
 from handlers.context import HandlerContext, JobContext
 from handlers.dates import parse_moment
 from handlers.text import clean, fold
-from storage.proposals import SCHOOL_KINDS, VoteRecord
+from storage.proposals import SCHOOL_KINDS, BallotRecord, VoteRecord
 from storage.records import MemberRecord, OccurrenceRecord, PlannedOccurrence
 from storage.repositories import Repositories
 
@@ -326,14 +326,37 @@ class Votes:
         return closed
 
     async def names(self, repos: Repositories, vote: VoteRecord, t: Catalog) -> list[Part]:
-        """Who chose what: only for an open vote, only after the close."""
+        """Who chose what: only for an open vote, only after the close; in a vote per school, each school
+        with the member who cast its ballot."""
         if vote.secret or vote.closed_at is None:
             return []
         by_option: dict[int, list[str]] = {}
-        for ballot in await repos.votes.ballots(vote.id):
-            by_option.setdefault(ballot.option, []).append(ballot.member_name)
+        for ballot, name in await self.cast_by(repos, vote):
+            by_option.setdefault(ballot.option, []).append(name)
         return [Context(t("vote.who", option=vote.options[i], names=", ".join(sorted(names))))
                 for i, names in sorted(by_option.items())]
+
+    @staticmethod
+    async def cast_by(repos: Repositories, vote: VoteRecord) -> list[tuple[BallotRecord, str]]:
+        """Every ballot with who it is: the member, or "school (member who cast it)" in a vote per school."""
+        ballots = await repos.votes.ballots(vote.id)
+        if vote.electorate != "schools":
+            return [(b, b.member_name) for b in ballots]
+        schools = {f"s:{o.id}": o.name for o in await repos.organisations.all()}
+        return [(b, f"{schools.get(b.voter, '?')} ({b.member_name or '?'})") for b in ballots]
+
+    async def school_ballots(self, ctx: HandlerContext, vote: VoteRecord) -> list[Part]:
+        """Who cast a school's ballot, for that school's members (their own school) and coordinators
+        (every school): never in the channel. What it says only in an open vote."""
+        if vote.electorate != "schools":
+            return []
+        own = voter_of(vote, ctx.member)
+        lines = []
+        for ballot, name in await self.cast_by(ctx.repos, vote):
+            if ctx.is_coordinator or ballot.voter == own:
+                lines.append(ctx.t("trust.school_ballot_secret", who=name) if vote.secret else
+                             ctx.t("trust.school_ballot", who=name, option=vote.options[ballot.option]))
+        return [Context(line) for line in sorted(lines)]
 
     async def close_early(self, ctx: HandlerContext, vote: VoteRecord) -> Reply:
         occurrence = await ctx.repos.occurrences.by_key(f"{CLOSE}:{vote.id}")
@@ -377,7 +400,8 @@ class Votes:
     async def show(self, ctx: HandlerContext, vote: VoteRecord) -> Reply:
         """The vote as in the channel (with its buttons while open: a press is answered privately)."""
         message = await self.message(ctx.repos, vote, ctx.t, ctx.settings)
-        return Reply((*message.parts, *(await self.names(ctx.repos, vote, ctx.t))))
+        names = await self.names(ctx.repos, vote, ctx.t)
+        return Reply((*message.parts, *(names or await self.school_ballots(ctx, vote))))
 
     async def export(self, ctx: HandlerContext, vote: VoteRecord) -> Reply:
         """CSV: the counts, and per ballot who and what (an open vote) or only what (a secret one)."""
@@ -390,9 +414,8 @@ class Votes:
         if not vote.secret and vote.closed_at is not None:
             writer.writerow([])
             writer.writerow(["stemming", "naam", "optie"])
-            for ballot in await ctx.repos.votes.ballots(vote.id):
-                writer.writerow([vote.id, spreadsheet_safe(ballot.member_name),
-                                 spreadsheet_safe(vote.options[ballot.option])])
+            for ballot, name in await self.cast_by(ctx.repos, vote):
+                writer.writerow([vote.id, spreadsheet_safe(name), spreadsheet_safe(vote.options[ballot.option])])
         return Reply((Heading(ctx.t("vote.export_heading", nr=vote.id)), Text(out.getvalue().strip())))
 
 
