@@ -3,7 +3,7 @@
     /pitch                     a form: title, schools, summary, what it brings, amount, co-funding, theme, contact
     /pitch lijst [status]      the pitches (ingediend, geagendeerd, in_stemming, aangenomen, afgewezen, ingetrokken)
     /pitch <nr>                one pitch with its history
-    /pitch wijzigen <nr>       the form again, until the pitch deadline (the submitter or their school)
+    /pitch wijzigen <nr>       the form again, until the pitch deadline (the submitter or their confirmed school)
     /pitch intrekken <nr>      the submitter withdraws it
 
 A submitted pitch goes to the first trimester meeting whose pitch deadline has not passed

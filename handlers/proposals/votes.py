@@ -48,7 +48,7 @@ from config.i18n import Catalog
 from config.settings import Settings
 from handlers.context import HandlerContext, JobContext
 from handlers.dates import parse_moment
-from handlers.text import clean, fold
+from handlers.text import clean, fold, has_control
 from storage.proposals import SCHOOL_KINDS, BallotRecord, VoteRecord
 from storage.records import MemberRecord, OccurrenceRecord, PlannedOccurrence
 from storage.repositories import Repositories
@@ -215,6 +215,8 @@ class Votes:
         if form.state and (pitch_id is None or await ctx.repos.pitches.get(pitch_id) is None):
             raise UserError(ctx.t("trust.pitch_gone", p=ctx.prefix))
         channel = form.channel or "proposals"
+        if len(channel) > 255 or has_control(channel, multiline=False):  # stored: a channel id is neither
+            raise UserError(ctx.t("errors.unknown_action"))
         number = await ctx.repos.votes.create(**values, pitch_id=pitch_id, channel=channel, by=ctx.member.id,
                                               now=ctx.now)
         deadline: datetime = values["deadline"]

@@ -76,6 +76,9 @@ async def test_a_vote_form_naming_a_pitch_that_is_not_there_is_explained(bot: Bo
     for state in ("7", BEYOND, HUGE, "²"):
         answer = text_of(await bot.dispatcher.dispatch(FormSubmission("stemming.form", VOTE, COORD, state=state)))
         assert "hoort bij een pitch die niet (meer) bestaat" in answer, answer
+    for channel in ("C0\x00X", "C" * 300):  # where the form was opened, as the payload says: stored with the vote
+        answer = text_of(await bot.dispatcher.dispatch(FormSubmission("stemming.form", VOTE, COORD, channel=channel)))
+        assert "Deze knop werkt niet meer" in answer
     assert "nog geen stemmingen" in text_of(await run(bot, "/stemming lijst", COORD))
 
 
