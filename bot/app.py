@@ -63,15 +63,17 @@ class Bot:
             with attempt:
                 await self.db.upgrade()
 
-    def connect(self, sender: Sender) -> None:
-        """Deliver what the bot sends by itself through `sender` (the running adapter), and keep the
-        messages it updates (a vote's tally) up to date."""
+    def connect(self, sender: Sender, platform: str = "") -> None:
+        """Deliver what the bot sends by itself through `sender` (the running adapter on `platform`), and
+        keep the messages it updates (a vote's tally) up to date."""
         self.outbox.sender = sender
+        if platform:  # a channel role and its id on this platform are one destination (bot/outbox.py)
+            self.outbox.destination = lambda channel: self.settings.channel(channel, platform) or channel
         self.refresher.start(sender)
 
-    async def keep_time(self, sender: Sender) -> None:
+    async def keep_time(self, sender: Sender, platform: str = "") -> None:
         """Connect `sender`, then start reminders, deadlines and the outbox."""
-        self.connect(sender)
+        self.connect(sender, platform)
         await self.timekeeper.start()
 
     async def stop(self) -> None:

@@ -3,11 +3,12 @@
 A message is a row first, written in the same transaction as what caused it; delivering it is a
 separate step that may fail and is retried with backoff: Slack's 429 after its `Retry-After`,
 server errors and refused connections after 2, 4, 8 … seconds (at most ten minutes). Only the
-oldest unsent message of a channel is ever sent, so a channel's messages arrive in order; a lease
-keeps a second instance from sending the same one meanwhile. A message that fails for a reason the
-platform did not give (a bug, a payload the renderer chokes on) is tried `MAX_UNEXPECTED` times,
-then marked failed with that reason — listed for coordinators by `/overleg gemist` — so that it
-never blocks the messages queued behind it in its channel.
+oldest unsent message of a destination is ever sent, so a channel's messages arrive in order, also
+when some were queued by role ("proposals") and others by that channel's id; a lease keeps a second
+instance from sending the same one meanwhile. A message that fails for a reason the platform did not
+give (a bug, a payload the renderer chokes on) is tried `MAX_UNEXPECTED` times, then marked failed
+with that reason — listed for coordinators by `/overleg gemist` — so that it never blocks the
+messages queued behind it.
 
 The one gap left: a crash after the platform took a message but before the row says so sends it
 again when the lease has run out (two minutes later). No platform here offers an idempotency key
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -95,6 +97,9 @@ class Outbox:
         self.sender: Sender | None = None  # set by the adapter that runs
         self.next_attempt: datetime | None = None  # when a waiting message may be tried (after a flush)
         self._unexpected: dict[int, int] = {}  # unexpected failures in a row per message, in this process
+        # where a channel key really goes (a role as its channel id), so that order holds per destination;
+        # set by Bot.connect for the running platform, read at every flush so a changed setting counts at once
+        self.destination: Callable[[str], str] = str
 
     async def flush(self) -> int:
         """Send what may be sent now, channel by channel in order; returns how many the platform took.
@@ -109,7 +114,7 @@ class Outbox:
         while True:
             now = self.clock.now()
             async with self.db.transaction() as repos:
-                heads = await repos.outbox.heads()
+                heads = await repos.outbox.heads(destination=self.destination)
                 ready = [head for head in heads if waiting_until(head) <= now]
                 leased = [head for head in ready if await repos.outbox.lease(head.id, now, now + LEASE)]
             self.next_attempt = min((waiting_until(h) for h in heads if h not in ready), default=None)

@@ -46,9 +46,3 @@ def fold(text: str) -> str:
     """Lower case without accents, for comparing: "Ideeën" → "ideeen"."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-
-
-def number_of(text: str) -> int | None:
-    """The number someone typed to name a pitch, a vote or an agenda point: "3" or "#3"."""
-    stripped = text.strip().lstrip("#")
-    return int(stripped) if stripped.isdigit() else None

@@ -403,3 +403,22 @@ class MatrixPoll(Base):
     buttons: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SchoolRequest(Base):
+    """A member's own word about their school or organisation: a request until a coordinator confirms it.
+
+    Who may act for a school (its ballot in a vote per school, editing its pitches) is `Member.organisation_id`,
+    which only the import and coordinators set; this row is what a member asked and what became of it
+    (state open, confirmed, refused or replaced by a later request; who decided and when).
+    """
+
+    __tablename__ = "school_requests"
+    __table_args__ = (Index("ix_school_requests_state_member_id", "state", "member_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(12))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -51,6 +51,7 @@ from storage.records import (
     TopicCount,
 )
 from storage.scheduling import Happened, MeetingRepository, OccurrenceRepository, OutboxRepository
+from storage.schools import SchoolRequestRepository
 from storage.statements import insert_ignore
 
 # Keys in session.info: the search state read in this transaction; a way to read the committed
@@ -436,6 +437,7 @@ class Repositories:
         self.votes = VoteRepository(session)
         self.ideas = IdeaRepository(session)
         self.matrix = MatrixRepository(session)
+        self.school_requests = SchoolRequestRepository(session)
 
 
 

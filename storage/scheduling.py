@@ -8,7 +8,7 @@ two instances on one PostgreSQL never both act on one occurrence or send one mes
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -139,14 +139,17 @@ class OutboxRepository:
         """The message with this key shows something that changed: refresh it after the commit."""
         self.happened.changed.add(key)
 
-    async def heads(self, limit: int = 1000) -> list[OutboxRecord]:
-        """The oldest unsent message of every channel: only it may be sent, so order is kept."""
+    async def heads(self, limit: int = 1000, destination: Callable[[str], str] = str) -> list[OutboxRecord]:
+        """The oldest unsent message of every destination: only it may be sent, so order is kept.
+
+        `destination` says where a channel key really goes: a role ("proposals") and its channel id are
+        one destination, so messages queued under either keep their order between them."""
         rows = await self.session.scalars(
             select(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
             .order_by(OutboxMessage.id).limit(limit))
         heads: dict[str, OutboxRecord] = {}
         for row in rows:
-            heads.setdefault(row.channel, _outbox(row))
+            heads.setdefault(destination(row.channel), _outbox(row))
         return list(heads.values())
 
     async def lease(self, message_id: int, now: datetime, until: datetime) -> bool:

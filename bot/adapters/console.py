@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from bot.app import Bot
 from bot.core.inputs import Action, Actor, ChannelMessage, Command, FormSubmission
+from bot.core.numbers import number_of
 from bot.core.reply import (
     Actions,
     Audience,
@@ -156,8 +157,7 @@ class ConsoleChat:
     async def handle(self, line: str) -> None:
         if not line:
             return
-        if line.isdigit():
-            number = int(line)
+        if (number := number_of(line)) is not None and not line.lstrip().startswith("#"):
             if not self.buttons:
                 self._write("! " + self.t("console.no_buttons"))
                 return
@@ -207,8 +207,8 @@ class ConsoleChat:
                     return
                 if not answer.strip() and field.initial:
                     answer = field.initial
-                if field.kind is FieldKind.CHOICE and answer.strip().isdigit():
-                    index = int(answer.strip()) - 1
+                if field.kind is FieldKind.CHOICE and (chosen := number_of(answer)) is not None:
+                    index = chosen - 1
                     answer = field.choices[index].value if 0 <= index < len(field.choices) else answer
                 values[field.name] = answer
             outcome = await self.bot.dispatcher.dispatch(

@@ -767,7 +767,7 @@ async def serve(bot: Bot, port: int) -> int:
         return 2
     await bot.start()
     adapter = SlackAdapter(bot)
-    await bot.keep_time(adapter)
+    await bot.keep_time(adapter, PLATFORM)
     app_token = bot.settings.slack_app_token
     socket = AsyncSocketModeHandler(adapter.app, app_token.get_secret_value()) if app_token else None
     runner = web.AppRunner(adapter.web_app(events=socket is None))

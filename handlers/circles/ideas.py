@@ -28,6 +28,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Change, ChannelMessage, Command, FormSubmission, Listened, Reaction
+from bot.core.numbers import id_of, number_of, possible_id
 from bot.core.reply import (
     Audience,
     Button,
@@ -50,7 +51,7 @@ from handlers.dates import parse_moment
 from handlers.expertise.feature import holder_line, mention
 from handlers.meetings.feature import Meetings
 from handlers.meetings.rhythm import WEEKDAYS
-from handlers.text import clean, fold, has_control, number_of
+from handlers.text import clean, fold, has_control
 from storage.circles import DONE, NEW, PARKED, PICKED_UP, STATUSES, IdeaRecord
 from storage.records import MemberRecord, PlannedOccurrence
 from storage.repositories import Repositories
@@ -238,7 +239,7 @@ class Circles:
 
     async def find(self, ctx: HandlerContext, number: int | str) -> IdeaRecord:
         found = number if isinstance(number, int) else number_of(number)
-        idea = await ctx.repos.ideas.get(found) if found is not None else None
+        idea = await ctx.repos.ideas.get(found) if found is not None and possible_id(found) else None
         if idea is None:
             raise UserError(ctx.t("circles.no_idea", nr=number, p=ctx.prefix))
         return idea
@@ -483,10 +484,11 @@ class Circles:
 
     async def current(self, ctx: JobContext, key: str) -> Reply | None:
         """A digest message of outbox key `digest:<nr>:<page>` as it is now (bot/refresh.py)."""
-        number, _, page = key.removeprefix("digest:").partition(":")
-        if not number.isdigit() or not page.isdigit():
+        typed, _, typed_page = key.removeprefix("digest:").partition(":")
+        number, page = id_of(typed), number_of(typed_page)
+        if number is None or page is None:
             return None
-        return await self.digest_page(ctx, int(number), int(page))
+        return await self.digest_page(ctx, number, page)
 
     async def digest_page(self, ctx: AnyContext, number: int, page: int) -> Reply | None:
         t, lang = ctx.t, ctx.settings.language

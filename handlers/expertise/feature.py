@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
+from bot.core.numbers import MAX_ID, id_of, number_of
 from bot.core.reply import (
     Actions,
     Audience,
@@ -181,15 +182,17 @@ class ExpertiseFeature:
         return ", ".join(parts)
 
     async def page(self, ctx: HandlerContext, action: Action) -> Outcome:
-        offset, _, query = action.value.partition("\t")
-        if not offset.isdigit() or not query:
+        typed, _, query = action.value.partition("\t")
+        offset = number_of(typed)
+        if offset is None or offset > MAX_ID or not query:
             raise UserError(ctx.t("errors.unknown_action"))
-        return await self.results(ctx, query, int(offset), replace=True)
+        return await self.results(ctx, query, offset, replace=True)
 
     async def overview_page(self, ctx: HandlerContext, action: Action) -> Outcome:
-        if not action.value.isdigit():
+        offset = number_of(action.value)
+        if offset is None or offset > MAX_ID:
             raise UserError(ctx.t("errors.unknown_action"))
-        return await self.overview(ctx, int(action.value), replace=True)
+        return await self.overview(ctx, offset, replace=True)
 
     async def search_topic(self, ctx: HandlerContext, action: Action) -> Outcome:
         return await self.results(ctx, clean(action.value, ctx.t, what=ctx.t("expertise.what_topic")), 0)
@@ -299,7 +302,8 @@ class ExpertiseFeature:
         return ctx.is_coordinator or (isinstance(holder, MemberRecord) and holder.id == ctx.member.id)
 
     async def entry(self, ctx: HandlerContext, action: Action) -> ExpertiseRecord:
-        entry = await ctx.repos.expertise.get(int(action.value)) if action.value.isdigit() else None
+        entry_id = id_of(action.value)
+        entry = await ctx.repos.expertise.get(entry_id) if entry_id is not None else None
         if entry is None:
             raise UserError(ctx.t("expertise.entry_gone"))
         if not self.may_edit(ctx, entry):
@@ -319,7 +323,8 @@ class ExpertiseFeature:
     async def contact(self, ctx: HandlerContext, action: Action) -> Outcome:
         t = ctx.t
         member_id, _, topic = action.value.partition("\t")
-        other = await ctx.repos.members.get(int(member_id)) if member_id.isdigit() else None
+        other_id = id_of(member_id)
+        other = await ctx.repos.members.get(other_id) if other_id is not None else None
         if other is None:
             raise UserError(t("expertise.member_gone"))
         target = mention(other)

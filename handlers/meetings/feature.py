@@ -25,6 +25,7 @@ from babel.dates import format_date, format_time
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
+from bot.core.numbers import number_of, possible_id
 from bot.core.reply import (
     Button,
     Choice,
@@ -54,7 +55,7 @@ from handlers.meetings.rhythm import (
     meetings,
     next_meetings,
 )
-from handlers.text import clean, fold, number_of
+from handlers.text import clean, fold
 from storage.records import PlannedOccurrence
 from storage.repositories import Repositories
 
@@ -269,7 +270,7 @@ class Meetings:
         item_id = number_of(number)
         if item_id is None:
             raise UserError(t("meetings.remove_syntax", p=ctx.prefix))
-        found = await ctx.repos.meetings.agenda_item(item_id)
+        found = await ctx.repos.meetings.agenda_item(item_id) if possible_id(item_id) else None
         if found is None:
             raise UserError(t("meetings.no_item", nr=item_id, p=ctx.prefix))
         if not ctx.is_coordinator and found.author_id != ctx.member.id:
@@ -467,14 +468,18 @@ def read_settings(values: Mapping[str, str], ctx: HandlerContext) -> tuple[dict[
         out["start"], out["end"] = f"{first:%H:%M}", f"{last:%H:%M}"
     except ValueError:
         errors["time"] = t("meetings.bad_time")
-    interval = values.get("interval", "").strip()
-    if not interval.isdigit() or not 1 <= int(interval) <= 52:
+    interval = number_of(values.get("interval", ""))
+    if interval is None or not 1 <= interval <= 52:
         errors["interval"] = t("meetings.bad_interval")
     else:
-        out["interval_weeks"] = int(interval)
+        out["interval_weeks"] = interval
     types = [x.strip() for x in values.get("types", "").split(",") if x.strip()]
     if len(types) > 8 or any(len(x) > 60 for x in types):
         errors["types"] = t("meetings.bad_types")
+    try:
+        types = [clean(x, t, what=t("meetings.field_types"), max_length=60) for x in types]
+    except UserError as error:
+        errors["types"] = error.message
     out["types"] = types
     anchor_text = values.get("anchor", "").strip()
     if anchor_text:

@@ -3,7 +3,7 @@
     /pitch                     a form: title, schools, summary, what it brings, amount, co-funding, theme, contact
     /pitch lijst [status]      the pitches (ingediend, geagendeerd, in_stemming, aangenomen, afgewezen, ingetrokken)
     /pitch <nr>                one pitch with its history
-    /pitch wijzigen <nr>       the form again, until the pitch deadline (the submitter or their school)
+    /pitch wijzigen <nr>       the form again, until the pitch deadline (the submitter or their confirmed school)
     /pitch intrekken <nr>      the submitter withdraws it
 
 A submitted pitch goes to the first trimester meeting whose pitch deadline has not passed
@@ -21,6 +21,7 @@ from babel.dates import format_date, format_datetime
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
+from bot.core.numbers import number_of, possible_id
 from bot.core.reply import (
     Actions,
     Button,
@@ -42,7 +43,7 @@ from handlers.meetings.feature import Meetings
 from handlers.meetings.rhythm import Meeting
 from handlers.names import pick
 from handlers.proposals.money import euros, parse_euros
-from handlers.text import clean, fold, number_of
+from handlers.text import clean, fold
 from storage.proposals import PitchRecord
 
 STATUSES = ("ingediend", "geagendeerd", "in_stemming", "aangenomen", "afgewezen", "ingetrokken")
@@ -83,7 +84,7 @@ class Pitches:
         number = number_of(typed)
         if number is None:
             raise UserError(ctx.t("pitch.number_needed", p=ctx.prefix))
-        found = await ctx.repos.pitches.get(number)
+        found = await ctx.repos.pitches.get(number) if possible_id(number) else None
         if found is None:
             raise UserError(ctx.t("pitch.not_found", nr=number, p=ctx.prefix))
         return found

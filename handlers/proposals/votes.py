@@ -25,6 +25,7 @@ from babel.dates import format_datetime
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
+from bot.core.numbers import id_of, number_of, possible_id
 from bot.core.reply import (
     Actions,
     Ballot,
@@ -45,8 +46,8 @@ from config.i18n import Catalog
 from config.settings import Settings
 from handlers.context import AnyContext, Feature, HandlerContext, JobContext
 from handlers.dates import parse_moment
-from handlers.text import clean, fold, number_of
-from storage.proposals import SCHOOL_KINDS, VoteRecord
+from handlers.text import clean, fold, has_control
+from storage.proposals import SCHOOL_KINDS, BallotRecord, VoteRecord
 from storage.records import MemberRecord, PlannedOccurrence
 from storage.repositories import Repositories
 
@@ -122,7 +123,7 @@ class Votes:
         number = number_of(typed)
         if number is None:
             raise UserError(ctx.t("vote.number_needed", p=ctx.prefix))
-        vote = await ctx.repos.votes.get(number, lock=lock, share=share)
+        vote = await ctx.repos.votes.get(number, lock=lock, share=share) if possible_id(number) else None
         if vote is None:
             raise UserError(ctx.t("vote.not_found", nr=number, p=ctx.prefix))
         return vote
@@ -132,7 +133,8 @@ class Votes:
     async def for_pitch(self, ctx: HandlerContext, action: Action) -> Outcome:
         """"Stemming starten" under a pitch: the form, with the question about that pitch."""
         ctx.require_coordinator()
-        pitch = await ctx.repos.pitches.get(int(action.value)) if action.value.isdigit() else None
+        pitch_id = id_of(action.value)
+        pitch = await ctx.repos.pitches.get(pitch_id) if pitch_id is not None else None
         if pitch is None:
             raise UserError(ctx.t("errors.unknown_action"))
         return self.form(ctx, ctx.t("vote.pitch_question", nr=pitch.id, title=pitch.title), str(pitch.id))
@@ -178,21 +180,31 @@ class Votes:
                 errors["options"] = error.message
         out["electorate"] = values.get("electorate") if values.get("electorate") in ("members", "schools") \
             else "members"
-        out["werkgebied"] = " ".join(values.get("werkgebied", "").split())
+        try:
+            out["werkgebied"] = clean(values.get("werkgebied", ""), t, what=t("vote.field_werkgebied"),
+                                      max_length=100, required=False)
+        except UserError as error:
+            errors["werkgebied"] = error.message
         out["secret"] = values.get("secret") == "ja"
         out["show_while_open"] = values.get("visible", "ja") != "nee"
-        deadline = parse_moment(values.get("deadline", ""), ctx.now, ctx.settings.language)
-        if deadline is None:
-            errors["deadline"] = t("vote.bad_deadline")
-        elif deadline <= ctx.now + timedelta(minutes=5):
+        deadline = None
+        try:
+            typed = clean(values.get("deadline", ""), t, what=t("vote.field_deadline"), max_length=60, required=False)
+            deadline = parse_moment(typed, ctx.now, ctx.settings.language) if typed else None
+            if deadline is None:
+                errors["deadline"] = t("vote.bad_deadline")
+        except UserError as error:
+            errors["deadline"] = error.message
+        if deadline is not None and deadline <= ctx.now + timedelta(minutes=5):
             errors["deadline"] = t("vote.deadline_soon")
-        else:
+        elif deadline is not None:
             out["deadline"] = deadline
         for name, limit in (("quorum", 100_000), ("threshold", 100)):
             typed = values.get(name, "").strip().rstrip("%").split(" ")[0]
-            if typed and (not typed.isdigit() or not 0 <= int(typed) <= limit):
+            number = number_of(typed) if typed else 0
+            if number is None or not 0 <= number <= limit:
                 errors[name] = t(f"vote.bad_{name}")
-            out[name] = int(typed) if typed.isdigit() else 0
+            out[name] = number or 0
         if errors:
             raise FormErrors(errors)
         return out
@@ -200,8 +212,12 @@ class Votes:
     async def submitted(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
         ctx.require_coordinator()
         values = self.read(ctx, form.values)
-        pitch_id = int(form.state) if form.state.isdigit() else None
+        pitch_id = id_of(form.state)
+        if form.state and (pitch_id is None or await ctx.repos.pitches.get(pitch_id) is None):
+            raise UserError(ctx.t("trust.pitch_gone", p=ctx.prefix))
         channel = form.channel or "proposals"
+        if len(channel) > 255 or has_control(channel, multiline=False):  # stored: a channel id is neither
+            raise UserError(ctx.t("errors.unknown_action"))
         number = await ctx.repos.votes.create(**values, pitch_id=pitch_id, channel=channel, by=ctx.member.id,
                                               now=ctx.now)
         deadline: datetime = values["deadline"]
@@ -223,8 +239,8 @@ class Votes:
 
     async def current(self, ctx: JobContext, key: str) -> Reply | None:
         """The vote message of outbox key `vote:<nr>` as it is now (bot/refresh.py)."""
-        number = key.removeprefix("vote:")
-        vote = await ctx.repos.votes.get(int(number)) if number.isdigit() else None
+        number = id_of(key.removeprefix("vote:"))
+        vote = await ctx.repos.votes.get(number) if number is not None else None
         return await self.message(ctx.repos, vote, ctx.t, ctx.settings) if vote else None
 
     async def message(self, repos: Repositories, vote: VoteRecord, t: Catalog, settings: Settings) -> Reply:
@@ -261,9 +277,10 @@ class Votes:
 
     async def pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
         t = ctx.t
-        number, _, option = action.value.partition(":")
+        number, _, typed_option = action.value.partition(":")
         vote = await self.find(ctx, number, share=True)
-        if not option.isdigit() or int(option) >= len(vote.options):
+        option = number_of(typed_option)
+        if option is None or option >= len(vote.options):
             raise UserError(t("errors.unknown_action"))
         if vote.closed_at is not None or ctx.now >= vote.deadline:
             raise UserError(t("vote.is_closed", deadline=when(vote.closed_at or vote.deadline, ctx.settings)))
@@ -274,7 +291,7 @@ class Votes:
         # the moment of the press, not of its handling: of two quick presses the second counts, also
         # when the platform delivers or we handle them the other way round
         pressed = min(action.pressed_at or ctx.now, ctx.now)
-        if await ctx.repos.votes.cast(vote.id, voter, ctx.member.id, int(option), pressed):
+        if await ctx.repos.votes.cast(vote.id, voter, ctx.member.id, option, pressed):
             ctx.changed(f"vote:{vote.id}")
         current = await ctx.repos.votes.ballot(vote.id, voter)
         assert current is not None
@@ -310,14 +327,37 @@ class Votes:
         return closed
 
     async def names(self, repos: Repositories, vote: VoteRecord, t: Catalog) -> list[Part]:
-        """Who chose what: only for an open vote, only after the close."""
+        """Who chose what: only for an open vote, only after the close; in a vote per school, each school
+        with the member who cast its ballot."""
         if vote.secret or vote.closed_at is None:
             return []
         by_option: dict[int, list[str]] = {}
-        for ballot in await repos.votes.ballots(vote.id):
-            by_option.setdefault(ballot.option, []).append(ballot.member_name)
+        for ballot, name in await self.cast_by(repos, vote):
+            by_option.setdefault(ballot.option, []).append(name)
         return [Context(t("vote.who", option=vote.options[i], names=", ".join(sorted(names))))
                 for i, names in sorted(by_option.items())]
+
+    @staticmethod
+    async def cast_by(repos: Repositories, vote: VoteRecord) -> list[tuple[BallotRecord, str]]:
+        """Every ballot with who it is: the member, or "school (member who cast it)" in a vote per school."""
+        ballots = await repos.votes.ballots(vote.id)
+        if vote.electorate != "schools":
+            return [(b, b.member_name) for b in ballots]
+        schools = {f"s:{o.id}": o.name for o in await repos.organisations.all()}
+        return [(b, f"{schools.get(b.voter, '?')} ({b.member_name or '?'})") for b in ballots]
+
+    async def school_ballots(self, ctx: HandlerContext, vote: VoteRecord) -> list[Part]:
+        """Who cast a school's ballot, for that school's members (their own school) and coordinators
+        (every school): never in the channel. What it says only in an open vote."""
+        if vote.electorate != "schools":
+            return []
+        own = voter_of(vote, ctx.member)
+        lines = []
+        for ballot, name in await self.cast_by(ctx.repos, vote):
+            if ctx.is_coordinator or ballot.voter == own:
+                lines.append(ctx.t("trust.school_ballot_secret", who=name) if vote.secret else
+                             ctx.t("trust.school_ballot", who=name, option=vote.options[ballot.option]))
+        return [Context(line) for line in sorted(lines)]
 
     async def close_early(self, ctx: HandlerContext, vote: VoteRecord) -> Reply:
         occurrence = await ctx.repos.occurrences.by_key(f"{CLOSE}:{vote.id}")
@@ -360,7 +400,8 @@ class Votes:
     async def show(self, ctx: HandlerContext, vote: VoteRecord) -> Reply:
         """The vote as in the channel (with its buttons while open: a press is answered privately)."""
         message = await self.message(ctx.repos, vote, ctx.t, ctx.settings)
-        return Reply((*message.parts, *(await self.names(ctx.repos, vote, ctx.t))))
+        names = await self.names(ctx.repos, vote, ctx.t)
+        return Reply((*message.parts, *(names or await self.school_ballots(ctx, vote))))
 
     async def export(self, ctx: HandlerContext, vote: VoteRecord) -> Reply:
         """CSV: the counts, and per ballot who and what (an open vote) or only what (a secret one)."""
@@ -373,9 +414,8 @@ class Votes:
         if not vote.secret and vote.closed_at is not None:
             writer.writerow([])
             writer.writerow(["stemming", "naam", "optie"])
-            for ballot in await ctx.repos.votes.ballots(vote.id):
-                writer.writerow([vote.id, spreadsheet_safe(ballot.member_name),
-                                 spreadsheet_safe(vote.options[ballot.option])])
+            for ballot, name in await self.cast_by(ctx.repos, vote):
+                writer.writerow([vote.id, spreadsheet_safe(name), spreadsheet_safe(vote.options[ballot.option])])
         return Reply((Heading(ctx.t("vote.export_heading", nr=vote.id)), Text(out.getvalue().strip())))
 
 

@@ -264,7 +264,7 @@ def test_a_school_pitches_a_coordinator_starts_a_vote_and_the_school_votes(tmp_p
     try:
         assert "Stemming #1 is gesloten" in marieke.say("/stemming sluiten 1")
         marieke.child.expect_exact("Besluit: tegen.")
-        marieke.child.expect_exact("tegen: Ingrid Smit")  # an open vote: who chose what, after the close
+        marieke.child.expect_exact("tegen: Baeken (Ingrid Smit)")  # an open vote: which school, cast by whom
         assert "Status: afgewezen" in marieke.say("/pitch 1")
         assert marieke.stop() == 0
     finally:

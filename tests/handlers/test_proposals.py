@@ -129,7 +129,7 @@ async def test_one_vote_per_school_the_last_ballot_counts_and_the_deadline_close
     result = text_of(reply_from_json((await outbox(bot))[-1].body))
     assert "== Uitslag stemming #1: Financieren we de groeiklas samen? ==" in result
     assert "• voor: 2" in result and "Opkomst: 2 van 2." in result and "Besluit: voor." in result
-    assert "voor: Ingrid, Thomas" in result  # an open vote shows who chose what after the close
+    assert "voor: Baeken (Ingrid), Vlieger (Thomas)" in result  # an open vote: which school, cast by whom
     assert "Status: aangenomen" in text_of(await run(bot, "/pitch 1", people["piet"]))
     late = text_of(await press(bot, "stemming.stem", f"{vote}:1", people["vera"]))
     assert late.startswith("! Deze stemming is gesloten (vrijdag 27 november 17:00)")

@@ -62,6 +62,7 @@ from bot.adapters.matrix.render import (
 )
 from bot.app import Bot
 from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, Input, Reaction
+from bot.core.numbers import id_of, number_of
 from bot.core.reply import (
     Audience,
     Ballot,
@@ -354,8 +355,8 @@ class MatrixAdapter:
         word, _, rest = typed.replace("\n", " ").partition(" ")
         name, rest = word.lower(), rest.strip()
         event_id = str(event["event_id"])
-        if name.isdigit():
-            await self.press_number(origin, int(name), event)
+        if (number := number_of(name)) is not None and not name.startswith("#"):
+            await self.press_number(origin, number, event)
             return
         if name == "stem":
             await self.secret_ballot(origin, rest, event)
@@ -386,15 +387,15 @@ class MatrixAdapter:
             return
         code, _, number = typed.partition(" ")
         async with self.bot.db.transaction() as repos:
-            poll = await repos.matrix.poll(int(code)) if code.isdigit() else None
-        number = number.strip()
+            poll = await repos.matrix.poll(poll_id) if (poll_id := id_of(code)) is not None else None
         if poll is None or not poll.secret:
             await self.deliver(Reply.text(self.t("matrix.unknown_ballot", p=PREFIX), error=True), origin)
             return
-        if not number.isdigit() or not 1 <= int(number) <= len(poll.buttons):
+        chosen = number_of(number)
+        if chosen is None or not 1 <= chosen <= len(poll.buttons):
             await self.deliver(Reply.text(self.t("matrix.choose_number", max=len(poll.buttons)), error=True), origin)
             return
-        action_id, value, _ = poll.buttons[int(number) - 1]
+        action_id, value, _ = poll.buttons[chosen - 1]
         await self.run_input(Action(action_id, value, origin.actor, channel=poll.room_id,
                                     delivery_id=str(event["event_id"]), pressed_at=event_time(event)), origin)
 
@@ -648,7 +649,7 @@ def sorted_error(response: ErrorResponse) -> Exception:
 async def running(adapter: MatrixAdapter) -> AsyncIterator[asyncio.Task[None]]:
     """Log in, connect the bot's time (reminders, deadlines, outbox) and sync until the block ends."""
     await adapter.login()
-    await adapter.bot.keep_time(adapter)
+    await adapter.bot.keep_time(adapter, PLATFORM)
     task = asyncio.create_task(adapter.run(), name="matrix-sync")
     try:
         yield task

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.numbers import number_of
 from bot.core.reply import Actions, Ballot, Button, Context, Fields, Heading, Item, Mention, Part, Reply, Text
 from config.i18n import Catalog
 
@@ -134,7 +135,8 @@ def answer_id(index: int) -> str:
 
 
 def answer_index(answer: str) -> int | None:
-    return int(answer[1:]) - 1 if answer.startswith("a") and answer[1:].isdigit() else None
+    number = number_of(answer[1:]) if answer.startswith("a") and not answer.startswith("a#") else None
+    return number - 1 if number is not None else None
 
 
 def poll_start(question: str, labels: list[str]) -> dict[str, Any]:
