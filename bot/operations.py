@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from config.settings import Settings
 
 
 def run_operation(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command in ("backup", "restore"):
+        from bot import backup
+
+        return (backup.backup if args.command == "backup" else backup.restore)(settings, args.file, sys.stdout)
     return 2
