@@ -39,7 +39,7 @@ async def test_a_backup_under_load_restores_every_acknowledged_write(tmp_path: P
     live, copy = tmp_path / "netwerkbot.db", tmp_path / "kopie.db"
     url = f"sqlite+aiosqlite:///{live}"
     acknowledged: list[int] = []
-    stop = asyncio.Event()
+    stop, started = asyncio.Event(), asyncio.Event()
 
     async with started_bot(url, clock) as bot:
         async def writer() -> None:
@@ -48,12 +48,13 @@ async def test_a_backup_under_load_restores_every_acknowledged_write(tmp_path: P
                 async with bot.db.transaction() as repos:
                     await write(repos, number, clock)
                 acknowledged.append(number)  # committed: what the bot would now acknowledge
+                if number == 49:
+                    started.set()
                 number += 1
                 await asyncio.sleep(0)
 
         task = asyncio.create_task(writer())
-        while len(acknowledged) < 50:
-            await asyncio.sleep(0.01)
+        await started.wait()
         before = len(acknowledged)
         code, output = await netwerkbot("backup", str(copy), database_url=url, cwd=tmp_path)
         during = len(acknowledged)
@@ -100,7 +101,7 @@ async def test_restore_over_a_database_keeps_the_old_one_and_refuses_what_is_no_
     code, output = await netwerkbot("restore", str(copy), database_url=url, cwd=tmp_path)
     assert code == 0, output
     assert schools(live) == [1]
-    kept = [p for p in tmp_path.iterdir() if p.name.startswith("netwerkbot.db.voor-herstel-")]
+    kept = await asyncio.to_thread(lambda: sorted(tmp_path.glob("netwerkbot.db.voor-herstel-*")))
     assert len(kept) == 1
     assert schools(kept[0]) == [1, 2]
 
