@@ -13,4 +13,8 @@ def run_operation(args: argparse.Namespace, settings: Settings) -> int:
         from bot import backup
 
         return (backup.backup if args.command == "backup" else backup.restore)(settings, args.file, sys.stdout)
+    if args.command == "vakanties":
+        from bot.holidays import run_update
+
+        return run_update(settings, sys.stdout, dry_run=args.proef)
     return 2
