@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 
 from config.settings import Settings
@@ -17,4 +18,9 @@ def run_operation(args: argparse.Namespace, settings: Settings) -> int:
         from bot.holidays import run_update
 
         return run_update(settings, sys.stdout, dry_run=args.proef)
+    if args.command == "import" and args.kind == "duo":
+        from bot.app import build
+        from bot.duo import run_duo
+
+        return asyncio.run(run_duo(build(settings), args.file, args.swv))
     return 2
