@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from bot.app import Bot, build
 from bot.core.inputs import Actor
+from bot.logs import configure as configure_logging
 from config.i18n import Catalog
 from config.settings import Settings
 from handlers.meetings.rhythm import ConfigError
@@ -60,8 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "console":
         logging.getLogger().setLevel(logging.WARNING)

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     ack_budget_seconds: float = Field(default=2.0, gt=0, lt=3)
     startup_wait_seconds: float = Field(default=120.0, ge=0)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line, for log collectors
 
     @field_validator("coordinators", "question_channels", "matrix_allowed", mode="before")
     @classmethod
