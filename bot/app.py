@@ -24,6 +24,8 @@ from handlers.context import HandlerContext
 from handlers.expertise import ExpertiseFeature, ExpertiseSearch, load_synonyms
 from handlers.meetings.feature import KIND as MEETING_REMINDER
 from handlers.meetings.feature import Meetings
+from handlers.meetings.holiday_watch import KIND as HOLIDAY_CHECK
+from handlers.meetings.holiday_watch import HolidayWatch
 from handlers.meetings.rhythm import load_holidays, load_series
 from handlers.proposals.pitches import Pitches
 from handlers.proposals.votes import CLOSE, NUDGE, Votes
@@ -100,9 +102,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
     circles = Circles(meetings, QuestionDetector(search))
     registry.add(circles.feature())
     outbox = Outbox(db, clock)
-    scheduler = Scheduler(db, clock, settings, catalog, planners=[meetings.plan, circles.plan],
+    watch = HolidayWatch(meetings.calendar)
+    scheduler = Scheduler(db, clock, settings, catalog, planners=[meetings.plan, circles.plan, watch.plan],
                           jobs={MEETING_REMINDER: meetings.remind, CLOSE: votes.close_job, NUDGE: votes.nudge_job,
-                                DIGEST: circles.digest_job})
+                                DIGEST: circles.digest_job, HOLIDAY_CHECK: watch.check_job})
     return Bot(
         settings=settings, catalog=catalog, clock=clock, db=db, registry=registry,
         dispatcher=Dispatcher(registry, db, settings, catalog, clock),

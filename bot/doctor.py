@@ -26,7 +26,8 @@ from sqlalchemy import Connection, func, select
 from bot.core.clock import Clock, SystemClock
 from config.i18n import Catalog
 from config.settings import Settings
-from handlers.meetings.rhythm import REGIONS, ConfigError, HolidayCalendar, load_holidays, load_series
+from handlers.meetings.holiday_watch import holidays_until
+from handlers.meetings.rhythm import ConfigError, load_holidays, load_series
 from storage.db import Database, alembic_config
 from storage.models import Occurrence, OutboxMessage
 
@@ -169,12 +170,6 @@ def _aware(moment: datetime) -> datetime:
 
 
 # -- meetings and holidays ------------------------------------------------------------------------
-
-
-def holidays_until(calendar: HolidayCalendar) -> date | None:
-    """The last day the school holiday data knows about in every region (the earliest of the regions' ends)."""
-    ends = [max((last for _, _, last in calendar.school.get(region, ())), default=None) for region in REGIONS]
-    return None if any(end is None for end in ends) else min(e for e in ends if e is not None)
 
 
 def check_calendar(settings: Settings, t: Catalog, today: date) -> Report:
