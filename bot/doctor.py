@@ -23,6 +23,7 @@ from alembic.script import ScriptDirectory
 from pydantic import AliasChoices, ValidationError
 from sqlalchemy import Connection, func, select
 
+from bot.backup import sqlite_file
 from bot.core.clock import Clock, SystemClock
 from config.i18n import Catalog
 from config.settings import Settings
@@ -347,8 +348,13 @@ async def examine(settings: Settings, t: Catalog, clock: Clock, *, environ: Mapp
     if not report:
         report.append(Finding(t("ops.topic_settings"), Status.OK, t("ops.settings_ok")))
     db = Database(settings.database_url)
+    file = sqlite_file(settings)
     try:
-        reachable, found = await check_database(db, t, clock.now())
+        if file is not None and not file.exists():  # connecting would create it: the doctor changes nothing
+            reachable, found = False, [Finding(t("ops.topic_database"), Status.WRONG, t("ops.db_empty"),
+                                               t("ops.db_upgrade_fix"))]
+        else:
+            reachable, found = await check_database(db, t, clock.now())
         report += found
         report += check_calendar(settings, t, clock.now().date())
         remote: list[Callable[[], Awaitable[Report]]] = [

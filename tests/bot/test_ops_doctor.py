@@ -154,6 +154,7 @@ async def test_a_database_without_the_schema_and_one_not_reachable(clock: Manual
     assert code == 1
     assert "❌ Database: nog geen tabellen" in text
     assert "netwerkbot db upgrade" in text
+    assert not (tmp_path / "leeg.db").exists()  # the check made no database
 
     code, text = await run(clock, tmp_path / ".env",
                            database_url="postgresql+asyncpg://postgres@127.0.0.1:1/nergens")
