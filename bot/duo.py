@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import Bot
-from bot.importer import ImportFileError, decode, sniff
 from config.i18n import Catalog
 from handlers.text import fold
+from storage.brin import School, SchoolRegister
 from storage.db import is_unavailable
-from storage.schools import School, SchoolRegister
 
 COLUMNS = {  # canonical → the header spellings DUO used
     "swv": ("ADMINISTRATIENUMMER",),
@@ -41,6 +40,26 @@ REQUIRED = ("swv", "brin", "name", "place")
 KINDS = {"bo": "school", "sbo": "sbo", "so": "so", "vso": "so", "vo": "vo"}
 BRIN = re.compile(r"\d{2}[A-Z0-9]{2}")
 MAX_NAME = 200
+
+
+class ImportFileError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def decode(path: Path, t: Catalog) -> str:
+    """DUO's files are UTF-8 (older ones Windows-1252); a spreadsheet or image is no CSV."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ImportFileError(t("ops.duo_unreadable", file=path, error=error.strerror or error)) from None
+    if b"\x00" in data:
+        raise ImportFileError(t("ops.duo_columns", file=path, columns=", ".join(COLUMNS[n][0] for n in REQUIRED)))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
 
 
 def code(text: str) -> str:
@@ -63,8 +82,9 @@ class DuoReport:
 
 
 def read_rows(path: Path, t: Catalog) -> list[dict[str, str]]:
-    text, _ = decode(path, t)
-    reader = csv.reader(io.StringIO(text), delimiter=sniff(text))
+    text = decode(path, t)
+    first = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text), delimiter=";" if first.count(";") >= first.count(",") else ",")
     header = [" ".join(cell.split()).upper() for cell in next(reader, [])]
     positions: dict[str, int] = {}
     for name, spellings in COLUMNS.items():

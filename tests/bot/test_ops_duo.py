@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.app import Bot
 from bot.core.clock import ManualClock
 from bot.duo import import_duo, summary
-from storage.schools import SchoolRegister
+from storage.brin import SchoolRegister
 from tests.conftest import started_bot
 
 ROOT = Path(__file__).resolve().parents[2]
