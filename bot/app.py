@@ -23,6 +23,7 @@ from handlers.circles.ideas import Circles
 from handlers.circles.questions import QuestionDetector
 from handlers.expertise import ExpertiseFeature, ExpertiseSearch, load_synonyms
 from handlers.meetings.feature import Meetings
+from handlers.meetings.holiday_watch import HolidayWatch
 from handlers.meetings.rhythm import load_holidays, load_series
 from handlers.proposals.pitches import Pitches
 from handlers.proposals.votes import Votes
@@ -97,6 +98,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
         Pitches(meetings).feature(),
         Votes().feature(),
         Circles(meetings, QuestionDetector(search)).feature(),
+        HolidayWatch(meetings.calendar).feature(),
     ])
     outbox = Outbox(db, clock)
     scheduler = Scheduler(db, clock, settings, catalog, registry)

@@ -9,13 +9,16 @@ else as an apology with a reference id that is also in the log with its tracebac
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections.abc import Callable
 
 from bot.contexts import Features, InputContext
 from bot.core.clock import Clock
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, ChannelMessage, Command, FormSubmission, Input, Reaction
 from bot.core.reply import FormRejected, Outcome, Reply
+from bot.logs import REFERENCE
 from config.i18n import Catalog
 from config.settings import Settings
 from storage.db import Database, is_unavailable
@@ -51,21 +54,34 @@ class Dispatcher:
         # members by platform account, valid for one version of the directory (see SearchState)
         self._members: dict[tuple[str, str], MemberRecord] = {}
         self._members_version = -1
+        # told of every input: how long it took and the kind of error it ended in (bot/metrics.py)
+        self.observed: Callable[[Input, float, str | None], None] | None = None
 
     async def dispatch(self, inp: Input) -> Outcome:
+        """Every log line about this input carries its reference id (bot/logs.py), the apology too."""
+        reference = uuid.uuid4().hex[:8]
+        token = REFERENCE.set(reference)
+        started, failure = time.monotonic(), None
         try:
             return await self._dispatch(inp)
         except UserError as error:
+            failure = "user"
             return Reply.text(error.message, error=True)
         except FormErrors as error:
+            failure = "form"
             return FormRejected(error.errors)
         except Exception as error:
             if is_unavailable(error):
+                failure = "database"
                 log.warning("database unreachable while handling %s: %s", type(inp).__name__, error)
                 return Reply.text(self.t("errors.database_unavailable"), error=True)
-            reference = uuid.uuid4().hex[:8]
+            failure = "unexpected"
             log.exception("unexpected error (ref %s) handling %s", reference, describe(inp))
             return Reply.text(self.t("errors.unexpected", reference=reference), error=True)
+        finally:
+            REFERENCE.reset(token)
+            if self.observed is not None:
+                self.observed(inp, time.monotonic() - started, failure)
 
     async def _dispatch(self, inp: Input) -> Outcome:
         now = self.clock.now()

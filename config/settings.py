@@ -64,12 +64,15 @@ class Settings(BaseSettings):
     synonyms_file: Path = CONFIG_DIR / "synonyms.toml"
     meetings_file: Path = CONFIG_DIR / "meetings.toml"
     school_holidays_file: Path = CONFIG_DIR / "school_holidays.toml"
+    # the Rijksoverheid open-data feed of school holidays; `/<school year>?output=json` is added
+    holidays_api_url: str = "https://opendata.rijksoverheid.nl/v1/sources/rijksoverheid/infotypes/schoolholidays/schoolyear/"
     expertise_stale_months: int = Field(default=12, ge=1, le=120)
     expertise_page_size: int = Field(default=8, ge=1, le=20)
     profile_refresh_hours: int = Field(default=24, ge=1)
     ack_budget_seconds: float = Field(default=2.0, gt=0, lt=3)
     startup_wait_seconds: float = Field(default=120.0, ge=0)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line, for log collectors
 
     @field_validator("coordinators", "question_channels", "matrix_allowed", mode="before")
     @classmethod

@@ -64,6 +64,7 @@ class Organisation(Base):
     kind: Mapped[str] = mapped_column(String(30))
     werkgebied: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    brin: Mapped[str | None] = mapped_column(String(6), unique=True)  # BRIN + vestiging (DUO), e.g. 12AB00
 
 
 class Member(Base):

@@ -33,6 +33,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -49,6 +50,8 @@ JSON_ARGUMENTS = ("blocks", "view", "attachments")  # JSON strings when sent for
 WORKSPACE_URL = "https://netwerk.slack.com"
 PAGE = 100  # conversations.history and .replies: messages per page without a limit
 TS = re.compile(r"\d{1,12}(\.\d{1,6})?")
+MANIFEST_SCOPES = tuple(json.loads((Path(__file__).resolve().parents[1] / "slack" / "manifest.json")
+                                   .read_text(encoding="utf-8"))["oauth_config"]["scopes"]["bot"])
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,9 @@ class FakeSlack:
         self._conversations: dict[frozenset[str], str] = {}
         self.messages: dict[str, dict[str, Message]] = {}  # channel → ts → message
         self._refusals: dict[str, list[str]] = {}
+        # the scopes the app was granted: auth.test (like every call) answers them in `x-oauth-scopes`
+        self.scopes: list[str] = list(MANIFEST_SCOPES)
+        self.outside: set[str] = set()  # channels the bot is not a member of: history there is not_in_channel
         self._numbers = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -415,7 +421,8 @@ class FakeSlack:
         else:
             answer = self.methods[method](params)
         await self._record(Call(method, params, 200, ok=bool(answer.get("ok"))))
-        return web.json_response(answer)
+        granted = {"x-oauth-scopes": ",".join(self.scopes)} if token == self.token else {}
+        return web.json_response(answer, headers=granted)
 
     async def _response_url(self, request: web.Request) -> web.Response:
         try:
@@ -585,7 +592,10 @@ class FakeSlack:
         return sum(1 for m in messages.values() if m.thread_ts == parent.ts and m.ts != parent.ts)
 
     def conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
-        """The channel's messages, newest first; thread replies are not in it (only in .replies)."""
+        """The channel's messages, newest first; thread replies are not in it (only in .replies). A channel
+        the bot is not in answers not_in_channel, as Slack answers a bot token."""
+        if str(params.get("channel") or "") in self.outside:
+            return {"ok": False, "error": "not_in_channel"}
         messages = self._channel(params)
         if messages is None:
             return {"ok": False, "error": "channel_not_found"}

@@ -70,6 +70,7 @@ from bot.core.reply import (
     Text,
 )
 from bot.members import Profile
+from bot.metrics import add_routes as add_metrics_routes
 from bot.outbox import DeliveryDelayed, DeliveryRefused, account_of
 from config.i18n import Catalog
 from config.settings import Settings
@@ -746,6 +747,7 @@ class SlackAdapter:
         if events:
             app.router.add_post(EVENTS_PATH, self.handle_events)
         app.router.add_get(HEALTH_PATH, self.healthz)
+        add_metrics_routes(app, self.bot)  # GET /metrics, /healthz/live, /healthz/ready (bot/metrics.py)
         if self.bot.settings.calendar_token is not None:
             app.router.add_get(CALENDAR_PATH, self.calendar)
 
