@@ -17,7 +17,7 @@ from bot.refresh import Refresher
 from bot.scheduler import Scheduler, Timekeeper
 from config.i18n import Catalog
 from config.settings import Settings
-from handlers import general
+from handlers import general, privacy
 from handlers.circles.ideas import DIGEST, Circles
 from handlers.circles.questions import QuestionDetector
 from handlers.context import HandlerContext
@@ -89,6 +89,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
     db = Database(settings.database_url)
     registry: Registry[HandlerContext] = Registry()
     registry.add(general.feature())
+    registry.add(privacy.feature())
     search = ExpertiseSearch(load_synonyms(settings.synonyms_file))  # shared: one cache for both
     registry.add(ExpertiseFeature(search).feature())
     meetings = Meetings(load_series(settings.meetings_file, settings.zone),
@@ -100,9 +101,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
     circles = Circles(meetings, QuestionDetector(search))
     registry.add(circles.feature())
     outbox = Outbox(db, clock)
-    scheduler = Scheduler(db, clock, settings, catalog, planners=[meetings.plan, circles.plan],
+    scheduler = Scheduler(db, clock, settings, catalog, planners=[meetings.plan, circles.plan, privacy.plan],
                           jobs={MEETING_REMINDER: meetings.remind, CLOSE: votes.close_job, NUDGE: votes.nudge_job,
-                                DIGEST: circles.digest_job})
+                                DIGEST: circles.digest_job, privacy.RETENTION: privacy.retention_job})
     return Bot(
         settings=settings, catalog=catalog, clock=clock, db=db, registry=registry,
         dispatcher=Dispatcher(registry, db, settings, catalog, clock),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import date
 
 from bot.core.clock import Clock
 from bot.core.errors import FormErrors, UserError
@@ -55,6 +56,7 @@ class Dispatcher:
         self._members_version = -1
         self.queued: Callable[[], None] | None = None  # told after a commit that queued outbox messages
         self.touched: Callable[[set[str]], None] | None = None  # told which sent messages to refresh
+        self._seen: dict[int, date] = {}  # members whose last_seen_at this process wrote, and on which day
 
     async def dispatch(self, inp: Input) -> Outcome:
         try:
@@ -82,12 +84,19 @@ class Dispatcher:
                 log.info("skipping %s delivery %s: handled before", actor.platform, inp.delivery_id)
                 return None
             member = await self.resolve_member(repos, inp)
+            seen = self._seen.get(member.id) != now.date()
+            if seen:  # once a day per member: who has not been seen for long is listed (PRIVACY.md)
+                await repos.privacy.seen(member.id, now)
             ctx = HandlerContext(
                 repos=repos, member=member, actor=actor, t=self.t, now=now, settings=self.settings,
                 is_coordinator=self.settings.is_coordinator(actor.platform, actor.user_id),
                 prefix=command_prefix(actor.platform),
             )
             outcome = await self._route(ctx, inp)
+        if seen:
+            if len(self._seen) >= CACHED_MEMBERS:
+                self._seen.clear()
+            self._seen[member.id] = now.date()
         if repos.outbox.queued and self.queued is not None:
             self.queued()
         if repos.outbox.touched and self.touched is not None:

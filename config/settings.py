@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     synonyms_file: Path = CONFIG_DIR / "synonyms.toml"
     meetings_file: Path = CONFIG_DIR / "meetings.toml"
     school_holidays_file: Path = CONFIG_DIR / "school_holidays.toml"
+    # retention (PRIVACY.md), applied every day at retention_time by one occurrence
+    retain_idea_texts_days: int = Field(default=365, ge=1)  # copied message text of a finished idea
+    retain_outbox_days: int = Field(default=30, ge=1)  # the text of a message the bot sent by itself
+    retain_deliveries_days: int = Field(default=7, ge=1)  # ids of handled deliveries (retries, replays)
+    retain_ballots_days: int = Field(default=90, ge=0)  # who chose what in an open vote, after its close
+    inactive_after_months: int = Field(default=24, ge=1)  # members not seen this long: listed for coordinators
+    retention_time: str = "03:30"
     expertise_stale_months: int = Field(default=12, ge=1, le=120)
     expertise_page_size: int = Field(default=8, ge=1, le=20)
     profile_refresh_hours: int = Field(default=24, ge=1)
@@ -92,7 +99,7 @@ class Settings(BaseSettings):
             raise ValueError(f"a Dutch weekday: {', '.join(WEEKDAY_NAMES)}")
         return value.strip().lower()
 
-    @field_validator("digest_time")
+    @field_validator("digest_time", "retention_time")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         time.fromisoformat(value.strip())  # raises for anything but HH:MM

@@ -5,6 +5,7 @@
     /netwerkbot profiel school Baeken your school or organisation
     /netwerkbot profiel rol ib-er     your role
     /netwerkbot instellingen          coordinators: the bot's settings (no secrets)
+    /netwerkbot mijn gegevens, vergeet mij, verwijder <naam>, inactief: see handlers/privacy.py
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from bot.core.errors import UserError
 from bot.core.inputs import Command
 from bot.core.registry import Feature
 from bot.core.reply import Fields, Heading, Outcome, Reply
+from handlers import privacy
 from handlers.context import HandlerContext
 from handlers.names import pick
 from handlers.text import clean
@@ -34,6 +36,8 @@ async def command(ctx: HandlerContext, cmd: Command) -> Outcome:
             return await change_profile(ctx, change)
         case "instellingen", "":
             return settings(ctx)
+        case word, rest if word in privacy.WORDS:
+            return await privacy.command(ctx, word, rest)
     raise UserError(t("general.unknown", p=ctx.prefix, word=word))
 
 
