@@ -205,8 +205,8 @@ async def remove_pressed(ctx: HandlerContext, action: Action) -> Outcome:
 # -- retention -----------------------------------------------------------------------------------------
 
 async def plan(ctx: JobContext) -> None:
-    """The daily retention run at `retention_time`, planned a few days ahead; each may be late by up to a
-    day (the bot was down at night), never run twice."""
+    """The daily retention run at `retention_time`, planned a few days ahead. A day's run that fell due
+    while the bot was down runs late at the start, once (each day's notices are its own)."""
     at = time.fromisoformat(ctx.settings.retention_time)
     today = ctx.now.astimezone(ctx.settings.zone).date()
     wanted = []
@@ -214,7 +214,7 @@ async def plan(ctx: JobContext) -> None:
         day = today + timedelta(days=offset)
         due = datetime.combine(day, at, ctx.settings.zone)
         wanted.append(PlannedOccurrence(key=f"{RETENTION}:{day.isoformat()}", kind=RETENTION, due_at=due,
-                                        payload={}, expires_at=due + timedelta(days=1)))
+                                        payload={}))
     await ctx.repos.occurrences.plan(RETENTION, [w for w in wanted if w.due_at > ctx.now], ctx.now)
 
 
@@ -228,7 +228,7 @@ async def retention_job(ctx: JobContext, occurrence: OccurrenceRecord) -> None:
         "ballots": await privacy.forget_ballots(now - timedelta(days=s.retain_ballots_days)),
         "deliveries": await privacy.forget_deliveries(now - timedelta(days=s.retain_deliveries_days)),
     }
-    line = inactive_line(now, s.inactive_after_months)
+    line = inactive_line(occurrence.due_at, s.inactive_after_months)  # this day's line, also when run late
     newly = await privacy.became_inactive(line - timedelta(days=1), line)
     if newly:
         notice = reply_to_json(Reply.text(ctx.t.plural("privacy.inactive_notice", newly,

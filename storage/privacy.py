@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import String, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.circles import DONE
 from storage.models import (
     AgendaItem,
     Ballot,
@@ -246,7 +247,7 @@ class PrivacyRepository:
     async def forget_idea_texts(self, before: datetime, placeholder: str) -> int:
         """Finished ideas not touched since `before`: the copied message text and its address go."""
         rows = list(await self.session.scalars(select(Idea.id).where(
-            Idea.status == "afgerond", Idea.updated_at < before, Idea.text != placeholder)))
+            Idea.status == DONE, Idea.updated_at < before, Idea.text != placeholder)))
         for idea_id in rows:
             await self.session.execute(update(Idea).where(Idea.id == idea_id).values(
                 text=placeholder, source=None, link="",
