@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,6 +44,8 @@ from storage.models import (
     Vote,
 )
 
+# rewrites an outbox body (a reply as JSON) without the member: (body, needles, their platform ids) → body
+OutboxScrub = Callable[[str, list[str], list[str]], str]
 MIN_NEEDLE = 3  # shorter names ("Jo") would scrub ordinary words; their accounts and e-mail still go
 
 
@@ -177,7 +179,8 @@ class PrivacyRepository:
 
     # -- forgetting ----------------------------------------------------------------------------------
 
-    async def erase(self, member_id: int, *, label: str, now: datetime, outbox_scrub: Any = None) -> Erased:
+    async def erase(self, member_id: int, *, label: str, now: datetime,
+                    outbox_scrub: OutboxScrub | None = None) -> Erased:
         """Forget the member: see the module's docstring. `outbox_scrub(body, found, user_ids)` rewrites an
         outbox body (a reply as JSON) before the generic sweep; the caller knows the reply format."""
         s = self.session
