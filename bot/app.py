@@ -18,7 +18,7 @@ from bot.refresh import Refresher
 from bot.scheduler import Scheduler, Timekeeper
 from config.i18n import Catalog
 from config.settings import Settings
-from handlers import general
+from handlers import general, privacy
 from handlers.circles.ideas import Circles
 from handlers.circles.questions import QuestionDetector
 from handlers.expertise import ExpertiseFeature, ExpertiseSearch, load_synonyms
@@ -93,6 +93,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
                         load_holidays(settings.school_holidays_file))
     registry = Features([
         general.feature(),
+        privacy.feature(),
         ExpertiseFeature(search).feature(),
         meetings.feature(),
         Pitches(meetings).feature(),

@@ -12,6 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from datetime import date
 
 from bot.contexts import Features, InputContext
 from bot.core.clock import Clock
@@ -56,6 +57,7 @@ class Dispatcher:
         self._members_version = -1
         # told of every input: how long it took and the kind of error it ended in (bot/metrics.py)
         self.observed: Callable[[Input, float, str | None], None] | None = None
+        self._seen: dict[int, date] = {}  # members whose last_seen_at this process wrote, and on which day
 
     async def dispatch(self, inp: Input) -> Outcome:
         """Every log line about this input carries its reference id (bot/logs.py), the apology too."""
@@ -94,12 +96,20 @@ class Dispatcher:
                 log.info("skipping %s delivery %s: handled before", actor.platform, inp.delivery_id)
                 return None
             member = await self.resolve_member(repos, inp)
+            seen = self._seen.get(member.id) != now.date()
+            if seen:  # once a day per member: who has not been seen for long is listed (PRIVACY.md)
+                await repos.privacy.seen(member.id, now)
             ctx = InputContext(
                 repos=repos, member=member, actor=actor, t=self.t, now=now, settings=self.settings,
                 is_coordinator=self.settings.is_coordinator(actor.platform, actor.user_id),
                 prefix=command_prefix(actor.platform),
             )
-            return await self._route(ctx, inp)
+            outcome = await self._route(ctx, inp)
+        if seen:
+            if len(self._seen) >= CACHED_MEMBERS:
+                self._seen.clear()
+            self._seen[member.id] = now.date()
+        return outcome
 
     async def _route(self, ctx: InputContext, inp: Input) -> Outcome:
         if isinstance(inp, Command):

@@ -44,7 +44,6 @@ BATCH = 500  # occurrences claimed per transaction
 MIN_GAP_SECONDS = 0.05  # wake-ups this close together are one: a burst of due moments is handled in batches
 POLL_SECONDS = 30.0
 PLAN_SECONDS = 3600.0
-KEEP_DELIVERIES = timedelta(days=7)  # Slack retries for an hour at most; Matrix replays a sync token's worth
 KEEP_SENT = timedelta(days=90)
 
 
@@ -109,7 +108,8 @@ class Scheduler:
     async def housekeeping(self) -> None:
         now = self.clock.now()
         async with self.db.transaction() as repos:
-            deliveries = await prune_deliveries(repos.session, now - KEEP_DELIVERIES)
+            deliveries = await prune_deliveries(repos.session,
+                                                now - timedelta(days=self.settings.retain_deliveries_days))
             sent = await repos.outbox.prune(now - KEEP_SENT)
         log.info("housekeeping: forgot %d old deliveries and %d sent messages", deliveries, sent)
 

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     school_holidays_file: Path = CONFIG_DIR / "school_holidays.toml"
     # the Rijksoverheid open-data feed of school holidays; `/<school year>?output=json` is added
     holidays_api_url: str = "https://opendata.rijksoverheid.nl/v1/sources/rijksoverheid/infotypes/schoolholidays/schoolyear/"
+    # retention (PRIVACY.md), applied every day at retention_time by one occurrence
+    retain_idea_texts_days: int = Field(default=365, ge=1)  # copied message text of a finished idea
+    retain_outbox_days: int = Field(default=30, ge=1)  # the text of a message the bot sent by itself
+    retain_deliveries_days: int = Field(default=7, ge=1)  # ids of handled deliveries (retries, replays)
+    retain_ballots_days: int = Field(default=90, ge=0)  # who chose what in an open vote, after its close
+    inactive_after_months: int = Field(default=24, ge=1)  # members not seen this long: listed for coordinators
+    retention_time: str = "03:30"
     expertise_stale_months: int = Field(default=12, ge=1, le=120)
     expertise_page_size: int = Field(default=8, ge=1, le=20)
     profile_refresh_hours: int = Field(default=24, ge=1)
@@ -95,7 +102,7 @@ class Settings(BaseSettings):
             raise ValueError(f"a Dutch weekday: {', '.join(WEEKDAY_NAMES)}")
         return value.strip().lower()
 
-    @field_validator("digest_time")
+    @field_validator("digest_time", "retention_time")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         time.fromisoformat(value.strip())  # raises for anything but HH:MM

@@ -7,6 +7,7 @@
     /netwerkbot instellingen          coordinators: the bot's settings (no secrets)
     /netwerkbot aanvragen             coordinators: members' school requests (handlers/schools.py)
     /netwerkbot bevestigen|weigeren 3 coordinators: decide one
+    /netwerkbot mijn gegevens, vergeet mij, verwijder <naam>, inactief: see handlers/privacy.py
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from bot.core.errors import UserError
 from bot.core.inputs import Command
 from bot.core.reply import Context, Fields, Heading, Outcome, Reply
-from handlers import schools
+from handlers import privacy, schools
 from handlers.context import Feature, HandlerContext
 from handlers.text import clean
 from storage.schools import CONFIRMED, REFUSED
@@ -42,6 +43,8 @@ async def command(ctx: HandlerContext, cmd: Command) -> Outcome:
             return await schools.decide(ctx, number, CONFIRMED)
         case "weigeren", number:
             return await schools.decide(ctx, number, REFUSED)
+        case word, rest if word in privacy.WORDS:
+            return await privacy.command(ctx, word, rest)
     raise UserError(t("general.unknown", p=ctx.prefix, word=word))
 
 

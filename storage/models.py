@@ -79,6 +79,11 @@ class Member(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     profile_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the last day the member used the bot (written at most once a day): members long unseen are listed
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # set when the member was forgotten: the row stays as a pseudonym ("een voormalig lid") so that
+    # decisions and history keep their shape; nothing personal is left in it
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Identity(Base):

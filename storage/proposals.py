@@ -215,7 +215,7 @@ class VoteRepository:
     async def electorate(self, vote: VoteRecord) -> dict[str, list[int]]:
         """Who may vote: voter key → the members who may cast that ballot."""
         query = select(Member.id, Member.organisation_id, Organisation.werkgebied, Organisation.kind).outerjoin(
-            Organisation, Organisation.id == Member.organisation_id)
+            Organisation, Organisation.id == Member.organisation_id).where(Member.erased_at.is_(None))
         voters: dict[str, list[int]] = {}
         for member_id, org_id, werkgebied, kind in await self.session.execute(query):
             if vote.werkgebied and (werkgebied or "").casefold() != vote.werkgebied.casefold():

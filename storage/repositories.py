@@ -22,7 +22,6 @@ from sqlalchemy import (
     distinct,
     func,
     select,
-    true,
     update,
 )
 from sqlalchemy.dialects import postgresql
@@ -40,6 +39,7 @@ from storage.models import (
     SearchState,
     SearchTerm,
 )
+from storage.privacy import PrivacyRepository
 from storage.proposals import PitchRepository, VoteRepository
 from storage.records import (
     ExpertiseRecord,
@@ -145,7 +145,8 @@ class MemberRepository:
         return found[0] if found else None
 
     async def all(self) -> list[MemberRecord]:
-        return await self._load(true(), Member.name)
+        """Every member but the forgotten ones (pseudonyms, kept only for history)."""
+        return await self._load(Member.erased_at.is_(None), Member.name)
 
     async def create(self, *, name: str, now: datetime, email: str | None = None, role: str = "",
                      title: str = "", organisation_id: int | None = None) -> int:
@@ -438,6 +439,7 @@ class Repositories:
         self.ideas = IdeaRepository(session)
         self.matrix = MatrixRepository(session)
         self.school_requests = SchoolRequestRepository(session)
+        self.privacy = PrivacyRepository(session)
 
 
 

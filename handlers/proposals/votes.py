@@ -409,6 +409,8 @@ class Votes:
         writer = csv.writer(out, delimiter=";")
         writer.writerow(["stemming", "vraag", "optie", "stemmen"])
         counts = await ctx.repos.votes.tally(vote.id)
+        if vote.closed_at is not None:  # the result keeps the counts after the ballots' retention (PRIVACY.md)
+            counts = dict(enumerate(vote.result.get("counts", [])))
         for i, option in enumerate(vote.options):
             writer.writerow([vote.id, spreadsheet_safe(vote.question), spreadsheet_safe(option), counts.get(i, 0)])
         if not vote.secret and vote.closed_at is not None:
