@@ -95,7 +95,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
                         load_holidays(settings.school_holidays_file))
     registry.add(meetings.feature())
     votes = Votes()
-    registry.add(Pitches(meetings).feature())
+    pitches = Pitches(meetings)
+    registry.add(pitches.feature())
     registry.add(votes.feature())
     circles = Circles(meetings, QuestionDetector(search))
     registry.add(circles.feature())
@@ -108,5 +109,6 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
         dispatcher=Dispatcher(registry, db, settings, catalog, clock),
         profiles=ProfileService(db, clock, timedelta(hours=settings.profile_refresh_hours)),
         meetings=meetings, outbox=outbox, scheduler=scheduler, timekeeper=Timekeeper(scheduler, outbox, clock),
-        refresher=Refresher(db, clock, settings, catalog, {"vote:": votes.current, "digest:": circles.current}),
+        refresher=Refresher(db, clock, settings, catalog, {"vote:": votes.current, "pitch:": pitches.current,
+                                                                 "digest:": circles.current}),
     )

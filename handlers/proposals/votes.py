@@ -46,7 +46,7 @@ from bot.core.reply import (
 from config.i18n import Catalog
 from config.settings import Settings
 from handlers.context import HandlerContext, JobContext
-from handlers.dates import parse_moment
+from handlers.dates import UnclearDate, parse_deadline
 from handlers.text import clean, fold, number_of
 from storage.proposals import SCHOOL_KINDS, VoteRecord
 from storage.records import MemberRecord, OccurrenceRecord, PlannedOccurrence
@@ -55,6 +55,7 @@ from storage.repositories import Repositories
 CLOSE, NUDGE = "vote.close", "vote.nudge"
 MAX_OPTIONS = 10
 ABSTAIN = "onthouding"
+VOTABLE = ("ingediend", "geagendeerd")  # the pitches "Stemming starten" works on
 
 
 def voter_of(vote: VoteRecord, member: MemberRecord) -> str | None:
@@ -83,6 +84,18 @@ def outcome(vote: VoteRecord, counts: Mapping[int, int], eligible: int) -> dict[
             winner = best
     return {"counts": [counts.get(i, 0) for i in range(len(vote.options))], "cast": cast, "eligible": eligible,
             "quorum_met": quorum_met, "winner": winner}
+
+
+def pitch_decision(vote: VoteRecord, result: Mapping[str, Any]) -> str:
+    """What the posted decision means for the pitch: accepted when the accepting option won, rejected
+    when another did, and back on the agenda when there was no decision (no quorum, no majority)."""
+    winner = result.get("winner")
+    if winner is None:
+        return "geagendeerd"
+    accepting = vote.accepting_option
+    if accepting is None:  # a vote from before the form asked
+        accepting = next((i for i, o in enumerate(vote.options) if fold(o) == "voor"), 0)
+    return "aangenomen" if winner == accepting else "afgewezen"
 
 
 class Votes:
@@ -134,7 +147,15 @@ class Votes:
         pitch = await ctx.repos.pitches.get(int(action.value)) if action.value.isdigit() else None
         if pitch is None:
             raise UserError(ctx.t("errors.unknown_action"))
+        self.require_open_pitch(ctx, pitch.id, pitch.status)
         return self.form(ctx, ctx.t("vote.pitch_question", nr=pitch.id, title=pitch.title), str(pitch.id))
+
+    @staticmethod
+    def require_open_pitch(ctx: HandlerContext, pitch_id: int, status: str) -> None:
+        """Only a pitch that is submitted or scheduled can be put to the vote (not twice, not after it
+        was decided or withdrawn)."""
+        if status not in VOTABLE:
+            raise UserError(ctx.t("defects.cannot_vote", nr=pitch_id, status=ctx.t(f"pitch.status.{status}")))
 
     def form(self, ctx: HandlerContext, question: str | None, state: str) -> Form:
         t = ctx.t
@@ -156,6 +177,8 @@ class Votes:
             FormField("quorum", t("vote.field_quorum"), hint=t("vote.hint_quorum"), required=False, max_length=10),
             FormField("threshold", t("vote.field_threshold"), hint=t("vote.hint_threshold"), required=False,
                       max_length=10),
+            *((FormField("accepting", t("defects.field_accepting"), hint=t("defects.hint_accepting"),
+                         required=False, max_length=60),) if state else ()),
         ), t("vote.form_submit"), state=state)
 
     def read(self, ctx: HandlerContext, values: Mapping[str, str]) -> dict[str, Any]:
@@ -175,18 +198,29 @@ class Votes:
                 out["options"] = [clean(o, t, what=t("vote.field_options"), max_length=60) for o in options]
             except UserError as error:
                 errors["options"] = error.message
+        accepting = fold(values.get("accepting", ""))
+        if "options" in out:
+            folded = [fold(o) for o in out["options"]]
+            if accepting and (accepting not in folded or accepting == ABSTAIN):
+                errors["accepting"] = t("defects.bad_accepting", typed=values.get("accepting", "").strip(),
+                                        options=", ".join(o for o in out["options"] if fold(o) != ABSTAIN))
+            else:
+                out["accepting_option"] = folded.index(accepting) if accepting else 0
         out["electorate"] = values.get("electorate") if values.get("electorate") in ("members", "schools") \
             else "members"
         out["werkgebied"] = " ".join(values.get("werkgebied", "").split())
         out["secret"] = values.get("secret") == "ja"
         out["show_while_open"] = values.get("visible", "ja") != "nee"
-        deadline = parse_moment(values.get("deadline", ""), ctx.now, ctx.settings.language)
-        if deadline is None:
+        try:
+            deadline, _ = parse_deadline(values.get("deadline", ""), ctx.now, ctx.settings.language)
+            if deadline <= ctx.now + timedelta(minutes=5):
+                errors["deadline"] = t("vote.deadline_soon")
+            else:
+                out["deadline"] = deadline
+        except UnclearDate as error:
+            errors["deadline"] = error.message
+        except ValueError:
             errors["deadline"] = t("vote.bad_deadline")
-        elif deadline <= ctx.now + timedelta(minutes=5):
-            errors["deadline"] = t("vote.deadline_soon")
-        else:
-            out["deadline"] = deadline
         for name, limit in (("quorum", 100_000), ("threshold", 100)):
             typed = values.get(name, "").strip().rstrip("%").split(" ")[0]
             if typed and (not typed.isdigit() or not 0 <= int(typed) <= limit):
@@ -200,6 +234,13 @@ class Votes:
         ctx.require_coordinator()
         values = self.read(ctx, form.values)
         pitch_id = int(form.state) if form.state.isdigit() else None
+        if pitch_id is None:
+            values.pop("accepting_option", None)
+        else:
+            pitch = await ctx.repos.pitches.get(pitch_id)
+            if pitch is None:
+                raise UserError(ctx.t("errors.unknown_action"))
+            self.require_open_pitch(ctx, pitch.id, pitch.status)
         channel = form.channel or "proposals"
         number = await ctx.repos.votes.create(**values, pitch_id=pitch_id, channel=channel, by=ctx.member.id,
                                               now=ctx.now)
@@ -211,8 +252,10 @@ class Votes:
             await ctx.repos.occurrences.schedule(PlannedOccurrence(f"{NUDGE}:{number}", NUDGE, nudge,
                                                                    {"vote": number}, expires_at=deadline))
         if pitch_id is not None:
-            await ctx.repos.pitches.move(pitch_id, "in_stemming", by=ctx.member.id, now=ctx.now,
-                                         from_status=("ingediend", "geagendeerd"), note=f"stemming #{number}")
+            if not await ctx.repos.pitches.move(pitch_id, "in_stemming", by=ctx.member.id, now=ctx.now,
+                                                from_status=VOTABLE, note=f"stemming #{number}"):
+                raise UserError(ctx.t("defects.cannot_vote", nr=pitch_id, status="-"))  # changed meanwhile
+            ctx.repos.outbox.touch(f"pitch:{pitch_id}")
         vote = await ctx.repos.votes.get(number)
         assert vote is not None
         await ctx.repos.outbox.enqueue(channel, reply_to_json(await self.message(ctx.repos, vote, ctx.t,
@@ -300,10 +343,10 @@ class Votes:
         closed = await repos.votes.get(vote.id)
         assert closed is not None
         if vote.pitch_id is not None:
-            accepted = result["winner"] is not None and fold(vote.options[result["winner"]]) == "voor"
-            await repos.pitches.move(vote.pitch_id, "aangenomen" if accepted else "afgewezen", by=None, now=at,
+            await repos.pitches.move(vote.pitch_id, pitch_decision(vote, result), by=None, now=at,
                                      from_status=("in_stemming", "ingediend", "geagendeerd"),
                                      note=f"stemming #{vote.id}")
+            repos.outbox.touch(f"pitch:{vote.pitch_id}")
         await repos.outbox.enqueue(vote.channel, reply_to_json(Reply((
             Heading(t("vote.result_heading", nr=vote.id, question=vote.question)),
             *self.result_parts(closed, t), *(await self.names(repos, closed, t))))), at, key=f"vote:{vote.id}:result")
