@@ -145,7 +145,7 @@ class Circles:
         buttons = tuple(Button(f"#{theme}", "idee.thema", f"{idea.id}\t{theme}") for theme in themes[:10])
         return Reply((Text(ctx.t("circles.which_theme", nr=idea.id)),
                       Item(shorten(idea.text, 150), buttons=buttons),
-                      Context(ctx.t("circles.theme_hint", p=ctx.prefix, nr=idea.id))))
+                      Context(ctx.t("defects.theme_hint", p=ctx.prefix, themes=", ".join(f"#{name}" for name in themes)))))
 
     async def confirm(self, ctx: HandlerContext, idea: IdeaRecord) -> None:
         """The idea's confirmation, for everyone, where it came from: in the thread of its message, or
@@ -184,6 +184,9 @@ class Circles:
         if len(body) < 3:
             raise UserError(t("circles.too_short", p=ctx.prefix))
         theme = await self.theme_of(ctx, tag) if tag else ""
+        same = await ctx.repos.ideas.by_text(fold(body)) if theme else None
+        if same is not None and not same.theme:  # the hint under the theme buttons: the same idea with a #thema
+            return await self.give_theme(ctx, same, theme)
         idea = await self.make(ctx, text=body, theme=theme, source=None, channel=cmd.channel, thread="", link="",
                                author=ctx.member)
         if not theme:
@@ -248,12 +251,15 @@ class Circles:
         idea = await self.find(ctx, number)
         if idea.theme:
             return Reply.text(ctx.t("circles.theme_already", nr=idea.id, theme=idea.theme))
-        theme = await self.theme_of(ctx, tag)
+        added = await self.give_theme(ctx, idea, await self.theme_of(ctx, tag))
+        return Reply(added.parts, replace_original=True)
+
+    async def give_theme(self, ctx: HandlerContext, idea: IdeaRecord, theme: str) -> Reply:
         await ctx.repos.ideas.set_theme(idea.id, theme, ctx.now)
         themed_idea = await ctx.repos.ideas.get(idea.id)
         assert themed_idea is not None
         await self.confirm(ctx, themed_idea)
-        return Reply((Text(ctx.t("circles.added", nr=idea.id, theme=theme)),), replace_original=True)
+        return Reply.text(ctx.t("circles.added", nr=idea.id, theme=theme))
 
     # -- messages and reactions in the channels -----------------------------------------------------
 
