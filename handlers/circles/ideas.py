@@ -145,7 +145,8 @@ class Circles:
         buttons = tuple(Button(f"#{theme}", "idee.thema", f"{idea.id}\t{theme}") for theme in themes[:10])
         return Reply((Text(ctx.t("circles.which_theme", nr=idea.id)),
                       Item(shorten(idea.text, 150), buttons=buttons),
-                      Context(ctx.t("defects.theme_hint", p=ctx.prefix, themes=", ".join(f"#{name}" for name in themes)))))
+                      Context(ctx.t("defects.theme_hint", p=ctx.prefix,
+                                    themes=", ".join(f"#{name}" for name in themes)))))
 
     async def confirm(self, ctx: HandlerContext, idea: IdeaRecord) -> None:
         """The idea's confirmation, for everyone, where it came from: in the thread of its message, or
