@@ -254,7 +254,7 @@ class Votes:
         if pitch_id is not None:
             if not await ctx.repos.pitches.move(pitch_id, "in_stemming", by=ctx.member.id, now=ctx.now,
                                                 from_status=VOTABLE, note=f"stemming #{number}"):
-                raise UserError(ctx.t("defects.cannot_vote", nr=pitch_id, status="-"))  # changed meanwhile
+                raise UserError(ctx.t("defects.cannot_vote", nr=pitch_id, status=ctx.t("pitch.status.in_stemming")))
             ctx.repos.outbox.touch(f"pitch:{pitch_id}")
         vote = await ctx.repos.votes.get(number)
         assert vote is not None
