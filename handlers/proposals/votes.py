@@ -212,7 +212,7 @@ class Votes:
         out["secret"] = values.get("secret") == "ja"
         out["show_while_open"] = values.get("visible", "ja") != "nee"
         try:
-            deadline, _ = parse_deadline(values.get("deadline", ""), ctx.now, ctx.settings.language)
+            deadline, out["time_filled"] = parse_deadline(values.get("deadline", ""), ctx.now, ctx.settings.language)
             if deadline <= ctx.now + timedelta(minutes=5):
                 errors["deadline"] = t("vote.deadline_soon")
             else:
@@ -233,6 +233,7 @@ class Votes:
     async def submitted(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
         ctx.require_coordinator()
         values = self.read(ctx, form.values)
+        time_filled = values.pop("time_filled")
         pitch_id = int(form.state) if form.state.isdigit() else None
         if pitch_id is None:
             values.pop("accepting_option", None)
@@ -261,7 +262,10 @@ class Votes:
         await ctx.repos.outbox.enqueue(channel, reply_to_json(await self.message(ctx.repos, vote, ctx.t,
                                                                                 ctx.settings)),
                                        ctx.now, key=f"vote:{number}")
-        return Reply.text(ctx.t("vote.started", nr=number, deadline=when(deadline, ctx.settings)))
+        started = ctx.t("vote.started", nr=number, deadline=when(deadline, ctx.settings))
+        if time_filled:  # "over 3 dagen": say which time of that day
+            started += " " + ctx.t("defects.time_filled", time=f"{deadline:%H:%M}")
+        return Reply.text(started)
 
     # -- the message in the channel --------------------------------------------------------------------
 

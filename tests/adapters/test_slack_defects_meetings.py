@@ -32,7 +32,8 @@ async def at(w: World, clock: ManualClock, moment: datetime) -> list[str]:
     clock.set(moment)
     await w.bot.scheduler.run_due()
     await w.bot.outbox.flush()
-    return [texts(c.params["blocks"]) for c in w.fake.ok_calls("chat.postMessage") if c.params["channel"] == CONSULTANTS]
+    calls = w.fake.ok_calls("chat.postMessage")
+    return [texts(c.params["blocks"]) for c in calls if c.params["channel"] == CONSULTANTS]
 
 
 async def test_this_mornings_meeting_is_moved_by_its_date_and_the_reminder_follows_at_once(

@@ -95,6 +95,9 @@ async def test_nee_winning_rejects_and_no_decision_puts_the_pitch_back_on_the_ag
     values = {"question": "Doen we het?", "options": "Ja, Nee", "electorate": "members", "secret": "nee",
               "visible": "ja", "deadline": "over 3 dagen", "accepting": "ja"}
     assert (await world.slack.submit(await vote_form(world, announcement, 2), values, COORDINATOR)).status == 200
+    confirmed = (await world.fake.wait_for_calls("chat.postEphemeral", 2))[-1]
+    assert confirmed.params["text"] == ("Stemming #1 staat in het kanaal en sluit vrijdag 27 november 17:00. "
+                                        "Je noemde geen tijd, dus hij sluit om 17:00.")
     await world.slack.command("/stemming", "sluiten 1", COORDINATOR, channel=PROPOSALS)  # nobody voted
     shown = texts((await world.slack.command("/pitch", "1", INGRID, channel=PROPOSALS)).json["blocks"])
     assert "*Status*\ngeagendeerd" in shown
