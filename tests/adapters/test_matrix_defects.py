@@ -10,7 +10,7 @@ from bot.core.clock import ManualClock
 from bot.core.inputs import Actor, FormSubmission
 from tests.matrix_support import MatrixWorld, body, content, matrix_world
 from tests.support import add_member, add_organisation
-from tests.synapse import joined
+from tests.synapse import Match, joined
 
 world = pytest.fixture(matrix_world, name="world")
 
@@ -33,7 +33,7 @@ async def test_the_pitch_message_is_edited_as_the_pitch_moves(world: MatrixWorld
         pitch = await marieke.reply_from(world.bot_id, room, contains="Pitch #1: Samen een groeiklas")
         assert "Status: ingediend" in body(pitch) and "!1 Agenderen" in body(pitch), body(pitch)
 
-        def edit_with(text: str) -> object:
+        def edit_with(text: str) -> Match:
             return lambda r, e: (r == room and content(e).get("m.relates_to", {}).get("event_id") == pitch["event_id"]
                                  and text in content(e).get("m.new_content", {}).get("body", ""))
 
