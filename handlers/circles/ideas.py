@@ -48,7 +48,7 @@ from bot.core.reply import (
 from config.i18n import Catalog
 from handlers.circles.questions import QuestionDetector
 from handlers.context import HandlerContext, JobContext
-from handlers.dates import parse_moment
+from handlers.dates import UnclearDate, parse_moment
 from handlers.expertise.feature import holder_line, mention
 from handlers.meetings.feature import Meetings
 from handlers.meetings.rhythm import WEEKDAYS
@@ -352,13 +352,16 @@ class Circles:
         due: date | None = None
         due_text = form.values.get("due", "").strip()
         if due_text:
-            moment = parse_moment(due_text, ctx.now, ctx.settings.language)
-            if moment is None:
-                errors["due"] = t("circles.due_unreadable", text=shorten(due_text, 40))
-            elif moment.date() < ctx.now.date():
-                errors["due"] = t("circles.due_past")
-            else:
-                due = moment.date()
+            try:
+                moment = parse_moment(due_text, ctx.now, ctx.settings.language)
+                if moment is None:
+                    errors["due"] = t("circles.due_unreadable", text=shorten(due_text, 40))
+                elif moment.date() < ctx.now.date():
+                    errors["due"] = t("circles.due_past")
+                else:
+                    due = moment.date()
+            except UnclearDate as unclear:  # "volgende vrijdag": which one?
+                errors["due"] = unclear.message
         try:
             note = clean(form.values.get("note", ""), t, what=t("circles.field_note"), max_length=500,
                          required=False, multiline=True)

@@ -47,7 +47,7 @@ from bot.core.reply import (
 )
 from config.i18n import Catalog
 from handlers.context import HandlerContext, JobContext
-from handlers.dates import day_list, parse_moment
+from handlers.dates import UnclearDate, day_list, parse_moment
 from handlers.meetings import ical
 from handlers.meetings.rhythm import (
     WEEKDAYS,
@@ -503,7 +503,10 @@ def read_settings(values: Mapping[str, str], ctx: HandlerContext) -> tuple[dict[
     out["types"] = types
     anchor_text = values.get("anchor", "").strip()
     if anchor_text:
-        anchor = parse_moment(anchor_text, ctx.now - timedelta(days=3650), ctx.settings.language)
+        try:
+            anchor = parse_moment(anchor_text, ctx.now - timedelta(days=3650), ctx.settings.language)
+        except UnclearDate:
+            anchor = None
         if anchor is None:
             errors["anchor"] = t("meetings.bad_anchor")
         else:
