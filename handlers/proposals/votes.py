@@ -283,6 +283,8 @@ class Votes:
                  t("vote.secret") if vote.secret else t("vote.open")]
         if vote.werkgebied:
             rules.append(t("vote.only_werkgebied", werkgebied=vote.werkgebied))
+        if vote.pitch_id is not None and vote.accepting_option is not None:
+            rules.append(t("defects.accepts", option=vote.options[vote.accepting_option], nr=vote.pitch_id))
         parts: list[Part] = [Heading(t("vote.heading", nr=vote.id, question=vote.question))]
         if vote.closed_at is None:
             parts.append(Context(t("vote.closes", deadline=when(vote.deadline, settings)) + " · " + " · ".join(rules)))
@@ -346,14 +348,18 @@ class Votes:
         await repos.votes.close(vote.id, at, result)
         closed = await repos.votes.get(vote.id)
         assert closed is not None
+        for_pitch: list[Part] = []
         if vote.pitch_id is not None:
-            await repos.pitches.move(vote.pitch_id, pitch_decision(vote, result), by=None, now=at,
-                                     from_status=("in_stemming", "ingediend", "geagendeerd"),
-                                     note=f"stemming #{vote.id}")
+            status = pitch_decision(vote, result)
+            if await repos.pitches.move(vote.pitch_id, status, by=None, now=at,
+                                        from_status=("in_stemming", "ingediend", "geagendeerd"),
+                                        note=f"stemming #{vote.id}"):
+                for_pitch.append(Text(t("defects.pitch_now", nr=vote.pitch_id, status=t(f"pitch.status.{status}"))))
             repos.outbox.touch(f"pitch:{vote.pitch_id}")
         await repos.outbox.enqueue(vote.channel, reply_to_json(Reply((
             Heading(t("vote.result_heading", nr=vote.id, question=vote.question)),
-            *self.result_parts(closed, t), *(await self.names(repos, closed, t))))), at, key=f"vote:{vote.id}:result")
+            *self.result_parts(closed, t), *for_pitch, *(await self.names(repos, closed, t))))), at,
+            key=f"vote:{vote.id}:result")
         repos.outbox.touch(f"vote:{vote.id}")
         return closed
 

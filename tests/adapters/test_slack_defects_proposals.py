@@ -82,8 +82,9 @@ async def test_a_vote_with_ja_nee_accepts_the_pitch_when_ja_wins_and_the_message
         await world.fake.wait_for_responses(n + 2)
     closed = await world.slack.command("/stemming", "sluiten 1", COORDINATOR, channel=PROPOSALS)
     assert "Stemming #1 is gesloten" in closed.json["text"]
+    assert "Ja neemt pitch #1 aan" in texts(vote["blocks"])
     result = (await posted(world, 3))[-1]
-    assert "Besluit: Ja." in texts(result["blocks"])
+    assert "Besluit: Ja." in texts(result["blocks"]) and "Pitch #1 is nu aangenomen." in texts(result["blocks"])
     shown = await world.slack.command("/pitch", "1", INGRID, channel=PROPOSALS)
     assert "*Status*\naangenomen" in texts(shown.json["blocks"]) and "afgewezen" not in texts(shown.json["blocks"])
     decided = (await updated_with(world, "*Status*\naangenomen"))[-1]

@@ -30,7 +30,8 @@ async def test_votes_from_before_the_migration_accept_with_voor(database_url: st
                     {"id": vote_id, "options": options, "pitch": pitch, "now": NOW})
         await db.upgrade()
         async with db.engine.connect() as connection:
-            found = dict((await connection.execute(text("SELECT id, accepting_option FROM votes"))).all())
+            rows = (await connection.execute(text("SELECT id, accepting_option FROM votes"))).all()
+        found: dict[int, int | None] = {vote_id: option for vote_id, option in rows}
         assert found == {1: 1, 2: None, 3: None}
     finally:
         await db.dispose()
