@@ -238,6 +238,7 @@ def test_a_school_pitches_a_coordinator_starts_a_vote_and_the_school_votes(tmp_p
         marieke.fill("over 3 dagen: ", "over 3 dagen")
         marieke.fill("geen quorum: ", "")
         marieke.fill("bijvoorbeeld 66: ", "")
+        marieke.fill("Keuze die de pitch aanneemt (optioneel) — Een van de keuzes hierboven; leeg: de eerste: ", "")
         marieke.child.expect_exact("Stemming #1 staat in het kanaal en sluit")
         marieke.child.expect_exact("[1] voor  [2] tegen  [3] onthouding")
         assert marieke.stop() == 0
@@ -264,6 +265,7 @@ def test_a_school_pitches_a_coordinator_starts_a_vote_and_the_school_votes(tmp_p
     try:
         assert "Stemming #1 is gesloten" in marieke.say("/stemming sluiten 1")
         marieke.child.expect_exact("Besluit: tegen.")
+        marieke.child.expect_exact("Pitch #1 is nu afgewezen.")
         marieke.child.expect_exact("tegen: Ingrid Smit")  # an open vote: who chose what, after the close
         assert "Status: afgewezen" in marieke.say("/pitch 1")
         assert marieke.stop() == 0
