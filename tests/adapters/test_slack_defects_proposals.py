@@ -131,6 +131,9 @@ async def test_stemming_starten_is_refused_on_a_withdrawn_or_decided_pitch(world
     values = {"question": "Financieren we pitch #1?", "options": "voor, tegen", "electorate": "schools",
               "secret": "nee", "visible": "ja", "deadline": "vrijdag 17:00"}
     assert (await world.slack.submit(view, values, COORDINATOR)).status == 200
+    told = await world.fake.wait_for(lambda: [c for c in world.fake.ok_calls("chat.postEphemeral")
+                                              if c.params["user"] == COORDINATOR.id])
+    assert told[-1].params["text"].startswith("Pitch 1 is ingetrokken; alleen over een ingediende")
     await world.adapter.drain()
     await world.bot.outbox.flush()
     assert all("Stemming #" not in texts(c.params["blocks"]) for c in world.fake.ok_calls("chat.postMessage"))
