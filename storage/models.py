@@ -296,6 +296,7 @@ class Vote(Base):
     quorum: Mapped[int] = mapped_column(Integer, default=0)  # minimum ballots (members) or schools
     threshold: Mapped[int] = mapped_column(Integer, default=0)  # 0: majority of votes cast; else a percentage
     pitch_id: Mapped[int | None] = mapped_column(ForeignKey("pitches.id", ondelete="SET NULL"))
+    accepting_option: Mapped[int | None] = mapped_column(Integer)  # with a pitch: the option that accepts it
     channel: Mapped[str] = mapped_column(String(255))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

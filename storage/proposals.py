@@ -58,6 +58,7 @@ class VoteRecord:
     channel: str
     closed_at: datetime | None
     result: dict[str, Any]
+    accepting_option: int | None = None  # with a pitch: the option whose win accepts it
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ class PitchRepository:
 def _vote(row: Vote) -> VoteRecord:
     return VoteRecord(row.id, row.question, tuple(json.loads(row.options)), row.electorate, row.werkgebied, row.secret,
                       row.show_while_open, row.deadline, row.quorum, row.threshold, row.pitch_id, row.channel,
-                      row.closed_at, json.loads(row.result) if row.result else {})
+                      row.closed_at, json.loads(row.result) if row.result else {}, row.accepting_option)
 
 
 class VoteRepository:
@@ -153,10 +154,11 @@ class VoteRepository:
 
     async def create(self, *, question: str, options: Sequence[str], electorate: str, werkgebied: str, secret: bool,
                      show_while_open: bool, deadline: datetime, quorum: int, threshold: int, pitch_id: int | None,
-                     channel: str, by: int, now: datetime) -> int:
+                     channel: str, by: int, now: datetime, accepting_option: int | None = None) -> int:
         vote = Vote(question=question, options=json.dumps(list(options), ensure_ascii=False), electorate=electorate,
                     werkgebied=werkgebied, secret=secret, show_while_open=show_while_open, deadline=deadline,
-                    quorum=quorum, threshold=threshold, pitch_id=pitch_id, channel=channel, created_by=by,
+                    quorum=quorum, threshold=threshold, pitch_id=pitch_id, accepting_option=accepting_option,
+                    channel=channel, created_by=by,
                     created_at=now, result="")
         self.session.add(vote)
         await self.session.flush()

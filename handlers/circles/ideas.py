@@ -47,7 +47,7 @@ from bot.core.reply import (
 from config.i18n import Catalog
 from handlers.circles.questions import QuestionDetector
 from handlers.context import AnyContext, Feature, HandlerContext, JobContext
-from handlers.dates import parse_moment
+from handlers.dates import UnclearDate, parse_moment
 from handlers.expertise.feature import holder_line, mention
 from handlers.meetings.feature import Meetings
 from handlers.meetings.rhythm import WEEKDAYS
@@ -147,7 +147,8 @@ class Circles:
         buttons = tuple(Button(f"#{theme}", "idee.thema", f"{idea.id}\t{theme}") for theme in themes[:10])
         return Reply((Text(ctx.t("circles.which_theme", nr=idea.id)),
                       Item(shorten(idea.text, 150), buttons=buttons),
-                      Context(ctx.t("circles.theme_hint", p=ctx.prefix, nr=idea.id))))
+                      Context(ctx.t("defects.theme_hint", p=ctx.prefix,
+                                    themes=", ".join(f"#{name}" for name in themes)))))
 
     async def confirm(self, ctx: HandlerContext, idea: IdeaRecord) -> None:
         """The idea's confirmation, for everyone, where it came from: in the thread of its message, or
@@ -185,6 +186,9 @@ class Circles:
         if len(body) < 3:
             raise UserError(t("circles.too_short", p=ctx.prefix))
         theme = await self.theme_of(ctx, tag) if tag else ""
+        same = await ctx.repos.ideas.by_text(fold(body)) if theme else None
+        if same is not None and not same.theme:  # the hint under the theme buttons: the same idea with a #thema
+            return await self.give_theme(ctx, same, theme)
         idea = await self.make(ctx, text=body, theme=theme, source=None, channel=cmd.channel, thread="", link="",
                                author=ctx.member)
         if not theme:
@@ -249,12 +253,15 @@ class Circles:
         idea = await self.find(ctx, number)
         if idea.theme:
             return Reply.text(ctx.t("circles.theme_already", nr=idea.id, theme=idea.theme))
-        theme = await self.theme_of(ctx, tag)
+        added = await self.give_theme(ctx, idea, await self.theme_of(ctx, tag))
+        return Reply(added.parts, replace_original=True)
+
+    async def give_theme(self, ctx: HandlerContext, idea: IdeaRecord, theme: str) -> Reply:
         await ctx.repos.ideas.set_theme(idea.id, theme, ctx.now)
         themed_idea = await ctx.repos.ideas.get(idea.id)
         assert themed_idea is not None
         await self.confirm(ctx, themed_idea)
-        return Reply((Text(ctx.t("circles.added", nr=idea.id, theme=theme)),), replace_original=True)
+        return Reply.text(ctx.t("circles.added", nr=idea.id, theme=theme))
 
     # -- messages and reactions in the channels -----------------------------------------------------
 
@@ -346,13 +353,16 @@ class Circles:
         due: date | None = None
         due_text = form.values.get("due", "").strip()
         if due_text:
-            moment = parse_moment(due_text, ctx.now, ctx.settings.language)
-            if moment is None:
-                errors["due"] = t("circles.due_unreadable", text=shorten(due_text, 40))
-            elif moment.date() < ctx.now.date():
-                errors["due"] = t("circles.due_past")
-            else:
-                due = moment.date()
+            try:
+                moment = parse_moment(due_text, ctx.now, ctx.settings.language)
+                if moment is None:
+                    errors["due"] = t("circles.due_unreadable", text=shorten(due_text, 40))
+                elif moment.date() < ctx.now.date():
+                    errors["due"] = t("circles.due_past")
+                else:
+                    due = moment.date()
+            except UnclearDate as unclear:  # "volgende vrijdag": which one?
+                errors["due"] = unclear.message
         try:
             note = clean(form.values.get("note", ""), t, what=t("circles.field_note"), max_length=500,
                          required=False, multiline=True)

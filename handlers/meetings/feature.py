@@ -1,6 +1,7 @@
 """`/overleg`: the rhythm of the meeting series, their agendas, and the reminders the bot sends.
 
-    /overleg [reeks]                        the next 4 meetings of the channel's series (or the named one)
+    /overleg [reeks]                        the next 4 meetings held of the channel's series (or the named
+                                            one), the skipped ones between them in one line per run
     /overleg agenda                         the agenda of the next meeting
     /overleg agenda <punt>                  add a point to it
     /overleg schrappen <nr>                 remove a point (its author or a coordinator)
@@ -12,6 +13,8 @@
 The series come from the meetings file (config/meetings.toml) with coordinators' edits from the
 database over it. The planner turns the coming weeks' meetings into reminder occurrences; the job
 writes each reminder into the outbox when it falls due, with the agenda as it is at that moment.
+A skip, a move or a changed series is replanned in the transaction of the change, so no reminder
+of the old time goes out; the skip or move itself is the one notice of it in the channel.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from bot.core.reply import (
 )
 from config.i18n import Catalog
 from handlers.context import Feature, HandlerContext, JobContext
-from handlers.dates import parse_moment
+from handlers.dates import UnclearDate, day_list, parse_moment
 from handlers.meetings import ical
 from handlers.meetings.rhythm import (
     WEEKDAYS,
@@ -140,6 +143,10 @@ class Meetings:
         reminder = next((r for r in found.reminders if r.key == occurrence.payload["reminder"]), None)
         if not held or reminder is None:
             return
+        if not occurrence.key.endswith(f":{held[0].start.astimezone(found.zone):%Y%m%dT%H%M}"):
+            return  # planned for a start the meeting no longer has (moved since): the replan made a new one
+        if held[0].skipped and reminder != min(found.reminders, key=lambda r: r.due(held[0].start)):
+            return  # a skipped meeting is told once, by its first reminder
         reply = await self.reminder_reply(ctx, found, held[0], reminder, occurrence.due_at)
         await ctx.post(found.channel, reply, key=occurrence.key)
 
@@ -224,18 +231,29 @@ class Meetings:
         return all_series[0]
 
     async def overview(self, ctx: HandlerContext, series: Series, all_series: list[Series]) -> Reply:
+        """The next SHOWN meetings that are held; the skipped ones before and between them as one line
+        per run with the same reason ("Geen overleg op 22 en 29 december: kerstvakantie")."""
         t, lang = ctx.t, ctx.settings.language
         parts: list[Part] = [Heading(series.title)]
-        coming = await self.upcoming(ctx.repos, series, ctx.now, SHOWN)
-        counts = await ctx.repos.meetings.agenda_counts(series.key, [m.planned for m in coming])
-        for meeting in coming:
-            lines: tuple[str, ...]
+        coming = await self.upcoming(ctx.repos, series, ctx.now, SHOWN * 6)
+        held = [m for m in coming if not m.skipped][:SHOWN]
+        if held:
+            coming = [m for m in coming if m.start <= held[-1].start]
+        counts = await ctx.repos.meetings.agenda_counts(series.key, [m.planned for m in held])
+        skipped: list[Meeting] = []
+        for meeting in [*coming, None]:
+            if skipped and (meeting is None or meeting.skipped != skipped[0].skipped):
+                parts.append(Text(t("defects.skipped_run", days=day_list([m.start.date() for m in skipped], lang),
+                                    reason=skipped[0].skipped)))
+                skipped = []
+            if meeting is None:
+                break
             if meeting.skipped:
-                lines = (t("meetings.skipped", reason=meeting.skipped),)
-            else:
-                count = counts.get(meeting.planned, 0)
-                lines = tuple(x for x in (meeting.type, t("meetings.moved") if meeting.moved else "",
-                                          t.plural("meetings.items", count) if count else "") if x)
+                skipped.append(meeting)
+                continue
+            count = counts.get(meeting.planned, 0)
+            lines = tuple(x for x in (meeting.type, t("meetings.moved") if meeting.moved else "",
+                                      t.plural("meetings.items", count) if count else "") if x)
             parts.append(Item(describe(meeting, lang, with_type=False), lines))
         parts.append(Context(rhythm_line(series, t, lang)))
         others = [s.key for s in all_series if s.key != series.key]
@@ -304,6 +322,7 @@ class Meetings:
             or t("meetings.default_reason")
         await ctx.repos.meetings.change(series.key, meeting.planned, skip_reason=reason, moved_to=None,
                                         by=ctx.member.id, now=ctx.now)
+        await self.replan(ctx)
         await self.announce(ctx, series, t("meetings.skip_announced", title=series.title, reason=reason,
                                            day=describe(meeting, ctx.settings.language, with_type=False)))
         return Reply.text(t("meetings.skip_done", day=describe(meeting, ctx.settings.language, with_type=False)))
@@ -325,12 +344,18 @@ class Meetings:
                 raise UserError(t("meetings.move_past"))
             await ctx.repos.meetings.change(series.key, meeting.planned, skip_reason=None, moved_to=new,
                                             by=ctx.member.id, now=ctx.now)
+            await self.replan(ctx)
             moved = dataclasses.replace(meeting, start=new, end=new + (meeting.end - meeting.start), moved=True)
             await self.announce(ctx, series, t("meetings.move_announced", title=series.title,
                                                old=describe(meeting, lang, with_type=False),
                                                new=describe(moved, lang, with_type=False)))
             return Reply.text(t("meetings.move_done", new=describe(moved, lang, with_type=False)))
         raise UserError(t("meetings.move_syntax", p=ctx.prefix))
+
+    async def replan(self, ctx: HandlerContext) -> None:
+        """The reminders follow a change at once, in its transaction: a stale one is cancelled before
+        it can go out, not at the next hourly planning."""
+        await self.plan(JobContext(ctx.repos, ctx.t, ctx.now, ctx.settings))
 
     async def announce(self, ctx: HandlerContext, series: Series, text: str) -> None:
         """Tell the series' channel, through the outbox, in the same transaction as the change."""
@@ -392,6 +417,7 @@ class Meetings:
             raise FormErrors(errors)
         edited = apply_edits(series, values)
         await ctx.repos.meetings.save_settings(series.key, values, ctx.member.id, ctx.now)
+        await self.replan(ctx)
         return Reply((Text(t("meetings.settings_saved", title=edited.title)),
                       Context(rhythm_line(edited, t, ctx.settings.language))))
 
@@ -483,7 +509,10 @@ def read_settings(values: Mapping[str, str], ctx: HandlerContext) -> tuple[dict[
     out["types"] = types
     anchor_text = values.get("anchor", "").strip()
     if anchor_text:
-        anchor = parse_moment(anchor_text, ctx.now - timedelta(days=3650), ctx.settings.language)
+        try:
+            anchor = parse_moment(anchor_text, ctx.now - timedelta(days=3650), ctx.settings.language)
+        except UnclearDate:
+            anchor = None
         if anchor is None:
             errors["anchor"] = t("meetings.bad_anchor")
         else:

@@ -1,14 +1,16 @@
 """`/pitch`: schools propose jointly funded projects for the trimester meeting of their work area.
 
     /pitch                     a form: title, schools, summary, what it brings, amount, co-funding, theme, contact
-    /pitch lijst [status]      the pitches (ingediend, geagendeerd, in_stemming, aangenomen, afgewezen, ingetrokken)
+    /pitch lijst [status]      the pitches (ingediend, geagendeerd, in stemming, aangenomen, afgewezen, ingetrokken)
     /pitch <nr>                one pitch with its history
     /pitch wijzigen <nr>       the form again, until the pitch deadline (the submitter or their confirmed school)
     /pitch intrekken <nr>      the submitter withdraws it
 
 A submitted pitch goes to the first trimester meeting whose pitch deadline has not passed
 (config/meetings.toml, series with `dates`), and is posted in the proposals channel with the
-coordinators' buttons "Agenderen" and "Stemming starten".
+coordinators' buttons "Agenderen" and "Stemming starten". That message follows the pitch: its outbox
+key `pitch:<nr>` is touched at every change (scheduled, put to the vote, decided, withdrawn, edited)
+and the refresher (bot/refresh.py) renders it anew with `current`, with only the buttons that still apply.
 """
 
 from __future__ import annotations
@@ -38,10 +40,10 @@ from bot.core.reply import (
     Style,
     Text,
 )
-from handlers.context import Feature, HandlerContext
+from handlers.context import Feature, HandlerContext, JobContext
 from handlers.meetings.feature import Meetings
 from handlers.meetings.rhythm import Meeting
-from handlers.names import pick
+from handlers.names import pick, unknown_name
 from handlers.proposals.money import euros, parse_euros
 from handlers.text import clean, fold
 from storage.proposals import PitchRecord
@@ -49,6 +51,7 @@ from storage.proposals import PitchRecord
 STATUSES = ("ingediend", "geagendeerd", "in_stemming", "aangenomen", "afgewezen", "ingetrokken")
 PROPOSALS = "proposals"  # the channel role the pitches are posted in
 EDITABLE = ("ingediend", "geagendeerd")
+AnyContext = HandlerContext | JobContext  # what showing a pitch needs: repos, t, now, settings
 
 
 class Pitches:
@@ -60,6 +63,7 @@ class Pitches:
         f.command("pitch", self.command)
         f.form("pitch.form", self.submitted)
         f.action("pitch.agenderen", self.schedule)
+        f.keep_current("pitch:", self.current)
         return f
 
     async def command(self, ctx: HandlerContext, cmd: Command) -> Outcome:
@@ -159,11 +163,14 @@ class Pitches:
         names = [n.strip() for n in values.get("schools", "").replace(";", ",").split(",") if n.strip()]
         if not names:
             errors["schools"] = t("pitch.no_schools")
+        problems: list[str] = []
         for name in names:
             try:
                 schools.append(pick(name, known, t).id)
             except UserError as error:
-                errors["schools"] = error.message
+                problems.append(unknown_name(name, known, t, "defects.unknown_school") or error.message)
+        if problems:
+            errors["schools"] = " ".join(problems)
         if errors:
             raise FormErrors(errors)
         return out, schools
@@ -174,6 +181,7 @@ class Pitches:
         if form.state:
             pitch = await self.own_pitch(ctx, form.state, editing=True)
             await ctx.repos.pitches.edit(pitch.id, values, schools, by=ctx.member.id, now=ctx.now)
+            ctx.changed(f"pitch:{pitch.id}")
             return Reply.text(t("pitch.edited", nr=pitch.id))
         meetings = await self.trimester_meetings(ctx)
         meeting = next((m for m in meetings if m.pitch_deadline is None or ctx.now <= m.pitch_deadline), None)
@@ -196,18 +204,31 @@ class Pitches:
 
     # -- showing ---------------------------------------------------------------------------------------
 
-    def announcement(self, ctx: HandlerContext, pitch: PitchRecord, meeting: Meeting | None) -> Reply:
+    def announcement(self, ctx: AnyContext, pitch: PitchRecord, meeting: Meeting | None) -> Reply:
         t = ctx.t
+        buttons = self.coordinator_buttons(ctx, pitch)
         return Reply((Heading(t("pitch.heading", nr=pitch.id, title=pitch.title)), *self.details(ctx, pitch, meeting),
-                      self.coordinator_buttons(ctx, pitch), Context(t("pitch.buttons_note"))))
+                      *((buttons, Context(t("pitch.buttons_note"))) if buttons else ())))
+
+    async def current(self, ctx: JobContext, key: str) -> Reply | None:
+        """The pitch message of outbox key `pitch:<nr>` as it is now (bot/refresh.py)."""
+        number = key.removeprefix("pitch:")
+        pitch = await ctx.repos.pitches.get(int(number)) if number.isdigit() else None
+        return self.announcement(ctx, pitch, await self.meeting_of(ctx, pitch)) if pitch else None
 
     @staticmethod
-    def coordinator_buttons(ctx: HandlerContext, pitch: PitchRecord) -> Actions:
+    def coordinator_buttons(ctx: AnyContext, pitch: PitchRecord) -> Actions | None:
+        """The buttons that still apply: "Agenderen" while submitted, "Stemming starten" until it is put
+        to the vote; none once it is in a vote, decided or withdrawn."""
         t = ctx.t
-        return Actions((Button(t("pitch.schedule_button"), "pitch.agenderen", str(pitch.id), Style.PRIMARY),
-                        Button(t("pitch.vote_button"), "stemming.voor_pitch", str(pitch.id))))
+        buttons = []
+        if pitch.status == "ingediend":
+            buttons.append(Button(t("pitch.schedule_button"), "pitch.agenderen", str(pitch.id), Style.PRIMARY))
+        if pitch.status in EDITABLE:
+            buttons.append(Button(t("pitch.vote_button"), "stemming.voor_pitch", str(pitch.id)))
+        return Actions(tuple(buttons)) if buttons else None
 
-    def details(self, ctx: HandlerContext, pitch: PitchRecord, meeting: Meeting | None) -> list[Part]:
+    def details(self, ctx: AnyContext, pitch: PitchRecord, meeting: Meeting | None) -> list[Part]:
         t, lang = ctx.t, ctx.settings.language
         return [
             Fields((
@@ -228,7 +249,8 @@ class Pitches:
         history = [f"{format_datetime(e.at.astimezone(ctx.now.tzinfo), 'd MMM HH:mm', locale=ctx.settings.language)}"
                    f" {t(f'pitch.status.{e.status}')}" + (f" ({e.actor_name})" if e.actor_name else "")
                    + (f": {e.note}" if e.note else "") for e in await ctx.repos.pitches.history(pitch.id)]
-        buttons = [self.coordinator_buttons(ctx, pitch)] if ctx.is_coordinator and pitch.status in EDITABLE else []
+        found = self.coordinator_buttons(ctx, pitch)
+        buttons = [found] if ctx.is_coordinator and found else []
         return Reply((Heading(t("pitch.heading", nr=pitch.id, title=pitch.title)),
                       *self.details(ctx, pitch, await self.meeting_of(ctx, pitch)), *buttons,
                       Context(t("pitch.history") + " " + " · ".join(history))))
@@ -237,8 +259,11 @@ class Pitches:
         t = ctx.t
         wanted = fold(status).replace(" ", "_")
         if wanted and wanted not in STATUSES:
-            raise UserError(t("pitch.bad_status", status=status, statuses=", ".join(STATUSES)))
+            raise UserError(t("pitch.bad_status", status=status,
+                              statuses=", ".join(t(f"pitch.status.{s}") for s in STATUSES)))
         found = await ctx.repos.pitches.listing(wanted or None)
+        if not found and wanted:
+            return Reply.text(t("defects.no_pitches_with_status", status=t(f"pitch.status.{wanted}"), p=ctx.prefix))
         if not found:
             return Reply.text(t("pitch.none", p=ctx.prefix))
         items = [Item(f"#{p.id} {p.title}", (
@@ -251,6 +276,7 @@ class Pitches:
                                             from_status=EDITABLE):
             raise UserError(ctx.t("pitch.closed", nr=pitch.id, status=ctx.t(f"pitch.status.{pitch.status}")))
         await ctx.post(PROPOSALS, Reply.text(ctx.t("pitch.withdrawn_note", nr=pitch.id, title=pitch.title)))
+        ctx.changed(f"pitch:{pitch.id}")
         return Reply.text(ctx.t("pitch.withdrawn", nr=pitch.id))
 
     async def schedule(self, ctx: HandlerContext, action: Action) -> Outcome:
@@ -261,12 +287,13 @@ class Pitches:
                                             from_status=("ingediend",)):
             raise UserError(ctx.t("pitch.cannot_schedule", nr=pitch.id,
                                   status=ctx.t(f"pitch.status.{pitch.status}")))
+        ctx.changed(f"pitch:{pitch.id}")
         meeting = await self.meeting_of(ctx, pitch)
         return Reply.text(ctx.t("pitch.scheduled", nr=pitch.id, day=self.day(meeting, ctx) if meeting else "-"))
 
     # -- trimester meetings ----------------------------------------------------------------------------
 
-    async def trimester_meetings(self, ctx: HandlerContext) -> list[Meeting]:
+    async def trimester_meetings(self, ctx: AnyContext) -> list[Meeting]:
         """Coming meetings with a pitch deadline, in date order."""
         found: list[Meeting] = []
         for series in await self.meetings.all_series(ctx.repos):
@@ -274,11 +301,11 @@ class Pitches:
                 found.extend(await self.meetings.upcoming(ctx.repos, series, ctx.now, len(series.dates)))
         return sorted((m for m in found if m.pitch_deadline is not None and not m.skipped), key=lambda m: m.start)
 
-    async def meeting_of(self, ctx: HandlerContext, pitch: PitchRecord) -> Meeting | None:
+    async def meeting_of(self, ctx: AnyContext, pitch: PitchRecord) -> Meeting | None:
         return next((m for m in await self.trimester_meetings(ctx) if m.planned == pitch.meeting), None)
 
     @staticmethod
-    def day(meeting: Meeting, ctx: HandlerContext) -> str:
+    def day(meeting: Meeting, ctx: AnyContext) -> str:
         return format_date(meeting.start.date(), "EEEE d MMMM y", locale=ctx.settings.language)
 
     @staticmethod

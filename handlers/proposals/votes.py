@@ -45,7 +45,7 @@ from bot.core.reply import (
 from config.i18n import Catalog
 from config.settings import Settings
 from handlers.context import AnyContext, Feature, HandlerContext, JobContext
-from handlers.dates import parse_moment
+from handlers.dates import UnclearDate, parse_deadline
 from handlers.text import clean, fold, has_control
 from storage.proposals import SCHOOL_KINDS, BallotRecord, VoteRecord
 from storage.records import MemberRecord, PlannedOccurrence
@@ -54,6 +54,7 @@ from storage.repositories import Repositories
 CLOSE, NUDGE = "vote.close", "vote.nudge"
 MAX_OPTIONS = 10
 ABSTAIN = "onthouding"
+VOTABLE = ("ingediend", "geagendeerd")  # the pitches "Stemming starten" works on
 
 
 def voter_of(vote: VoteRecord, member: MemberRecord) -> str | None:
@@ -82,6 +83,18 @@ def outcome(vote: VoteRecord, counts: Mapping[int, int], eligible: int) -> dict[
             winner = best
     return {"counts": [counts.get(i, 0) for i in range(len(vote.options))], "cast": cast, "eligible": eligible,
             "quorum_met": quorum_met, "winner": winner}
+
+
+def pitch_decision(vote: VoteRecord, result: Mapping[str, Any]) -> str:
+    """What the posted decision means for the pitch: accepted when the accepting option won, rejected
+    when another did, and back on the agenda when there was no decision (no quorum, no majority)."""
+    winner = result.get("winner")
+    if winner is None:
+        return "geagendeerd"
+    accepting = vote.accepting_option
+    if accepting is None:  # a vote from before the form asked
+        accepting = next((i for i, o in enumerate(vote.options) if fold(o) == "voor"), 0)
+    return "aangenomen" if winner == accepting else "afgewezen"
 
 
 class Votes:
@@ -137,7 +150,15 @@ class Votes:
         pitch = await ctx.repos.pitches.get(pitch_id) if pitch_id is not None else None
         if pitch is None:
             raise UserError(ctx.t("errors.unknown_action"))
+        self.require_open_pitch(ctx, pitch.id, pitch.status)
         return self.form(ctx, ctx.t("vote.pitch_question", nr=pitch.id, title=pitch.title), str(pitch.id))
+
+    @staticmethod
+    def require_open_pitch(ctx: HandlerContext, pitch_id: int, status: str) -> None:
+        """Only a pitch that is submitted or scheduled can be put to the vote (not twice, not after it
+        was decided or withdrawn)."""
+        if status not in VOTABLE:
+            raise UserError(ctx.t("defects.cannot_vote", nr=pitch_id, status=ctx.t(f"pitch.status.{status}")))
 
     def form(self, ctx: HandlerContext, question: str | None, state: str) -> Form:
         t = ctx.t
@@ -159,6 +180,8 @@ class Votes:
             FormField("quorum", t("vote.field_quorum"), hint=t("vote.hint_quorum"), required=False, max_length=10),
             FormField("threshold", t("vote.field_threshold"), hint=t("vote.hint_threshold"), required=False,
                       max_length=10),
+            *((FormField("accepting", t("defects.field_accepting"), hint=t("defects.hint_accepting"),
+                         required=False, max_length=60),) if state else ()),
         ), t("vote.form_submit"), state=state)
 
     def read(self, ctx: HandlerContext, values: Mapping[str, str]) -> dict[str, Any]:
@@ -178,6 +201,14 @@ class Votes:
                 out["options"] = [clean(o, t, what=t("vote.field_options"), max_length=60) for o in options]
             except UserError as error:
                 errors["options"] = error.message
+        accepting = fold(values.get("accepting", ""))
+        if "options" in out:
+            folded = [fold(o) for o in out["options"]]
+            if accepting and (accepting not in folded or accepting == ABSTAIN):
+                errors["accepting"] = t("defects.bad_accepting", typed=values.get("accepting", "").strip(),
+                                        options=", ".join(o for o in out["options"] if fold(o) != ABSTAIN))
+            else:
+                out["accepting_option"] = folded.index(accepting) if accepting else 0
         out["electorate"] = values.get("electorate") if values.get("electorate") in ("members", "schools") \
             else "members"
         try:
@@ -187,18 +218,19 @@ class Votes:
             errors["werkgebied"] = error.message
         out["secret"] = values.get("secret") == "ja"
         out["show_while_open"] = values.get("visible", "ja") != "nee"
-        deadline = None
         try:
             typed = clean(values.get("deadline", ""), t, what=t("vote.field_deadline"), max_length=60, required=False)
-            deadline = parse_moment(typed, ctx.now, ctx.settings.language) if typed else None
-            if deadline is None:
-                errors["deadline"] = t("vote.bad_deadline")
+            deadline, out["time_filled"] = parse_deadline(typed, ctx.now, ctx.settings.language)
+            if deadline <= ctx.now + timedelta(minutes=5):
+                errors["deadline"] = t("vote.deadline_soon")
+            else:
+                out["deadline"] = deadline
+        except UnclearDate as error:
+            errors["deadline"] = error.message
         except UserError as error:
             errors["deadline"] = error.message
-        if deadline is not None and deadline <= ctx.now + timedelta(minutes=5):
-            errors["deadline"] = t("vote.deadline_soon")
-        elif deadline is not None:
-            out["deadline"] = deadline
+        except ValueError:
+            errors["deadline"] = t("vote.bad_deadline")
         for name, limit in (("quorum", 100_000), ("threshold", 100)):
             typed = values.get(name, "").strip().rstrip("%").split(" ")[0]
             number = number_of(typed) if typed else 0
@@ -212,9 +244,17 @@ class Votes:
     async def submitted(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
         ctx.require_coordinator()
         values = self.read(ctx, form.values)
+        time_filled = values.pop("time_filled")
         pitch_id = id_of(form.state)
-        if form.state and (pitch_id is None or await ctx.repos.pitches.get(pitch_id) is None):
+        if form.state and pitch_id is None:
             raise UserError(ctx.t("trust.pitch_gone", p=ctx.prefix))
+        if pitch_id is None:
+            values.pop("accepting_option", None)
+        else:
+            pitch = await ctx.repos.pitches.get(pitch_id)
+            if pitch is None:
+                raise UserError(ctx.t("trust.pitch_gone", p=ctx.prefix))
+            self.require_open_pitch(ctx, pitch.id, pitch.status)
         channel = form.channel or "proposals"
         if len(channel) > 255 or has_control(channel, multiline=False):  # stored: a channel id is neither
             raise UserError(ctx.t("errors.unknown_action"))
@@ -228,12 +268,17 @@ class Votes:
             await ctx.repos.occurrences.schedule(PlannedOccurrence(f"{NUDGE}:{number}", NUDGE, nudge,
                                                                    {"vote": number}, expires_at=deadline))
         if pitch_id is not None:
-            await ctx.repos.pitches.move(pitch_id, "in_stemming", by=ctx.member.id, now=ctx.now,
-                                         from_status=("ingediend", "geagendeerd"), note=f"stemming #{number}")
+            if not await ctx.repos.pitches.move(pitch_id, "in_stemming", by=ctx.member.id, now=ctx.now,
+                                                from_status=VOTABLE, note=f"stemming #{number}"):
+                raise UserError(ctx.t("defects.cannot_vote", nr=pitch_id, status=ctx.t("pitch.status.in_stemming")))
+            ctx.changed(f"pitch:{pitch_id}")
         vote = await ctx.repos.votes.get(number)
         assert vote is not None
         await ctx.post(channel, await self.message(ctx.repos, vote, ctx.t, ctx.settings), key=f"vote:{number}")
-        return Reply.text(ctx.t("vote.started", nr=number, deadline=when(deadline, ctx.settings)))
+        started = ctx.t("vote.started", nr=number, deadline=when(deadline, ctx.settings))
+        if time_filled:  # "over 3 dagen": say which time of that day
+            started += " " + ctx.t("defects.time_filled", time=f"{deadline:%H:%M}")
+        return Reply.text(started)
 
     # -- the message in the channel --------------------------------------------------------------------
 
@@ -251,6 +296,8 @@ class Votes:
                  t("vote.secret") if vote.secret else t("vote.open")]
         if vote.werkgebied:
             rules.append(t("vote.only_werkgebied", werkgebied=vote.werkgebied))
+        if vote.pitch_id is not None and vote.accepting_option is not None:
+            rules.append(t("defects.accepts", option=vote.options[vote.accepting_option], nr=vote.pitch_id))
         parts: list[Part] = [Heading(t("vote.heading", nr=vote.id, question=vote.question))]
         if vote.closed_at is None:
             parts.append(Context(t("vote.closes", deadline=when(vote.deadline, settings)) + " · " + " · ".join(rules)))
@@ -315,14 +362,18 @@ class Votes:
         await repos.votes.close(vote.id, at, result)
         closed = await repos.votes.get(vote.id)
         assert closed is not None
+        for_pitch: list[Part] = []
         if vote.pitch_id is not None:
-            accepted = result["winner"] is not None and fold(vote.options[result["winner"]]) == "voor"
-            await repos.pitches.move(vote.pitch_id, "aangenomen" if accepted else "afgewezen", by=None, now=at,
-                                     from_status=("in_stemming", "ingediend", "geagendeerd"),
-                                     note=f"stemming #{vote.id}")
+            status = pitch_decision(vote, result)
+            if await repos.pitches.move(vote.pitch_id, status, by=None, now=at,
+                                        from_status=("in_stemming", "ingediend", "geagendeerd"),
+                                        note=f"stemming #{vote.id}"):
+                for_pitch.append(Text(t("defects.pitch_now", nr=vote.pitch_id, status=t(f"pitch.status.{status}"))))
+            ctx.changed(f"pitch:{vote.pitch_id}")
         await ctx.post(vote.channel, Reply((
             Heading(t("vote.result_heading", nr=vote.id, question=vote.question)),
-            *self.result_parts(closed, t), *(await self.names(repos, closed, t)))), key=f"vote:{vote.id}:result")
+            *self.result_parts(closed, t), *for_pitch, *(await self.names(repos, closed, t)))),
+            key=f"vote:{vote.id}:result")
         ctx.changed(f"vote:{vote.id}")
         return closed
 
