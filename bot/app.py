@@ -27,6 +27,7 @@ from handlers.meetings.feature import Meetings
 from handlers.meetings.rhythm import load_holidays, load_series
 from handlers.proposals.pitches import Pitches
 from handlers.proposals.votes import CLOSE, NUDGE, Votes
+from handlers.pupils.guard import PupilGuard
 from storage.db import Database, is_unavailable
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
     registry.add(votes.feature())
     circles = Circles(meetings, QuestionDetector(search))
     registry.add(circles.feature())
+    registry.add(PupilGuard(registry).feature())
     outbox = Outbox(db, clock)
     scheduler = Scheduler(db, clock, settings, catalog, planners=[meetings.plan, circles.plan],
                           jobs={MEETING_REMINDER: meetings.remind, CLOSE: votes.close_job, NUDGE: votes.nudge_job,

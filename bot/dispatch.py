@@ -14,12 +14,12 @@ from collections.abc import Callable
 
 from bot.core.clock import Clock
 from bot.core.errors import FormErrors, UserError
-from bot.core.inputs import Action, ChannelMessage, Command, FormSubmission, Input, Reaction
+from bot.core.inputs import Action, ChannelMessage, Command, FormSubmission, Input, MembershipChanged, Reaction
 from bot.core.registry import Registry
-from bot.core.reply import FormRejected, Outcome, Reply
+from bot.core.reply import Form, FormRejected, Outcome, Reply
 from config.i18n import Catalog
 from config.settings import Settings
-from handlers.context import HandlerContext
+from handlers.context import HandlerContext, JobContext
 from storage.db import Database, is_unavailable
 from storage.records import MemberRecord
 from storage.repositories import Repositories
@@ -36,6 +36,25 @@ def describe(inp: Input) -> str:
     what = {Command: "name", Action: "action_id", FormSubmission: "form_id"}.get(type(inp))
     name = getattr(inp, what) if what else ""
     return f"{type(inp).__name__} {name} from {inp.actor.platform}:{inp.actor.user_id} in {inp.channel or '-'}"
+
+
+def logged_as(inp: Input, prefix: str) -> str:
+    """A coordinator action for the log: the command as typed, the button or the form (never a message text)."""
+    if isinstance(inp, Command):
+        return f"{prefix}{inp.name} {inp.text}".strip()
+    if isinstance(inp, Action):
+        return f"{inp.action_id} {inp.value}".strip()
+    if isinstance(inp, FormSubmission):
+        return f"{inp.form_id} {inp.state}".strip()
+    return type(inp).__name__
+
+
+def summary(outcome: Outcome) -> str:
+    if isinstance(outcome, Reply):
+        return outcome.plain()
+    if isinstance(outcome, Form):
+        return outcome.title
+    return ""
 
 
 def command_prefix(platform: str) -> str:
@@ -71,6 +90,18 @@ class Dispatcher:
             log.exception("unexpected error (ref %s) handling %s", reference, describe(inp))
             return Reply.text(self.t("errors.unexpected", reference=reference), error=True)
 
+    async def membership(self, change: MembershipChanged) -> None:
+        """Who is in a channel, as the platform says, to the features that keep circles; once per delivery."""
+        now = self.clock.now()
+        try:
+            async with self.db.transaction() as repos:
+                if change.delivery_id and not await repos.deliveries.claim(change.platform, change.delivery_id, now):
+                    return
+                for listener in self.registry.memberships:
+                    await listener(JobContext(repos, self.t, now, self.settings), change)
+        except Exception:
+            log.exception("could not keep the membership of %s:%s", change.platform, change.channel)
+
     async def _dispatch(self, inp: Input) -> Outcome:
         now = self.clock.now()
         actor = inp.actor
@@ -82,12 +113,16 @@ class Dispatcher:
                 log.info("skipping %s delivery %s: handled before", actor.platform, inp.delivery_id)
                 return None
             member = await self.resolve_member(repos, inp)
+            if self.settings.is_coordinator(actor.platform, actor.user_id):  # the environment seeds, once
+                await repos.coordinators.seed(actor.platform, actor.user_id, now)
             ctx = HandlerContext(
                 repos=repos, member=member, actor=actor, t=self.t, now=now, settings=self.settings,
-                is_coordinator=self.settings.is_coordinator(actor.platform, actor.user_id),
+                is_coordinator=await repos.coordinators.is_coordinator(actor.platform, actor.user_id),
                 prefix=command_prefix(actor.platform),
             )
             outcome = await self._route(ctx, inp)
+            if ctx.coordinator_acts:  # it needed coordinator rights and it succeeded: in the log
+                await repos.coordinators.log(member.id, logged_as(inp, ctx.prefix), summary(outcome), now)
         if repos.outbox.queued and self.queued is not None:
             self.queued()
         if repos.outbox.touched and self.touched is not None:

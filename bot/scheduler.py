@@ -33,6 +33,7 @@ from config.i18n import Catalog
 from config.settings import Settings
 from handlers.context import JobContext
 from storage.db import Database, is_unavailable
+from storage.governance import KEEP_PENDING
 from storage.records import OccurrenceRecord
 from storage.repositories import Repositories
 from storage.scheduling import prune_deliveries
@@ -119,6 +120,7 @@ class Scheduler:
         async with self.db.transaction() as repos:
             deliveries = await prune_deliveries(repos.session, now - KEEP_DELIVERIES)
             sent = await repos.outbox.prune(now - KEEP_SENT)
+            await repos.pending.prune(now - KEEP_PENDING)  # texts held back by the pupil-data check
         log.info("housekeeping: forgot %d old deliveries and %d sent messages", deliveries, sent)
 
 

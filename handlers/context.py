@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.errors import UserError
@@ -23,10 +23,14 @@ class HandlerContext:
     settings: Settings
     is_coordinator: bool
     prefix: str  # how commands are typed on this platform: "/" or "!"
+    pupil_data_confirmed: bool = False  # the author chose "Toch delen" after the pupil-data warning
+    # set by require_coordinator: the dispatcher logs the input as a coordinator action once it succeeded
+    coordinator_acts: list[bool] = field(default_factory=list)
 
     def require_coordinator(self) -> None:
         if not self.is_coordinator:
             raise UserError(self.t("general.only_coordinators"))
+        self.coordinator_acts.append(True)
 
 
 @dataclass(frozen=True)

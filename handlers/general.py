@@ -5,6 +5,7 @@
     /netwerkbot profiel school Baeken your school or organisation
     /netwerkbot profiel rol ib-er     your role
     /netwerkbot instellingen          coordinators: the bot's settings (no secrets)
+    /netwerkbot coordinatoren [toevoegen|verwijderen @iemand], /netwerkbot logboek [export]: handlers/governance.py
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from bot.core.errors import UserError
 from bot.core.inputs import Command
 from bot.core.registry import Feature
 from bot.core.reply import Fields, Heading, Outcome, Reply
+from handlers import governance
 from handlers.context import HandlerContext
 from handlers.names import pick
-from handlers.text import clean
+from handlers.text import clean, fold
 
 ROLES = ("consulent", "ib-er", "directeur", "locatieleider", "leerkracht", "expert", "jeugdwerker",
          "bestuurder", "onderwijsassistent", "overig")
@@ -23,6 +25,9 @@ ROLES = ("consulent", "ib-er", "directeur", "locatieleider", "leerkracht", "expe
 
 async def command(ctx: HandlerContext, cmd: Command) -> Outcome:
     t = ctx.t
+    first, _, raw = cmd.text.strip().partition(" ")
+    if fold(first) in ("coordinatoren", "coordinators"):  # before `clean`: a Slack mention is <@U123>
+        return await governance.coordinators(ctx, raw)
     text = clean(cmd.text, t, what=t("general.what_command"), required=False)
     word, _, rest = text.partition(" ")
     match word.lower(), rest.strip():
@@ -34,6 +39,8 @@ async def command(ctx: HandlerContext, cmd: Command) -> Outcome:
             return await change_profile(ctx, change)
         case "instellingen", "":
             return settings(ctx)
+        case "logboek" | "log", rest:
+            return await governance.logbook(ctx, rest)
     raise UserError(t("general.unknown", p=ctx.prefix, word=word))
 
 
@@ -86,4 +93,5 @@ def settings(ctx: HandlerContext) -> Reply:
 def feature() -> Feature[HandlerContext]:
     f: Feature[HandlerContext] = Feature("netwerkbot")
     f.command("netwerkbot", command)
+    f.membership(governance.membership_changed)
     return f

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.governance import CIRCLES, CircleRepository
 from storage.models import Ballot, Member, Organisation, Pitch, PitchEvent, PitchSchool, Vote
 from storage.records import OrganisationRecord
 
@@ -217,8 +218,12 @@ class VoteRepository:
         query = select(Member.id, Member.organisation_id, Organisation.werkgebied, Organisation.kind).outerjoin(
             Organisation, Organisation.id == Member.organisation_id)
         voters: dict[str, list[int]] = {}
+        circle = await CircleRepository(self.session).member_ids(vote.electorate) if vote.electorate in CIRCLES \
+            else None  # a vote of one circle: its members as the platform says
         for member_id, org_id, werkgebied, kind in await self.session.execute(query):
             if vote.werkgebied and (werkgebied or "").casefold() != vote.werkgebied.casefold():
+                continue
+            if circle is not None and member_id not in circle:
                 continue
             if vote.electorate == "schools":
                 if org_id is None or kind not in SCHOOL_KINDS:

@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.circles import IdeaRepository
+from storage.governance import CircleRepository, CoordinatorRepository, PendingShareRepository
 from storage.matrix import MatrixRepository
 from storage.models import (
     Delivery,
@@ -435,6 +436,9 @@ class Repositories:
         self.votes = VoteRepository(session)
         self.ideas = IdeaRepository(session)
         self.matrix = MatrixRepository(session)
+        self.pending = PendingShareRepository(session)
+        self.coordinators = CoordinatorRepository(session)
+        self.circles = CircleRepository(session)
 
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from bot.core.inputs import Action, Command, FormSubmission, Listened
+from bot.core.inputs import Action, Command, FormSubmission, Listened, MembershipChanged
 from bot.core.reply import Outcome
 
 C = TypeVar("C")
@@ -19,6 +19,7 @@ CommandHandler = Callable[[C, Command], Awaitable[Outcome]]
 ActionHandler = Callable[[C, Action], Awaitable[Outcome]]
 FormHandler = Callable[[C, FormSubmission], Awaitable[Outcome]]
 Listener = Callable[[C, Listened], Awaitable[Outcome]]  # messages and reactions in channels
+MembershipListener = Callable[[Any, MembershipChanged], Awaitable[None]]  # given the job context: nobody acts
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Feature(Generic[C]):
     actions: dict[str, ActionHandler[C]] = field(default_factory=dict)
     forms: dict[str, FormHandler[C]] = field(default_factory=dict)
     listeners: list[Listener[C]] = field(default_factory=list)
+    memberships: list[MembershipListener] = field(default_factory=list)
 
     def command(self, name: str, handler: CommandHandler[C]) -> None:
         self.commands[name] = handler
@@ -41,6 +43,9 @@ class Feature(Generic[C]):
     def listen(self, handler: Listener[C]) -> None:
         self.listeners.append(handler)
 
+    def membership(self, handler: MembershipListener) -> None:
+        self.memberships.append(handler)
+
 
 class Registry(Generic[C]):
     """All features of one bot. Names must be unique across features."""
@@ -50,6 +55,7 @@ class Registry(Generic[C]):
         self.actions: dict[str, ActionHandler[C]] = {}
         self.forms: dict[str, FormHandler[C]] = {}
         self.listeners: list[Listener[C]] = []
+        self.memberships: list[MembershipListener] = []
 
     def add(self, feature: Feature[C]) -> None:
         clash = (self.commands.keys() & feature.commands.keys()) | (
@@ -60,3 +66,4 @@ class Registry(Generic[C]):
         self.actions.update(feature.actions)
         self.forms.update(feature.forms)
         self.listeners.extend(feature.listeners)
+        self.memberships.extend(feature.memberships)

@@ -56,6 +56,7 @@ from handlers.meetings.rhythm import (
     meetings,
     next_meetings,
 )
+from handlers.pupils.guard import hold_back
 from handlers.text import clean, fold, number_of
 from storage.records import OccurrenceRecord, PlannedOccurrence
 from storage.repositories import Repositories
@@ -200,8 +201,10 @@ class Meetings:
             case "agenda" if not rest:
                 return await self.show_agenda(ctx, series)
             case "agenda":
-                return await self.add_item(ctx, series, clean(rest, t, what=t("meetings.what_item"),
-                                                              max_length=MAX_AGENDA_ITEM))
+                item = clean(rest, t, what=t("meetings.what_item"), max_length=MAX_AGENDA_ITEM)
+                if (held := await hold_back(ctx, cmd, item)) is not None:
+                    return held
+                return await self.add_item(ctx, series, item)
             case "schrappen":
                 return await self.remove_item(ctx, rest)
             case "overslaan":
