@@ -29,10 +29,10 @@ from babel.dates import format_datetime
 from bot.core.errors import UserError
 from bot.core.inputs import Action, FormSubmission, MembershipChanged
 from bot.core.reply import Context, Fields, File, Heading, Item, Outcome, Reply, Text
+from config.settings import CIRCLE_ROLES as CIRCLES
 from handlers.context import HandlerContext, JobContext
 from handlers.names import pick
 from handlers.text import fold
-from storage.governance import CIRCLES
 
 SLACK_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 MATRIX_ID = re.compile(r"(?:https://matrix\.to/#/)?(@[^:\s]+:[^\s>]+)")

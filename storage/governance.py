@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import CircleMember, Coordinator, CoordinatorAction, Identity, Member, PendingShare
 from storage.statements import insert_ignore
 
-CIRCLES = ("consultants", "inner_circle", "outer_circle")
 KEEP_PENDING = timedelta(hours=1)  # a text held back by the pupil-data check, at most
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.governance import CIRCLES, CircleRepository
+from config.settings import CIRCLE_ROLES as CIRCLES
+from storage.governance import CircleRepository
 from storage.models import Ballot, Member, Organisation, Pitch, PitchEvent, PitchSchool, Vote
 from storage.records import OrganisationRecord
 

@@ -44,11 +44,11 @@ from bot.core.reply import (
     reply_to_json,
 )
 from config.i18n import Catalog
+from config.settings import CIRCLE_ROLES as CIRCLES
 from config.settings import Settings
 from handlers.context import HandlerContext, JobContext
 from handlers.dates import parse_moment
 from handlers.text import clean, fold, number_of
-from storage.governance import CIRCLES
 from storage.proposals import SCHOOL_KINDS, VoteRecord
 from storage.records import MemberRecord, OccurrenceRecord, PlannedOccurrence
 from storage.repositories import Repositories
