@@ -55,7 +55,7 @@ async def hold_back(ctx: HandlerContext, inp: Input, *texts: str) -> Reply | Non
     reasons = ", ".join(t(f"pupil.kind.{kind}") for kind in found.kinds)
     return Reply((Text(t("pupil.warning", reasons=reasons)),
                   Actions((Button(t("pupil.edit"), EDIT, key), Button(t("pupil.share"), SHARE, key, Style.DANGER))),
-                  Context(t("pupil.warning_hint"))), audience=Audience.ACTOR)
+                  Context(t("pupil.warning_hint"))), audience=Audience.ACTOR, private=True)
 
 
 def encode(inp: Input) -> str:
@@ -124,7 +124,7 @@ class PupilGuard:
     async def edit_pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
         held = await self.taken(ctx, action)
         parts = [Text(ctx.t("pupil.edit_again")), *(Text(text) for text in texts_of(held))]
-        return Reply(tuple(parts), replace_original=True)
+        return Reply(tuple(parts), replace_original=True, private=True)
 
     async def share_pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
         held = await self.taken(ctx, action)
