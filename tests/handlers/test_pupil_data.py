@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from bench.pupil_data import FALSE_ALARM_GOAL, RECALL_GOAL, load, measure
 from bot.app import Bot
 from bot.core.clock import ManualClock
-from bot.core.inputs import Action, Actor, Command, FormSubmission, Reaction
+from bot.core.inputs import Action, Change, ChannelMessage, Command, FormSubmission, Reaction
 from bot.core.reply import Actions, Audience, Reply
 from handlers.pupils.check import screen
 from storage.models import AgendaItem, Expertise, Idea, PendingShare, Pitch
 from tests.conftest import started_bot
-from tests.support import actor, add_member, add_organisation, text_of
+from tests.support import actor, add_expertise, add_member, add_organisation, text_of
 
 OUTER = "C0BUITEN"
 JOOST = actor("joost", name="Joost")
@@ -162,5 +162,33 @@ async def test_held_back_texts_are_forgotten_by_the_housekeeping(pupil_bot: Bot,
     assert await count(pupil_bot, PendingShare) == 0
 
 
-def actor_of(user_id: str) -> Actor:
-    return actor(user_id, name=user_id)
+async def test_a_question_about_a_named_pupil_is_answered_only_when_shared_anyway(
+        database_url: str, clock: ManualClock) -> None:
+    async with started_bot(database_url, clock, channel_consultants="C0CONSULENT",
+                           question_channels=frozenset({"consultants"})) as bot:
+        sandra = await add_member(bot, "Sandra", user_id="sandra")
+        await add_expertise(bot, await add_member(bot, "Eva", user_id="eva"), "thuiszitters")
+        question = ChannelMessage("Wie weet iets van thuiszitters? Het gaat om Noor (groep 5).", actor("sandra"),
+                                  "C0CONSULENT", "1700000000.000100", delivery_id="q1")
+        warned = await bot.dispatcher.dispatch(question)
+        buttons = warning_buttons(warned)
+        assert "Eva" not in text_of(warned)
+        answered = await bot.dispatcher.dispatch(Action("leerling.toch", buttons["leerling.toch"], actor("sandra")))
+        assert isinstance(answered, Reply) and answered.audience is Audience.THREAD and "Eva" in text_of(answered)
+        assert sandra.name == "Sandra"
+
+
+async def test_an_idea_edited_to_name_a_pupil_keeps_its_text_until_the_author_chose(pupil_bot: Bot) -> None:
+    reaction = Reaction("💡", ANNE, OUTER, "1700000000.000100", message_text="#gedrag Een vaste time-outplek",
+                        message_author=JOOST, delivery_id="Ev1")
+    await pupil_bot.dispatcher.dispatch(reaction)
+    edited = ChannelMessage("#gedrag Een vaste time-outplek, zoals voor leerling Daan", JOOST, OUTER,
+                            "1700000000.000100", change=Change.EDITED, delivery_id="Ev2")
+    warning_buttons(await pupil_bot.dispatcher.dispatch(edited))
+    async with pupil_bot.db.transaction() as repos:
+        [idea] = await repos.session.scalars(select(Idea))
+    assert "Daan" not in idea.text
+    # an edit of a message that is no idea is nobody's business
+    other = ChannelMessage("Leerling Daan uit groep 3", JOOST, OUTER, "1700000000.000900", change=Change.EDITED,
+                           delivery_id="Ev3")
+    assert await pupil_bot.dispatcher.dispatch(other) is None
