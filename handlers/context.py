@@ -30,6 +30,11 @@ class HandlerContext:
     def require_coordinator(self) -> None:
         if not self.is_coordinator:
             raise UserError(self.t("general.only_coordinators"))
+        self.acts_as_coordinator()
+
+    def acts_as_coordinator(self) -> None:
+        """This input uses coordinator rights (also where a handler checked `is_coordinator` itself, e.g.
+        for another member's entry): once it succeeds, the dispatcher writes it to the coordinators' log."""
         self.coordinator_acts.append(True)
 
 

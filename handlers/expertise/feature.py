@@ -205,6 +205,7 @@ class ExpertiseFeature:
             return ctx.member
         if not ctx.is_coordinator:
             raise UserError(t("expertise.for_only_coordinators"))
+        ctx.acts_as_coordinator()
         organisations = await ctx.repos.organisations.all()
         members = await ctx.repos.members.all()
         holders: list[Holder] = [*organisations, *members]

@@ -274,8 +274,10 @@ class Meetings:
         found = await ctx.repos.meetings.agenda_item(item_id)
         if found is None:
             raise UserError(t("meetings.no_item", nr=item_id, p=ctx.prefix))
-        if not ctx.is_coordinator and found.author_id != ctx.member.id:
-            raise UserError(t("meetings.not_your_item", nr=item_id))
+        if found.author_id != ctx.member.id:
+            if not ctx.is_coordinator:
+                raise UserError(t("meetings.not_your_item", nr=item_id))
+            ctx.acts_as_coordinator()
         await ctx.repos.meetings.remove_agenda_item(item_id, ctx.member.id, ctx.now)
         return Reply.text(t("meetings.item_removed", item=found.text))
 

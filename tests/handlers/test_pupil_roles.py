@@ -133,3 +133,11 @@ async def test_a_vote_of_the_inner_circle_counts_its_members_only(roles_bot: Bot
     assert isinstance(refused, Reply) and refused.is_error and "binnenkring" in text_of(refused)
     cast = await roles_bot.dispatcher.dispatch(Action("stemming.stem", f"{vote.id}:0", ANNA))
     assert isinstance(cast, Reply) and not cast.is_error
+
+
+async def test_acting_for_another_member_is_a_coordinator_action_too(roles_bot: Bot) -> None:
+    await run(roles_bot, "/expertise toevoegen voor Anna: dyslexie", BOSS)
+    await run(roles_bot, "/expertise toevoegen gedrag", BOSS)  # for herself: no right needed
+    shown = text_of(await run(roles_bot, "/netwerkbot logboek", BOSS))
+    assert "Marieke: /expertise toevoegen voor Anna: dyslexie" in shown
+    assert "toevoegen gedrag" not in shown
