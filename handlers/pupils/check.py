@@ -91,6 +91,9 @@ CHILD_CONTEXT = re.compile(rf"(?i)\b(?:{CHILD}|leerlingen|kinderen|groep\s*\d|kl
 FAMILY_CONTEXT = re.compile(
     rf"(?i)\b(?:{FAMILY}|woont|wonen|verhuisd|thuisadres|thuis|{CHILD}|adres\s+van\s+de\s+(?:ouders|leerling))\b")
 
+# one's own number, given to the reader: "bel me gerust op 06-…", "mijn nummer: 06-…", "ik ben bereikbaar op …"
+OWN_PHONE = re.compile(r"(?i)\b(?:bel(?:\s+(?:me|mij))?(?:\s+gerust)?(?:\s+op)?|mijn\s+(?:telefoon)?nummer(?:\s+is)?:?"
+                       r"|ik\s+ben\s+(?:telefonisch\s+)?bereikbaar\s+(?:op|via))\s*$")
 PHONE_RE = re.compile(r"(?<![\d+])(?:\+31|0031|0)(?:[\s-]?\(0\))?[\s-]?(?:\d[\s-]?){8}\d(?![\d])")
 STREET_RE = re.compile(
     rf"\b[{UPPER}][{LOWER}]*(?:straat|laan|weg|plein|gracht|kade|singel|dijk|hof|pad|dreef|steeg|park|veld|erf"
@@ -156,7 +159,8 @@ def _sentence(text: str, previous: str, today: date, named: bool) -> list[Findin
         if said or (child and today.year - 20 <= year <= today.year - 2):
             found.append(Finding(BIRTHDATE, match.start(), match.end()))
     if named or FAMILY_CONTEXT.search(context):
-        found += [Finding(PHONE, m.start(), m.end()) for m in PHONE_RE.finditer(text)]
+        found += [Finding(PHONE, m.start(), m.end()) for m in PHONE_RE.finditer(text)
+                  if not OWN_PHONE.search(text[max(0, m.start() - 40):m.start()])]
         found += [Finding(ADDRESS, m.start(), m.end()) for m in STREET_RE.finditer(text)]
         found += [Finding(ADDRESS, m.start(), m.end()) for m in POSTCODE_RE.finditer(text)]
     return found
@@ -175,7 +179,10 @@ def names(text: str) -> list[Finding]:
 def _child_name_start(text: str, start: int, end: int) -> int | None:
     """Where the child's name starts, past leading words that are no name; None when it is no child's name."""
     for word in re.finditer(r"\S+", text[start:end]):
-        if word.group().rstrip(".").lower() not in NOT_NAMES:
+        folded = word.group().rstrip(".").lower()
+        if folded in ADULT_OR_PLACE:  # "Juf Noor (groep 5)", "De Regenboog (groep 1-2)"
+            return None
+        if folded not in NOT_NAMES:
             start += word.start()
             break
     else:
