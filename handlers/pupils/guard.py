@@ -52,6 +52,7 @@ async def hold_back(ctx: HandlerContext, inp: Input, *texts: str) -> Reply | Non
         raise UserError(t("pupil.bsn_refused"))
     await ctx.repos.pending.prune(ctx.now - KEEP_PENDING)
     key = await ctx.repos.pending.put(ctx.member.id, encode(inp), ctx.now)
+    ctx.coordinator_acts.clear()  # nothing was done yet: the coordinators' log gets it when it is shared
     reasons = ", ".join(t(f"pupil.kind.{kind}") for kind in found.kinds)
     return Reply((Text(t("pupil.warning", reasons=reasons)),
                   Actions((Button(t("pupil.edit"), EDIT, key), Button(t("pupil.share"), SHARE, key, Style.DANGER))),
