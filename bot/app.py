@@ -27,6 +27,7 @@ from handlers.meetings.holiday_watch import HolidayWatch
 from handlers.meetings.rhythm import load_holidays, load_series
 from handlers.proposals.pitches import Pitches
 from handlers.proposals.votes import Votes
+from handlers.pupils.guard import PupilGuard
 from storage.db import Database, is_unavailable
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
         Circles(meetings, QuestionDetector(search)).feature(),
         HolidayWatch(meetings.calendar).feature(),
     ])
+    registry.add(PupilGuard(registry).feature())  # it runs a held-back input again through the others
     outbox = Outbox(db, clock)
     scheduler = Scheduler(db, clock, settings, catalog, registry)
     timekeeper = Timekeeper(scheduler, outbox, clock)

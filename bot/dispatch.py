@@ -14,11 +14,11 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 
-from bot.contexts import Features, InputContext
+from bot.contexts import Features, InputContext, TimeContext
 from bot.core.clock import Clock
 from bot.core.errors import FormErrors, UserError
-from bot.core.inputs import Action, ChannelMessage, Command, FormSubmission, Input, Reaction
-from bot.core.reply import FormRejected, Outcome, Reply
+from bot.core.inputs import Action, ChannelMessage, Command, FormSubmission, Input, MembershipChanged, Reaction
+from bot.core.reply import Form, FormRejected, Outcome, Reply
 from bot.logs import REFERENCE
 from config.i18n import Catalog
 from config.settings import Settings
@@ -38,6 +38,25 @@ def describe(inp: Input) -> str:
     what = {Command: "name", Action: "action_id", FormSubmission: "form_id"}.get(type(inp))
     name = getattr(inp, what) if what else ""
     return f"{type(inp).__name__} {name} from {inp.actor.platform}:{inp.actor.user_id} in {inp.channel or '-'}"
+
+
+def logged_as(inp: Input, prefix: str) -> str:
+    """A coordinator action for the log: the command as typed, the button or the form (never a message text)."""
+    if isinstance(inp, Command):
+        return f"{prefix}{inp.name} {inp.text}".strip()
+    if isinstance(inp, Action):
+        return f"{inp.action_id} {inp.value}".strip()
+    if isinstance(inp, FormSubmission):
+        return f"{inp.form_id} {inp.state}".strip()
+    return type(inp).__name__
+
+
+def summary(outcome: Outcome) -> str:
+    if isinstance(outcome, Reply):
+        return outcome.plain()
+    if isinstance(outcome, Form):
+        return outcome.title
+    return ""
 
 
 def command_prefix(platform: str) -> str:
@@ -85,6 +104,18 @@ class Dispatcher:
             if self.observed is not None:
                 self.observed(inp, time.monotonic() - started, failure)
 
+    async def membership(self, change: MembershipChanged) -> None:
+        """Who is in a channel, as the platform says, to the features that keep circles; once per delivery."""
+        now = self.clock.now()
+        try:
+            async with self.db.transaction() as repos:
+                if change.delivery_id and not await repos.deliveries.claim(change.platform, change.delivery_id, now):
+                    return
+                for listener in self.registry.memberships:
+                    await listener(TimeContext(repos, self.t, now, self.settings), change)
+        except Exception:
+            log.exception("could not keep the membership of %s:%s", change.platform, change.channel)
+
     async def _dispatch(self, inp: Input) -> Outcome:
         now = self.clock.now()
         actor = inp.actor
@@ -99,12 +130,16 @@ class Dispatcher:
             seen = self._seen.get(member.id) != now.date()
             if seen:  # once a day per member: who has not been seen for long is listed (PRIVACY.md)
                 await repos.privacy.seen(member.id, now)
+            if self.settings.is_coordinator(actor.platform, actor.user_id):  # the environment seeds, once
+                await repos.coordinators.seed(actor.platform, actor.user_id, now)
             ctx = InputContext(
                 repos=repos, member=member, actor=actor, t=self.t, now=now, settings=self.settings,
-                is_coordinator=self.settings.is_coordinator(actor.platform, actor.user_id),
+                is_coordinator=await repos.coordinators.is_coordinator(actor.platform, actor.user_id),
                 prefix=command_prefix(actor.platform),
             )
             outcome = await self._route(ctx, inp)
+            if ctx.coordinator_acts:  # it needed coordinator rights and it succeeded: in the log
+                await repos.coordinators.log(member.id, logged_as(inp, ctx.prefix), summary(outcome), now)
         if seen:
             if len(self._seen) >= CACHED_MEMBERS:
                 self._seen.clear()

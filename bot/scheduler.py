@@ -33,6 +33,7 @@ from bot.outbox import Outbox
 from config.i18n import Catalog
 from config.settings import Settings
 from storage.db import Database, is_unavailable
+from storage.governance import KEEP_PENDING
 from storage.records import OccurrenceRecord
 from storage.repositories import Repositories
 from storage.scheduling import prune_deliveries
@@ -111,6 +112,7 @@ class Scheduler:
             deliveries = await prune_deliveries(repos.session,
                                                 now - timedelta(days=self.settings.retain_deliveries_days))
             sent = await repos.outbox.prune(now - KEEP_SENT)
+            await repos.pending.prune(now - KEEP_PENDING)  # texts held back by the pupil-data check
         log.info("housekeeping: forgot %d old deliveries and %d sent messages", deliveries, sent)
 
 

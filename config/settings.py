@@ -20,6 +20,9 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///netwerkbot.db"
 WEEKDAY_NAMES = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 
 
+CIRCLE_ROLES = ("consultants", "inner_circle", "outer_circle")  # channels whose members the bot keeps
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="NETWERKBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
@@ -140,6 +143,6 @@ class Settings(BaseSettings):
         allowed = self.matrix_allowed or frozenset({":" + self.matrix_user_id.partition(":")[2]})
         return user_id in allowed or any(entry.startswith(":") and user_id.endswith(entry) for entry in allowed)
 
-    def is_coordinator(self, platform: str, user_id: str) -> bool:
+    def is_coordinator(self, platform: str, user_id: str) -> bool:  # seeds the coordinators table only
         """`NETWERKBOT_COORDINATORS` lists platform user ids, bare (`U0123`) or as `platform:id`."""
         return user_id in self.coordinators or f"{platform}:{user_id}" in self.coordinators

@@ -11,3 +11,4 @@ HandlerContext = context.HandlerContext[Repositories, MemberRecord]
 JobContext = context.JobContext[Repositories, OccurrenceRecord]
 AnyContext = context.Context[Repositories]  # what an input's and a job's context share
 Feature = registry.Feature[HandlerContext, JobContext]
+Features = registry.Registry[HandlerContext, JobContext]  # all features: for the pupil guard, which runs an input again

@@ -8,6 +8,7 @@
     /netwerkbot aanvragen             coordinators: members' school requests (handlers/schools.py)
     /netwerkbot bevestigen|weigeren 3 coordinators: decide one
     /netwerkbot mijn gegevens, vergeet mij, verwijder <naam>, inactief: see handlers/privacy.py
+    /netwerkbot coordinatoren [toevoegen|verwijderen @iemand], /netwerkbot logboek [export]: handlers/governance.py
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from __future__ import annotations
 from bot.core.errors import UserError
 from bot.core.inputs import Command
 from bot.core.reply import Context, Fields, Heading, Outcome, Reply
-from handlers import privacy, schools
+from handlers import governance, privacy, schools
 from handlers.context import Feature, HandlerContext
-from handlers.text import clean
+from handlers.text import clean, fold
 from storage.schools import CONFIRMED, REFUSED
 
 ROLES = ("consulent", "ib-er", "directeur", "locatieleider", "leerkracht", "expert", "jeugdwerker",
@@ -26,6 +27,9 @@ ROLES = ("consulent", "ib-er", "directeur", "locatieleider", "leerkracht", "expe
 
 async def command(ctx: HandlerContext, cmd: Command) -> Outcome:
     t = ctx.t
+    first, _, raw = cmd.text.strip().partition(" ")
+    if fold(first) in ("coordinatoren", "coordinators"):  # before `clean`: a Slack mention is <@U123>
+        return await governance.coordinators(ctx, raw)
     text = clean(cmd.text, t, what=t("general.what_command"), required=False)
     word, _, rest = text.partition(" ")
     match word.lower(), rest.strip():
@@ -45,6 +49,8 @@ async def command(ctx: HandlerContext, cmd: Command) -> Outcome:
             return await schools.decide(ctx, number, REFUSED)
         case word, rest if word in privacy.WORDS:
             return await privacy.command(ctx, word, rest)
+        case "logboek" | "log", rest:
+            return await governance.logbook(ctx, rest)
     raise UserError(t("general.unknown", p=ctx.prefix, word=word))
 
 
@@ -99,4 +105,5 @@ def feature() -> Feature:
     f.command("netwerkbot", command)
     f.action(schools.CONFIRM, schools.confirm_pressed)
     f.action(schools.REFUSE, schools.refuse_pressed)
+    f.membership(governance.membership_changed)
     return f

@@ -232,20 +232,9 @@ async def retention_job(ctx: JobContext) -> None:
     newly = await privacy.became_inactive(line - timedelta(days=1), line)
     if newly:
         notice = Reply.text(ctx.t.plural("privacy.inactive_notice", newly, months=s.inactive_after_months))
-        for member_id in await coordinator_members(ctx):
+        for member_id in await ctx.repos.coordinators.member_ids(ctx.settings.is_coordinator):
             await ctx.post(f"member:{member_id}", notice, key=f"{occurrence.key}:inactive:{member_id}")
     log.info("retention %s: %s; %d member(s) became inactive", occurrence.key, done, newly)
-
-
-async def coordinator_members(ctx: JobContext) -> list[int]:
-    """The members behind NETWERKBOT_COORDINATORS (platform ids, bare or as platform:id)."""
-    found: set[int] = set()
-    for entry in ctx.settings.coordinators:
-        platform, _, user_id = entry.partition(":") if entry.split(":", 1)[0] in PLATFORMS else ("", "", entry)
-        for p in (platform,) if platform else PLATFORMS:
-            if (member := await ctx.repos.members.by_identity(p, user_id)) is not None:
-                found.add(member.id)
-    return sorted(found)
 
 
 def feature() -> Feature:

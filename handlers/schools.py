@@ -63,11 +63,7 @@ def request_parts(ctx: HandlerContext, request: SchoolRequestRecord) -> list[Par
 
 async def tell_coordinators(ctx: HandlerContext, request: SchoolRequestRecord) -> int:
     """A direct message with the buttons to every coordinator the bot knows as a member; how many."""
-    entries = ctx.settings.coordinators
-    candidates = entries | {entry.partition(":")[2] for entry in entries if ":" in entry}
-    members = sorted({member_id for member_id, platform, user_id
-                      in await ctx.repos.school_requests.members_with_accounts(candidates)
-                      if ctx.settings.is_coordinator(platform, user_id) and member_id != ctx.member.id})
+    members = [m for m in await ctx.repos.coordinators.member_ids(ctx.settings.is_coordinator) if m != ctx.member.id]
     body = Reply((Heading(ctx.t("trust.request_heading")), *request_parts(ctx, request),
                   Context(ctx.t("trust.request_note", p=ctx.prefix))))
     for member_id in members:

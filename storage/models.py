@@ -429,3 +429,48 @@ class SchoolRequest(Base):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PendingShare(Base):
+    """Text held back by the pupil-data check until its author chose (edit / share anyway): the input to run
+    again, as JSON. Deleted when the author chooses, and by the housekeeping an hour after it was made."""
+
+    __tablename__ = "pending_shares"
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Coordinator(Base):
+    """A platform account with coordinator rights. NETWERKBOT_COORDINATORS only seeds a row once; a removal
+    (`removed_at`) sticks, also across restarts with the same environment."""
+
+    __tablename__ = "coordinators"
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CoordinatorAction(Base):
+    """The log of what coordinators did: who, when, what (the command or button, never a message text)."""
+
+    __tablename__ = "coordinator_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    what: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(300), default="")
+
+
+class CircleMember(Base):
+    """Who is in a circle's channel (consultants, inner_circle, outer_circle), per platform account, as the
+    platform says (Slack conversations.members and member_joined/left_channel, Matrix m.room.member)."""
+
+    __tablename__ = "circle_members"
+    circle: Mapped[str] = mapped_column(String(20), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,6 +12,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from config.settings import CIRCLE_ROLES as CIRCLES
+from storage.governance import CircleRepository
 from storage.models import Ballot, Member, Organisation, Pitch, PitchEvent, PitchSchool, Vote
 from storage.records import OrganisationRecord
 
@@ -219,8 +221,12 @@ class VoteRepository:
         query = select(Member.id, Member.organisation_id, Organisation.werkgebied, Organisation.kind).outerjoin(
             Organisation, Organisation.id == Member.organisation_id).where(Member.erased_at.is_(None))
         voters: dict[str, list[int]] = {}
+        circle = await CircleRepository(self.session).member_ids(vote.electorate) if vote.electorate in CIRCLES \
+            else None  # a vote of one circle: its members as the platform says
         for member_id, org_id, werkgebied, kind in await self.session.execute(query):
             if vote.werkgebied and (werkgebied or "").casefold() != vote.werkgebied.casefold():
+                continue
+            if circle is not None and member_id not in circle:
                 continue
             if vote.electorate == "schools":
                 if org_id is None or kind not in SCHOOL_KINDS:

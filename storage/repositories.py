@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.circles import IdeaRepository
+from storage.governance import CircleRepository, CoordinatorRepository, PendingShareRepository
 from storage.matrix import MatrixRepository
 from storage.models import (
     Delivery,
@@ -440,6 +441,9 @@ class Repositories:
         self.matrix = MatrixRepository(session)
         self.school_requests = SchoolRequestRepository(session)
         self.privacy = PrivacyRepository(session)
+        self.pending = PendingShareRepository(session)
+        self.coordinators = CoordinatorRepository(session)
+        self.circles = CircleRepository(session)
 
 
 

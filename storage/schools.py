@@ -7,7 +7,6 @@ refuses. Every decision keeps who made it and when.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import Identity, Member, Organisation, SchoolRequest
+from storage.models import Member, Organisation, SchoolRequest
 from storage.records import OrganisationRecord
 
 OPEN, CONFIRMED, REFUSED, REPLACED = "open", "confirmed", "refused", "replaced"
@@ -79,9 +78,3 @@ class SchoolRequestRepository:
                                                                                 decided_at=now))
         return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
-    async def members_with_accounts(self, user_ids: Collection[str]) -> list[tuple[int, str, str]]:
-        """(member id, platform, user id) of the accounts with one of these user ids: to find the members
-        behind the coordinators' accounts of NETWERKBOT_COORDINATORS."""
-        rows = await self.session.execute(select(Identity.member_id, Identity.platform, Identity.user_id)
-                                          .where(Identity.user_id.in_(list(user_ids))))
-        return [(member_id, platform, user_id) for member_id, platform, user_id in rows]

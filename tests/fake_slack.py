@@ -13,7 +13,9 @@ It also keeps the channels' messages: the ones a test seeds (`add_message`) and 
 posts (with their `thread_ts`), and answers `conversations.history`, `conversations.replies` and
 `chat.getPermalink` from them as Slack does: history holds no thread replies, replies is the
 thread with its parent first, a message that is not there is `message_not_found` (or
-`thread_not_found`), a channel nobody wrote in is `channel_not_found`. `refuse` makes the next
+`thread_not_found`), a channel nobody wrote in is `channel_not_found`. `conversations.members` pages
+the channels' members (`add_members`; the sender's `member_joined` / `member_left` change them and send
+member_joined_channel / member_left_channel). `refuse` makes the next
 calls of a method answer an error such as `missing_scope`.
 
 `SlackSender` is the other direction: slash commands, button presses, modal submissions and
@@ -24,6 +26,7 @@ events about the fake's messages (reactions, edits, deletions) it builds Slack's
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import itertools
@@ -235,6 +238,7 @@ class FakeSlack:
         self._triggers: dict[str, float] = {}
         self._conversations: dict[frozenset[str], str] = {}
         self.messages: dict[str, dict[str, Message]] = {}  # channel → ts → message
+        self.members: dict[str, list[str]] = {}  # channel → its members' user ids, in joining order
         self._refusals: dict[str, list[str]] = {}
         # the scopes the app was granted: auth.test (like every call) answers them in `x-oauth-scopes`
         self.scopes: list[str] = list(MANIFEST_SCOPES)
@@ -249,6 +253,7 @@ class FakeSlack:
             "views.open": self.views_open, "conversations.open": self.conversations_open,
             "users.info": self.users_info, "conversations.history": self.conversations_history,
             "conversations.replies": self.conversations_replies, "chat.getPermalink": self.chat_get_permalink,
+            "conversations.members": self.conversations_members,
         }
 
     async def start(self) -> FakeSlack:
@@ -293,6 +298,11 @@ class FakeSlack:
     def add_channel(self, channel: str) -> None:
         """A channel that exists but has no messages yet (a channel nobody wrote in is channel_not_found)."""
         self.messages.setdefault(channel, {})
+
+    def add_members(self, channel: str, *user_ids: str) -> None:
+        """People in `channel` already (no events: they were there before the bot started)."""
+        self.add_channel(channel)
+        self.members.setdefault(channel, []).extend(u for u in user_ids if u not in self.members[channel])
 
     def add_message(self, channel: str, ts: str, user: str, text: str, *, thread_ts: str | None = None,
                     bot_id: str | None = None) -> Message:
@@ -609,6 +619,23 @@ class FakeSlack:
         return self._page(found, limit, offset) | {"pin_count": 0, "channel_actions_ts": None,
                                                    "channel_actions_count": 0}
 
+    def conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The channel's members' user ids, a page of `limit` (default 100, at most 1000) at a time with a
+        `next_cursor` ("" on the last page), as Slack pages them."""
+        if self._channel(params) is None:
+            return {"ok": False, "error": "channel_not_found"}
+        members = self.members.get(str(params["channel"]), [])
+        try:
+            limit = min(int(params.get("limit") or 100), 1000)
+            cursor = base64.b64decode(str(params.get("cursor") or ""), validate=True).decode()
+            offset = int(cursor.removeprefix("offset:")) if cursor else 0
+        except ValueError:
+            return {"ok": False, "error": "invalid_cursor"}
+        page = members[offset:offset + limit]
+        following = base64.b64encode(f"offset:{offset + limit}".encode()).decode() \
+            if offset + limit < len(members) else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": following}}
+
     def conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
         """The thread of `ts` (the parent's ts or a reply's): the parent first, then the replies in the
         window, oldest first."""
@@ -772,6 +799,21 @@ class SlackSender:
                                  "event_ts": self.fake.next_ts()}
         if found is not None and found.user:  # messages of integrations have no item_user
             event["item_user"] = found.user
+        return await self.event(event, event_id, retry=retry)
+
+    async def member_joined(self, channel: str, user: str, event_id: str, *, retry: int = 0) -> Answer:
+        """`user` joins `channel`: the fake's members change and the bot gets member_joined_channel."""
+        self.fake.add_members(channel, user)
+        event = {"type": "member_joined_channel", "user": user, "channel": channel, "channel_type": "C",
+                 "team": TEAM_ID, "event_ts": self.fake.next_ts()}
+        return await self.event(event, event_id, retry=retry)
+
+    async def member_left(self, channel: str, user: str, event_id: str, *, retry: int = 0) -> Answer:
+        """`user` leaves `channel`: the bot gets member_left_channel."""
+        if user in self.fake.members.get(channel, []):
+            self.fake.members[channel].remove(user)
+        event = {"type": "member_left_channel", "user": user, "channel": channel, "channel_type": "C",
+                 "team": TEAM_ID, "event_ts": self.fake.next_ts()}
         return await self.event(event, event_id, retry=retry)
 
     async def message_changed(self, channel: str, ts: str, text: str, event_id: str, *, retry: int = 0) -> Answer:

@@ -51,7 +51,17 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy import text as sql
 
 from bot.app import Bot
-from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, FormSubmission, Input, Reaction
+from bot.core.inputs import (
+    Action,
+    Actor,
+    Change,
+    ChannelMessage,
+    Command,
+    FormSubmission,
+    Input,
+    MembershipChanged,
+    Reaction,
+)
 from bot.core.reply import (
     Actions,
     Audience,
@@ -73,7 +83,7 @@ from bot.members import Profile
 from bot.metrics import add_routes as add_metrics_routes
 from bot.outbox import DeliveryDelayed, DeliveryRefused, account_of
 from config.i18n import Catalog
-from config.settings import Settings
+from config.settings import CIRCLE_ROLES, Settings
 
 log = logging.getLogger(__name__)
 
@@ -441,6 +451,8 @@ class SlackAdapter:
         self.app.view_submission(any_id)(self.on_submission)
         self.app.event("message")(self.on_message)
         self.app.event("reaction_added")(self.on_reaction)
+        self.app.event("member_joined_channel")(self.on_membership)
+        self.app.event("member_left_channel")(self.on_membership)
 
     # -- background work ----------------------------------------------------------------------------
 
@@ -563,6 +575,30 @@ class SlackAdapter:
         delivery_id = str(body.get("event_id", ""))
         self.background(self.react(emoji(str(event.get("reaction") or "")), Actor(PLATFORM, user), channel, ts,
                                    delivery_id), f"after reaction {delivery_id}")
+
+    # -- circle membership (who is in the circles' channels) ---------------------------------------------
+
+    async def on_membership(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        await ack()
+        change = MembershipChanged(PLATFORM, str(event.get("channel") or ""), str(event.get("user") or ""),
+                                   joined=event.get("type") == "member_joined_channel",
+                                   delivery_id=str(body.get("event_id", "")))
+        self.background(self.bot.dispatcher.membership(change), f"membership {change.delivery_id}")
+
+    async def sync_circles(self) -> None:
+        """The members of the circles' channels as Slack lists them (conversations.members, paged); at start."""
+        for role in CIRCLE_ROLES:
+            channel, members, cursor = self.bot.settings.channel(role, PLATFORM), [], ""
+            try:
+                while channel:
+                    page = await self.client.conversations_members(channel=channel, cursor=cursor or None, limit=200)
+                    members += [str(m) for m in page.get("members") or []]
+                    if not (cursor := str((page.get("response_metadata") or {}).get("next_cursor") or "")):
+                        await self.bot.dispatcher.membership(MembershipChanged(PLATFORM, channel,
+                                                                               members=tuple(members)))
+                        break
+            except (SlackApiError, ClientError) as error:
+                log.warning("members of the %s channel not read: %s", role, _slack_error(error))
 
     async def react(self, reacted: str, actor: Actor, channel: str, ts: str, delivery_id: str) -> None:
         """Read the message under the reaction and its link, dispatch the Reaction, deliver its outcome
@@ -770,6 +806,7 @@ async def serve(bot: Bot, port: int) -> int:
     await bot.start()
     adapter = SlackAdapter(bot)
     await bot.keep_time(adapter, PLATFORM)
+    adapter.background(adapter.sync_circles(), "circle members")
     app_token = bot.settings.slack_app_token
     socket = AsyncSocketModeHandler(adapter.app, app_token.get_secret_value()) if app_token else None
     runner = web.AppRunner(adapter.web_app(events=socket is None))

@@ -8,7 +8,7 @@ core and the runtime build contexts without knowing storage's or the features' c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
@@ -63,10 +63,19 @@ class HandlerContext(Context[R], Generic[R, M]):
     actor: Actor
     is_coordinator: bool
     prefix: str  # how commands are typed on this platform: "/" or "!"
+    pupil_data_confirmed: bool = False  # the author chose "Toch delen" after the pupil-data warning
+    # set by require_coordinator: the dispatcher logs the input as a coordinator action once it succeeded
+    coordinator_acts: list[bool] = field(default_factory=list)
 
     def require_coordinator(self) -> None:
         if not self.is_coordinator:
             raise UserError(self.t("general.only_coordinators"))
+        self.acts_as_coordinator()
+
+    def acts_as_coordinator(self) -> None:
+        """This input uses coordinator rights (also where a handler checked `is_coordinator` itself, e.g.
+        for another member's entry): once it succeeds, the dispatcher writes it to the coordinators' log."""
+        self.coordinator_acts.append(True)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from bot.core.inputs import Action, Command, FormSubmission, Listened
+from bot.core.inputs import Action, Command, FormSubmission, Listened, MembershipChanged
 from bot.core.reply import Outcome, Reply
 
 C = TypeVar("C")
@@ -25,6 +25,7 @@ Listener = Callable[[C, Listened], Awaitable[Outcome]]  # messages and reactions
 Job = Callable[[J], Awaitable[None]]  # acts on `ctx.due`, the occurrence, in the transaction that claimed it
 Planner = Callable[[J], Awaitable[None]]  # brings the feature's future occurrences up to date (idempotent)
 Renderer = Callable[[J, str], Awaitable[Reply | None]]  # a kept-current message anew, by its outbox key
+MembershipListener = Callable[[J, MembershipChanged], Awaitable[None]]  # who is in a circle's channel; nobody acts
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Feature(Generic[C, J]):
     jobs: dict[str, Job[J]] = field(default_factory=dict)
     planners: list[Planner[J]] = field(default_factory=list)
     renderers: dict[str, Renderer[J]] = field(default_factory=dict)
+    memberships: list[MembershipListener[J]] = field(default_factory=list)
 
     def command(self, name: str, handler: CommandHandler[C]) -> None:
         self.commands[name] = handler
@@ -53,6 +55,10 @@ class Feature(Generic[C, J]):
     def job(self, kind: str, handler: Job[J]) -> None:
         """Run `handler` for every occurrence of `kind` when it falls due."""
         self.jobs[kind] = handler
+
+    def membership(self, handler: MembershipListener[J]) -> None:
+        """Hear who joins and leaves the channels of the circles (the platform's membership)."""
+        self.memberships.append(handler)
 
     def plan(self, planner: Planner[J]) -> None:
         self.planners.append(planner)
@@ -74,6 +80,7 @@ class Registry(Generic[C, J]):
         self.jobs: dict[str, Job[J]] = {}
         self.planners: list[Planner[J]] = []
         self.renderers: dict[str, Renderer[J]] = {}
+        self.memberships: list[MembershipListener[J]] = []
         for feature in features or []:
             self.add(feature)
 
@@ -91,3 +98,4 @@ class Registry(Generic[C, J]):
         self.jobs.update(feature.jobs)
         self.planners.extend(feature.planners)
         self.renderers.update(feature.renderers)
+        self.memberships.extend(feature.memberships)

@@ -49,8 +49,10 @@ from handlers.circles.questions import QuestionDetector
 from handlers.context import AnyContext, Feature, HandlerContext, JobContext
 from handlers.dates import UnclearDate, parse_moment
 from handlers.expertise.feature import holder_line, mention
+from handlers.governance import inner_circle_only
 from handlers.meetings.feature import Meetings
 from handlers.meetings.rhythm import WEEKDAYS
+from handlers.pupils.guard import hold_back
 from handlers.text import clean, fold, has_control
 from storage.circles import DONE, NEW, PARKED, PICKED_UP, STATUSES, IdeaRecord
 from storage.records import MemberRecord, PlannedOccurrence
@@ -92,10 +94,10 @@ class Circles:
         f = Feature("circles")
         f.command("idee", self.command)
         f.action("idee.thema", self.theme_pressed)
-        f.action("idee.oppakken", self.pick_up_pressed)
-        f.action("idee.parkeren", self.park_pressed)
-        f.action("idee.afgerond", self.done_pressed)
-        f.form("idee.oppakken", self.pick_up_submitted)
+        f.action("idee.oppakken", inner_circle_only(self.pick_up_pressed))
+        f.action("idee.parkeren", inner_circle_only(self.park_pressed))
+        f.action("idee.afgerond", inner_circle_only(self.done_pressed))
+        f.form("idee.oppakken", inner_circle_only(self.pick_up_submitted))
         f.listen(self.listen)
         f.plan(self.plan)
         f.job(DIGEST, self.digest_job)
@@ -185,6 +187,8 @@ class Circles:
         tag, body = themed(text)
         if len(body) < 3:
             raise UserError(t("circles.too_short", p=ctx.prefix))
+        if (held := await hold_back(ctx, cmd, body)) is not None:
+            return held
         theme = await self.theme_of(ctx, tag) if tag else ""
         same = await ctx.repos.ideas.by_text(fold(body)) if theme else None
         if same is not None and not same.theme:  # the hint under the theme buttons: the same idea with a #thema
@@ -280,6 +284,8 @@ class Circles:
         experts = await self.questions.experts_for(ctx.repos, inp.text, asker_id=ctx.member.id)
         if experts is None:
             return None
+        if (held := await hold_back(ctx, inp, inp.text)) is not None:
+            return held
         t = ctx.t
         items = [Item(hit.holder.name, tuple(x for x in (holder_line(ctx, hit.holder),) if x),
                       mention=mention(hit.holder))
@@ -300,6 +306,8 @@ class Circles:
         text = " ".join(inp.message_text.split())[:MAX_IDEA]
         if has_control(text, multiline=False) or len(text) < 3:
             raise UserError(t("circles.unreadable", p=ctx.prefix))
+        if (held := await hold_back(ctx, inp, text)) is not None:
+            return held
         author = ctx.member
         if inp.message_author is not None:
             author = await ctx.repos.members.of_account(inp.message_author.platform, inp.message_author.user_id,
@@ -320,6 +328,10 @@ class Circles:
         if inp.change is Change.EDITED:
             text = " ".join(inp.text.split())[:MAX_IDEA]
             if len(text) >= 3 and not has_control(text, multiline=False):
+                if await ctx.repos.ideas.by_source(source) is None:
+                    return None
+                if (held := await hold_back(ctx, inp, text)) is not None:
+                    return held
                 await ctx.repos.ideas.edit_text(source, text, fold(text), ctx.now)
         elif inp.change is Change.DELETED:
             await ctx.repos.ideas.source_deleted(source, ctx.now)

@@ -35,6 +35,7 @@ from handlers.expertise import parser
 from handlers.expertise.analysis import index_terms, topic_key
 from handlers.expertise.search import ExpertiseSearch
 from handlers.names import pick
+from handlers.pupils.guard import hold_back
 from handlers.text import clean
 from storage.records import ExpertiseRecord, Holder, HolderHit, MemberRecord, OrganisationRecord
 
@@ -206,6 +207,7 @@ class ExpertiseFeature:
             return ctx.member
         if not ctx.is_coordinator:
             raise UserError(t("expertise.for_only_coordinators"))
+        ctx.acts_as_coordinator()
         organisations = await ctx.repos.organisations.all()
         members = await ctx.repos.members.all()
         holders: list[Holder] = [*organisations, *members]
@@ -251,6 +253,8 @@ class ExpertiseFeature:
             errors["holder"] = error.message
         if errors:
             raise FormErrors(errors)
+        if (held := await hold_back(ctx, form, description, *topics)) is not None:
+            return held
         return await self.add(ctx, holder, topics, description)
 
     async def add(self, ctx: HandlerContext, holder: Holder, topics: tuple[str, ...], description: str) -> Reply:

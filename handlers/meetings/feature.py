@@ -58,6 +58,7 @@ from handlers.meetings.rhythm import (
     meetings,
     next_meetings,
 )
+from handlers.pupils.guard import hold_back
 from handlers.text import clean, fold
 from storage.records import PlannedOccurrence
 from storage.repositories import Repositories
@@ -209,8 +210,10 @@ class Meetings:
             case "agenda" if not rest:
                 return await self.show_agenda(ctx, series)
             case "agenda":
-                return await self.add_item(ctx, series, clean(rest, t, what=t("meetings.what_item"),
-                                                              max_length=MAX_AGENDA_ITEM))
+                item = clean(rest, t, what=t("meetings.what_item"), max_length=MAX_AGENDA_ITEM)
+                if (held := await hold_back(ctx, cmd, item)) is not None:
+                    return held
+                return await self.add_item(ctx, series, item)
             case "schrappen":
                 return await self.remove_item(ctx, rest)
             case "overslaan":
@@ -291,8 +294,10 @@ class Meetings:
         found = await ctx.repos.meetings.agenda_item(item_id) if possible_id(item_id) else None
         if found is None:
             raise UserError(t("meetings.no_item", nr=item_id, p=ctx.prefix))
-        if not ctx.is_coordinator and found.author_id != ctx.member.id:
-            raise UserError(t("meetings.not_your_item", nr=item_id))
+        if found.author_id != ctx.member.id:
+            if not ctx.is_coordinator:
+                raise UserError(t("meetings.not_your_item", nr=item_id))
+            ctx.acts_as_coordinator()
         await ctx.repos.meetings.remove_agenda_item(item_id, ctx.member.id, ctx.now)
         return Reply.text(t("meetings.item_removed", item=found.text))
 

@@ -54,21 +54,5 @@ class HolidayWatch:
         days = max(0, (until - today).days) if until else 0
         text = Reply.text(ctx.t("ops.holidays_running_out", until=shown, days=days))
         year, week, _ = today.isocalendar()
-        for member_id in await self.coordinators(ctx):
+        for member_id in await ctx.repos.coordinators.member_ids(ctx.settings.is_coordinator):
             await ctx.post(f"member:{member_id}", text, key=f"{KIND}:{year}-{week:02d}:{member_id}")
-
-    @staticmethod
-    async def coordinators(ctx: JobContext) -> list[int]:
-        """The members behind NETWERKBOT_COORDINATORS (`U0123`, `slack:U0123`, `matrix:@anna:swv.nl`) who
-        talked to the bot or were imported with their account; others cannot be reached yet."""
-        found: list[int] = []
-        for entry in sorted(ctx.settings.coordinators):
-            platform, _, user_id = entry.partition(":") if entry.split(":", 1)[0] in ("slack", "matrix",
-                                                                                     "console") else ("", "", entry)
-            platforms = (platform,) if platform else ("matrix",) if user_id.startswith("@") else ("slack", "console")
-            for name in platforms:
-                member = await ctx.repos.members.by_identity(name, user_id)
-                if member is not None and member.id not in found:
-                    found.append(member.id)
-                    break
-        return found

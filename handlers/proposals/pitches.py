@@ -45,6 +45,7 @@ from handlers.meetings.feature import Meetings
 from handlers.meetings.rhythm import Meeting
 from handlers.names import pick, unknown_name
 from handlers.proposals.money import euros, parse_euros
+from handlers.pupils.guard import hold_back
 from handlers.text import clean, fold
 from storage.proposals import PitchRecord
 
@@ -178,6 +179,9 @@ class Pitches:
     async def submitted(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
         values, schools = await self.read(ctx, form.values)
         t = ctx.t
+        if (held := await hold_back(ctx, form, *(str(values[k]) for k in ("title", "summary", "benefit", "theme",
+                                                                          "contact")))) is not None:
+            return held
         if form.state:
             pitch = await self.own_pitch(ctx, form.state, editing=True)
             await ctx.repos.pitches.edit(pitch.id, values, schools, by=ctx.member.id, now=ctx.now)

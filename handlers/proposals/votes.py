@@ -43,6 +43,7 @@ from bot.core.reply import (
     Text,
 )
 from config.i18n import Catalog
+from config.settings import CIRCLE_ROLES as CIRCLES
 from config.settings import Settings
 from handlers.context import AnyContext, Feature, HandlerContext, JobContext
 from handlers.dates import UnclearDate, parse_deadline
@@ -168,7 +169,8 @@ class Votes:
                       initial="voor, tegen, onthouding"),
             FormField("electorate", t("vote.field_electorate"), FieldKind.CHOICE, initial="schools" if state else
                       "members", choices=(Choice("members", t("vote.per_member")),
-                                          Choice("schools", t("vote.per_school")))),
+                                          Choice("schools", t("vote.per_school")),
+                                          *(Choice(c, t(f"pupil.circle_vote.{c}")) for c in CIRCLES))),
             FormField("werkgebied", t("vote.field_werkgebied"), hint=t("vote.hint_werkgebied"), required=False,
                       max_length=100),
             FormField("secret", t("vote.field_secret"), FieldKind.CHOICE, initial="nee",
@@ -209,7 +211,7 @@ class Votes:
                                         options=", ".join(o for o in out["options"] if fold(o) != ABSTAIN))
             else:
                 out["accepting_option"] = folded.index(accepting) if accepting else 0
-        out["electorate"] = values.get("electorate") if values.get("electorate") in ("members", "schools") \
+        out["electorate"] = values.get("electorate") if values.get("electorate") in ("members", "schools", *CIRCLES) \
             else "members"
         try:
             out["werkgebied"] = clean(values.get("werkgebied", ""), t, what=t("vote.field_werkgebied"),
@@ -292,7 +294,8 @@ class Votes:
         """The vote as the channel sees it now: buttons while open, the tally if it may be seen."""
         counts = await repos.votes.tally(vote.id)
         cast = sum(counts.values())
-        rules = [t("vote.per_school") if vote.electorate == "schools" else t("vote.per_member"),
+        rules = [t("vote.per_school") if vote.electorate == "schools" else t(f"pupil.circle_vote.{vote.electorate}")
+                 if vote.electorate in CIRCLES else t("vote.per_member"),
                  t("vote.secret") if vote.secret else t("vote.open")]
         if vote.werkgebied:
             rules.append(t("vote.only_werkgebied", werkgebied=vote.werkgebied))
@@ -335,6 +338,8 @@ class Votes:
         if voter is None:
             raise UserError(t("vote.not_eligible_school") if vote.electorate == "schools" and not vote.werkgebied
                             else t("vote.not_eligible", werkgebied=vote.werkgebied or "-"))
+        if vote.electorate in CIRCLES and not await ctx.repos.circles.is_member(vote.electorate, ctx.member.id):
+            raise UserError(t("pupil.not_in_circle_vote", circle=t(f"pupil.circle.{vote.electorate}")))
         # the moment of the press, not of its handling: of two quick presses the second counts, also
         # when the platform delivers or we handle them the other way round
         pressed = min(action.pressed_at or ctx.now, ctx.now)

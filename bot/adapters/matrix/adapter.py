@@ -33,6 +33,7 @@ from nio import (
     AsyncClient,
     AsyncClientConfig,
     ErrorResponse,
+    JoinedMembersResponse,
     JoinError,
     LoginResponse,
     ProfileGetResponse,
@@ -61,7 +62,7 @@ from bot.adapters.matrix.render import (
     without_ballot,
 )
 from bot.app import Bot
-from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, Input, Reaction
+from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, Input, MembershipChanged, Reaction
 from bot.core.numbers import id_of, number_of
 from bot.core.reply import (
     Audience,
@@ -77,6 +78,7 @@ from bot.core.reply import (
 )
 from bot.members import Profile
 from bot.outbox import DeliveryDelayed, DeliveryRefused, account_of
+from config.settings import CIRCLE_ROLES
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +139,7 @@ class MatrixAdapter:
         self.seen: OrderedDict[str, None] = OrderedDict()
         self.synced = asyncio.Event()  # set after every handled sync, for tests and benchmarks
         self.syncs = 0
+        self.circles_read = False  # the circles' rooms' members, read once per start after the first sync
         self._dm_lock = asyncio.Lock()
         self._profiles_checked: dict[str, float] = {}
         self.tasks: set[asyncio.Task[None]] = set()  # profile refreshes, waited for on close
@@ -214,8 +217,24 @@ class MatrixAdapter:
                 await repos.matrix.save_position(self.user_id, self.next_batch, self.bot.clock.now())
         except Exception as error:  # the next sync saves it; after a restart in between, the deliveries
             log.warning("could not keep the Matrix sync position: %s", error)  # table keeps events once
+        if not self.circles_read:
+            self.circles_read = True
+            await self.guarded(self.sync_circles)
         self.syncs += 1
         self.synced.set()
+
+    async def sync_circles(self) -> None:
+        """The members of the circles' rooms (joined_members); after that, m.room.member events keep them."""
+        for role in CIRCLE_ROLES:
+            room_id = self.bot.settings.channel(role, PLATFORM)
+            if not room_id:
+                continue
+            found = await self.client.joined_members(room_id)
+            if not isinstance(found, JoinedMembersResponse):
+                log.warning("members of the %s room not read: %s", role, found)
+                continue
+            members = tuple(m.user_id for m in found.members if m.user_id != self.user_id)
+            await self.bot.dispatcher.membership(MembershipChanged(PLATFORM, room_id, members=members))
 
     async def guarded(self, work: Callable[..., Awaitable[None]], *args: Any) -> None:
         """Run one piece of handling; a failure is logged and does not stop the others (nor the sync)."""
@@ -297,6 +316,10 @@ class MatrixAdapter:
             await self.on_poll_response(room_id, event, content)
         elif kind == "m.reaction":
             await self.on_reaction(room_id, event, content)
+        elif kind == "m.room.member" and event.get("state_key") and event["state_key"] != self.user_id:
+            await self.bot.dispatcher.membership(MembershipChanged(
+                PLATFORM, room_id, str(event["state_key"]), joined=content.get("membership") == "join",
+                delivery_id=str(event["event_id"])))
         elif kind == "m.room.redaction":
             redacts = str(event.get("redacts") or content.get("redacts") or "")
             if redacts and not await self.is_direct(room_id):
@@ -484,7 +507,7 @@ class MatrixAdapter:
                             reply_to=origin.event_id)
         elif origin.direct:
             await self.post(origin.room_id, outcome, for_user=user)
-        elif origin.private:
+        elif origin.private or outcome.private:
             await self.tell_user(user, outcome)
         else:
             await self.post(origin.room_id, outcome, reply_to=origin.event_id, thread=origin.thread_id, for_user=user)
