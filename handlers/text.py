@@ -46,3 +46,8 @@ def fold(text: str) -> str:
     """Lower case without accents, for comparing: "Ideeën" → "ideeen"."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def shorten(text: str, limit: int = 300) -> str:
+    """At most `limit` characters, cut with "…" where it was longer."""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"

@@ -14,7 +14,8 @@ from bot.app import Bot
 from bot.core.clock import ManualClock
 from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, FormSubmission, Reaction
 from bot.core.reply import Audience, Form, FormRejected, Item, Reply, reply_from_json
-from handlers.circles.ideas import DIGEST, themed
+from handlers.circles.digest import DIGEST
+from handlers.circles.ideas import themed
 from handlers.context import JobContext
 from storage.models import Idea, Occurrence, OutboxMessage
 from tests.conftest import AMS, started_bot
