@@ -20,7 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -269,16 +269,25 @@ class PitchSchool(Base):
                                                  primary_key=True)
 
 
-class PitchEvent(Base):
-    """Every change of a pitch: what it became, who did it and when (None: the bot, e.g. a vote's close)."""
+class StatusEvent:
+    """The columns of every status history (storage/history.py): what it became, who did it (None: the bot,
+    e.g. a vote's close) and when."""
 
-    __tablename__ = "pitch_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    pitch_id: Mapped[int] = mapped_column(ForeignKey("pitches.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(20))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
+
+    @declared_attr
+    def actor_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+
+
+class PitchEvent(StatusEvent, Base):
+    """Every change of a pitch."""
+
+    __tablename__ = "pitch_events"
+    pitch_id: Mapped[int] = mapped_column(ForeignKey("pitches.id", ondelete="CASCADE"), index=True)
 
 
 class Vote(Base):
@@ -342,16 +351,11 @@ class Idea(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class IdeaEvent(Base):
-    """Every change of an idea: what it became, who did it and when."""
+class IdeaEvent(StatusEvent, Base):
+    """Every change of an idea."""
 
     __tablename__ = "idea_events"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(20))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class Digest(Base):

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -13,7 +14,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import CIRCLE_ROLES as CIRCLES
+from storage import history
 from storage.governance import CircleRepository
+from storage.history import StatusEvent
 from storage.models import Ballot, Member, Organisation, Pitch, PitchEvent, PitchSchool, Vote
 from storage.records import OrganisationRecord
 
@@ -36,12 +39,16 @@ class PitchRecord:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class PitchEventRecord:
-    status: str
-    actor_name: str  # "" for the bot
-    at: datetime
-    note: str
+class PitchStatus(StrEnum):
+    SUBMITTED = "ingediend"
+    SCHEDULED = "geagendeerd"
+    VOTING = "in_stemming"
+    ACCEPTED = "aangenomen"
+    REJECTED = "afgewezen"
+    WITHDRAWN = "ingetrokken"
+
+
+PitchEventRecord = StatusEvent
 
 
 @dataclass(frozen=True)
@@ -105,12 +112,13 @@ class PitchRepository:
 
     async def create(self, values: dict[str, Any], schools: Sequence[int], *, submitter: int, meeting: date | None,
                      now: datetime) -> int:
-        pitch = Pitch(**{k: values[k] for k in PITCH_FIELDS}, submitter_id=submitter, status="ingediend",
+        pitch = Pitch(**{k: values[k] for k in PITCH_FIELDS}, submitter_id=submitter, status=PitchStatus.SUBMITTED,
                       meeting=meeting, created_at=now, updated_at=now)
         self.session.add(pitch)
         await self.session.flush()
         self.session.add_all(PitchSchool(pitch_id=pitch.id, organisation_id=o) for o in set(schools))
-        self.session.add(PitchEvent(pitch_id=pitch.id, status="ingediend", actor_id=submitter, at=now, note=""))
+        self.session.add(PitchEvent(pitch_id=pitch.id, status=PitchStatus.SUBMITTED, actor_id=submitter, at=now,
+                                    note=""))
         await self.session.flush()
         return pitch.id
 
@@ -126,22 +134,12 @@ class PitchRepository:
     async def move(self, pitch_id: int, status: str, *, by: int | None, now: datetime, from_status: Sequence[str],
                    meeting: date | None = None, note: str = "") -> bool:
         """Change the status if it is one of `from_status` (False otherwise, and nothing changes)."""
-        values: dict[str, Any] = {"status": status, "updated_at": now}
-        if meeting is not None:
-            values["meeting"] = meeting
-        result = await self.session.execute(update(Pitch).where(Pitch.id == pitch_id, Pitch.status.in_(from_status))
-                                            .values(**values))
-        if int(result.rowcount) != 1:  # type: ignore[attr-defined]
-            return False
-        self.session.add(PitchEvent(pitch_id=pitch_id, status=status, actor_id=by, at=now, note=note))
-        await self.session.flush()
-        return True
+        values = {"meeting": meeting} if meeting is not None else {}
+        return await history.move(self.session, Pitch, PitchEvent, "pitch_id", pitch_id, status, by=by, now=now,
+                                  from_status=from_status, note=note, **values)
 
     async def history(self, pitch_id: int) -> list[PitchEventRecord]:
-        rows = await self.session.execute(
-            select(PitchEvent, Member.name).outerjoin(Member, Member.id == PitchEvent.actor_id)
-            .where(PitchEvent.pitch_id == pitch_id).order_by(PitchEvent.id))
-        return [PitchEventRecord(e.status, name or "", e.at, e.note) for e, name in rows]
+        return await history.history(self.session, PitchEvent, "pitch_id", pitch_id)
 
 
 def _vote(row: Vote) -> VoteRecord:

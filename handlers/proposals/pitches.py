@@ -47,11 +47,11 @@ from handlers.names import pick, unknown_name
 from handlers.proposals.money import euros, parse_euros
 from handlers.pupils.guard import hold_back
 from handlers.text import clean, fold
-from storage.proposals import PitchRecord
+from storage.proposals import PitchRecord, PitchStatus
 
-STATUSES = ("ingediend", "geagendeerd", "in_stemming", "aangenomen", "afgewezen", "ingetrokken")
+STATUSES = tuple(PitchStatus)
 PROPOSALS = "proposals"  # the channel role the pitches are posted in
-EDITABLE = ("ingediend", "geagendeerd")
+EDITABLE = (PitchStatus.SUBMITTED, PitchStatus.SCHEDULED)
 AnyContext = HandlerContext | JobContext  # what showing a pitch needs: repos, t, now, settings
 
 
@@ -226,7 +226,7 @@ class Pitches:
         to the vote; none once it is in a vote, decided or withdrawn."""
         t = ctx.t
         buttons = []
-        if pitch.status == "ingediend":
+        if pitch.status == PitchStatus.SUBMITTED:
             buttons.append(Button(t("pitch.schedule_button"), "pitch.agenderen", str(pitch.id), Style.PRIMARY))
         if pitch.status in EDITABLE:
             buttons.append(Button(t("pitch.vote_button"), "stemming.voor_pitch", str(pitch.id)))
@@ -276,7 +276,7 @@ class Pitches:
         return Reply((Heading(t("pitch.list_heading")), *items))
 
     async def withdraw(self, ctx: HandlerContext, pitch: PitchRecord) -> Reply:
-        if not await ctx.repos.pitches.move(pitch.id, "ingetrokken", by=ctx.member.id, now=ctx.now,
+        if not await ctx.repos.pitches.move(pitch.id, PitchStatus.WITHDRAWN, by=ctx.member.id, now=ctx.now,
                                             from_status=EDITABLE):
             raise UserError(ctx.t("pitch.closed", nr=pitch.id, status=ctx.t(f"pitch.status.{pitch.status}")))
         await ctx.post(PROPOSALS, Reply.text(ctx.t("pitch.withdrawn_note", nr=pitch.id, title=pitch.title)))
@@ -287,8 +287,8 @@ class Pitches:
         """"Agenderen": a coordinator puts the pitch on the agenda of its trimester meeting."""
         ctx.require_coordinator()
         pitch = await self.find(ctx, action.value)
-        if not await ctx.repos.pitches.move(pitch.id, "geagendeerd", by=ctx.member.id, now=ctx.now,
-                                            from_status=("ingediend",)):
+        if not await ctx.repos.pitches.move(pitch.id, PitchStatus.SCHEDULED, by=ctx.member.id, now=ctx.now,
+                                            from_status=(PitchStatus.SUBMITTED,)):
             raise UserError(ctx.t("pitch.cannot_schedule", nr=pitch.id,
                                   status=ctx.t(f"pitch.status.{pitch.status}")))
         ctx.changed(f"pitch:{pitch.id}")

@@ -48,14 +48,14 @@ from config.settings import Settings
 from handlers.context import AnyContext, Feature, HandlerContext, JobContext
 from handlers.dates import UnclearDate, parse_deadline
 from handlers.text import clean, fold, has_control
-from storage.proposals import SCHOOL_KINDS, BallotRecord, VoteRecord
+from storage.proposals import SCHOOL_KINDS, BallotRecord, PitchStatus, VoteRecord
 from storage.records import MemberRecord, PlannedOccurrence
 from storage.repositories import Repositories
 
 CLOSE, NUDGE = "vote.close", "vote.nudge"
 MAX_OPTIONS = 10
 ABSTAIN = "onthouding"
-VOTABLE = ("ingediend", "geagendeerd")  # the pitches "Stemming starten" works on
+VOTABLE = (PitchStatus.SUBMITTED, PitchStatus.SCHEDULED)  # the pitches "Stemming starten" works on
 
 
 def voter_of(vote: VoteRecord, member: MemberRecord) -> str | None:
@@ -91,11 +91,11 @@ def pitch_decision(vote: VoteRecord, result: Mapping[str, Any]) -> str:
     when another did, and back on the agenda when there was no decision (no quorum, no majority)."""
     winner = result.get("winner")
     if winner is None:
-        return "geagendeerd"
+        return PitchStatus.SCHEDULED
     accepting = vote.accepting_option
     if accepting is None:  # a vote from before the form asked
         accepting = next((i for i, o in enumerate(vote.options) if fold(o) == "voor"), 0)
-    return "aangenomen" if winner == accepting else "afgewezen"
+    return PitchStatus.ACCEPTED if winner == accepting else PitchStatus.REJECTED
 
 
 class Votes:
@@ -270,7 +270,7 @@ class Votes:
             await ctx.repos.occurrences.schedule(PlannedOccurrence(f"{NUDGE}:{number}", NUDGE, nudge,
                                                                    {"vote": number}, expires_at=deadline))
         if pitch_id is not None:
-            if not await ctx.repos.pitches.move(pitch_id, "in_stemming", by=ctx.member.id, now=ctx.now,
+            if not await ctx.repos.pitches.move(pitch_id, PitchStatus.VOTING, by=ctx.member.id, now=ctx.now,
                                                 from_status=VOTABLE, note=f"stemming #{number}"):
                 raise UserError(ctx.t("defects.cannot_vote", nr=pitch_id, status=ctx.t("pitch.status.in_stemming")))
             ctx.changed(f"pitch:{pitch_id}")
@@ -371,7 +371,7 @@ class Votes:
         if vote.pitch_id is not None:
             status = pitch_decision(vote, result)
             if await repos.pitches.move(vote.pitch_id, status, by=None, now=at,
-                                        from_status=("in_stemming", "ingediend", "geagendeerd"),
+                                        from_status=(PitchStatus.VOTING, PitchStatus.SUBMITTED, PitchStatus.SCHEDULED),
                                         note=f"stemming #{vote.id}"):
                 for_pitch.append(Text(t("defects.pitch_now", nr=vote.pitch_id, status=t(f"pitch.status.{status}"))))
             ctx.changed(f"pitch:{vote.pitch_id}")
