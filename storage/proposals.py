@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -79,7 +80,38 @@ class BallotRecord:
     cast_at: datetime
 
 
-PITCH_FIELDS = ("title", "summary", "benefit", "amount_cents", "cofunding_cents", "theme", "contact")
+@dataclass(frozen=True)
+class PitchDraft:
+    """A pitch as its form gives it, every field checked (handlers/proposals/pitches.py)."""
+
+    title: str
+    summary: str
+    benefit: str
+    theme: str
+    contact: str
+    amount_cents: int
+    cofunding_cents: int
+    schools: tuple[int, ...]
+
+    def columns(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "schools"}
+
+
+@dataclass(frozen=True)
+class VoteDraft:
+    """A vote as its form gives it, every field checked (handlers/proposals/votes.py)."""
+
+    question: str
+    options: tuple[str, ...]
+    electorate: str
+    werkgebied: str
+    secret: bool
+    show_while_open: bool
+    deadline: datetime
+    quorum: int
+    threshold: int
+    accepting_option: int  # the option that accepts the pitch, when the vote is about one
+    time_filled: bool  # the deadline was typed without a time: it closes at 17:00, and the answer says so
 
 
 class PitchRepository:
@@ -110,24 +142,21 @@ class PitchRepository:
             query = query.where(Pitch.status == status)
         return await self._records((await self.session.scalars(query)).all())
 
-    async def create(self, values: dict[str, Any], schools: Sequence[int], *, submitter: int, meeting: date | None,
-                     now: datetime) -> int:
-        pitch = Pitch(**{k: values[k] for k in PITCH_FIELDS}, submitter_id=submitter, status=PitchStatus.SUBMITTED,
+    async def create(self, draft: PitchDraft, *, submitter: int, meeting: date | None, now: datetime) -> int:
+        pitch = Pitch(**draft.columns(), submitter_id=submitter, status=PitchStatus.SUBMITTED,
                       meeting=meeting, created_at=now, updated_at=now)
         self.session.add(pitch)
         await self.session.flush()
-        self.session.add_all(PitchSchool(pitch_id=pitch.id, organisation_id=o) for o in set(schools))
+        self.session.add_all(PitchSchool(pitch_id=pitch.id, organisation_id=o) for o in set(draft.schools))
         self.session.add(PitchEvent(pitch_id=pitch.id, status=PitchStatus.SUBMITTED, actor_id=submitter, at=now,
                                     note=""))
         await self.session.flush()
         return pitch.id
 
-    async def edit(self, pitch_id: int, values: dict[str, Any], schools: Sequence[int], *, by: int,
-                   now: datetime) -> None:
-        await self.session.execute(update(Pitch).where(Pitch.id == pitch_id)
-                                   .values(**{k: values[k] for k in PITCH_FIELDS}, updated_at=now))
+    async def edit(self, pitch_id: int, draft: PitchDraft, *, by: int, now: datetime) -> None:
+        await self.session.execute(update(Pitch).where(Pitch.id == pitch_id).values(**draft.columns(), updated_at=now))
         await self.session.execute(delete(PitchSchool).where(PitchSchool.pitch_id == pitch_id))
-        self.session.add_all(PitchSchool(pitch_id=pitch_id, organisation_id=o) for o in set(schools))
+        self.session.add_all(PitchSchool(pitch_id=pitch_id, organisation_id=o) for o in set(draft.schools))
         self.session.add(PitchEvent(pitch_id=pitch_id, status="gewijzigd", actor_id=by, at=now, note=""))
         await self.session.flush()
 
@@ -152,14 +181,13 @@ class VoteRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def create(self, *, question: str, options: Sequence[str], electorate: str, werkgebied: str, secret: bool,
-                     show_while_open: bool, deadline: datetime, quorum: int, threshold: int, pitch_id: int | None,
-                     channel: str, by: int, now: datetime, accepting_option: int | None = None) -> int:
-        vote = Vote(question=question, options=json.dumps(list(options), ensure_ascii=False), electorate=electorate,
-                    werkgebied=werkgebied, secret=secret, show_while_open=show_while_open, deadline=deadline,
-                    quorum=quorum, threshold=threshold, pitch_id=pitch_id, accepting_option=accepting_option,
-                    channel=channel, created_by=by,
-                    created_at=now, result="")
+    async def create(self, draft: VoteDraft, *, pitch_id: int | None, channel: str, by: int, now: datetime) -> int:
+        vote = Vote(question=draft.question, options=json.dumps(list(draft.options), ensure_ascii=False),
+                    electorate=draft.electorate, werkgebied=draft.werkgebied, secret=draft.secret,
+                    show_while_open=draft.show_while_open, deadline=draft.deadline, quorum=draft.quorum,
+                    threshold=draft.threshold, pitch_id=pitch_id,
+                    accepting_option=draft.accepting_option if pitch_id is not None else None,
+                    channel=channel, created_by=by, created_at=now, result="")
         self.session.add(vote)
         await self.session.flush()
         return vote.id

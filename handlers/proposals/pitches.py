@@ -47,7 +47,7 @@ from handlers.names import pick, unknown_name
 from handlers.proposals.money import euros, parse_euros
 from handlers.pupils.guard import hold_back
 from handlers.text import clean, fold
-from storage.proposals import PitchRecord, PitchStatus
+from storage.proposals import PitchDraft, PitchRecord, PitchStatus
 
 STATUSES = tuple(PitchStatus)
 PROPOSALS = "proposals"  # the channel role the pitches are posted in
@@ -138,7 +138,7 @@ class Pitches:
             FormField("contact", t("pitch.field_contact"), max_length=200, initial=initial["contact"]),
         ), t("pitch.form_submit"), state=str(pitch.id) if pitch else "")
 
-    async def read(self, ctx: HandlerContext, values: Mapping[str, str]) -> tuple[dict[str, Any], list[int]]:
+    async def read(self, ctx: HandlerContext, values: Mapping[str, str]) -> PitchDraft:
         """The form's values checked field by field; FormErrors with a Dutch message per wrong field."""
         t = ctx.t
         errors: dict[str, str] = {}
@@ -174,22 +174,22 @@ class Pitches:
             errors["schools"] = " ".join(problems)
         if errors:
             raise FormErrors(errors)
-        return out, schools
+        return PitchDraft(**out, schools=tuple(schools))
 
     async def submitted(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
-        values, schools = await self.read(ctx, form.values)
+        draft = await self.read(ctx, form.values)
         t = ctx.t
-        if (held := await hold_back(ctx, form, *(str(values[k]) for k in ("title", "summary", "benefit", "theme",
-                                                                          "contact")))) is not None:
+        if (held := await hold_back(ctx, form, draft.title, draft.summary, draft.benefit, draft.theme,
+                                    draft.contact)) is not None:
             return held
         if form.state:
             pitch = await self.own_pitch(ctx, form.state, editing=True)
-            await ctx.repos.pitches.edit(pitch.id, values, schools, by=ctx.member.id, now=ctx.now)
+            await ctx.repos.pitches.edit(pitch.id, draft, by=ctx.member.id, now=ctx.now)
             ctx.changed(f"pitch:{pitch.id}")
             return Reply.text(t("pitch.edited", nr=pitch.id))
         meetings = await self.trimester_meetings(ctx)
         meeting = next((m for m in meetings if m.pitch_deadline is None or ctx.now <= m.pitch_deadline), None)
-        number = await ctx.repos.pitches.create(values, schools, submitter=ctx.member.id,
+        number = await ctx.repos.pitches.create(draft, submitter=ctx.member.id,
                                                 meeting=meeting.planned if meeting else None, now=ctx.now)
         created = await ctx.repos.pitches.get(number)
         assert created is not None

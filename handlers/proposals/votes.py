@@ -48,7 +48,7 @@ from config.settings import Settings
 from handlers.context import AnyContext, Feature, HandlerContext, JobContext
 from handlers.dates import UnclearDate, parse_deadline
 from handlers.text import clean, fold, has_control
-from storage.proposals import SCHOOL_KINDS, BallotRecord, PitchStatus, VoteRecord
+from storage.proposals import SCHOOL_KINDS, BallotRecord, PitchStatus, VoteDraft, VoteRecord
 from storage.records import MemberRecord, PlannedOccurrence
 from storage.repositories import Repositories
 
@@ -186,7 +186,7 @@ class Votes:
                          required=False, max_length=60),) if state else ()),
         ), t("vote.form_submit"), state=state)
 
-    def read(self, ctx: HandlerContext, values: Mapping[str, str]) -> dict[str, Any]:
+    def read(self, ctx: HandlerContext, values: Mapping[str, str]) -> VoteDraft:
         t = ctx.t
         errors: dict[str, str] = {}
         out: dict[str, Any] = {}
@@ -200,7 +200,7 @@ class Votes:
             errors["options"] = t("vote.bad_options", max=MAX_OPTIONS)
         else:
             try:
-                out["options"] = [clean(o, t, what=t("vote.field_options"), max_length=60) for o in options]
+                out["options"] = tuple(clean(o, t, what=t("vote.field_options"), max_length=60) for o in options)
             except UserError as error:
                 errors["options"] = error.message
         accepting = fold(values.get("accepting", ""))
@@ -241,18 +241,15 @@ class Votes:
             out[name] = number or 0
         if errors:
             raise FormErrors(errors)
-        return out
+        return VoteDraft(**out)
 
     async def submitted(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
         ctx.require_coordinator()
-        values = self.read(ctx, form.values)
-        time_filled = values.pop("time_filled")
+        draft = self.read(ctx, form.values)
         pitch_id = id_of(form.state)
         if form.state and pitch_id is None:
             raise UserError(ctx.t("trust.pitch_gone", p=ctx.prefix))
-        if pitch_id is None:
-            values.pop("accepting_option", None)
-        else:
+        if pitch_id is not None:
             pitch = await ctx.repos.pitches.get(pitch_id)
             if pitch is None:
                 raise UserError(ctx.t("trust.pitch_gone", p=ctx.prefix))
@@ -260,9 +257,9 @@ class Votes:
         channel = form.channel or "proposals"
         if len(channel) > 255 or has_control(channel, multiline=False):  # stored: a channel id is neither
             raise UserError(ctx.t("errors.unknown_action"))
-        number = await ctx.repos.votes.create(**values, pitch_id=pitch_id, channel=channel, by=ctx.member.id,
+        number = await ctx.repos.votes.create(draft, pitch_id=pitch_id, channel=channel, by=ctx.member.id,
                                               now=ctx.now)
-        deadline: datetime = values["deadline"]
+        deadline = draft.deadline
         await ctx.repos.occurrences.schedule(PlannedOccurrence(f"{CLOSE}:{number}", CLOSE, deadline,
                                                                {"vote": number}))
         nudge = deadline - timedelta(hours=ctx.settings.vote_nudge_hours)
@@ -278,7 +275,7 @@ class Votes:
         assert vote is not None
         await ctx.post(channel, await self.message(ctx.repos, vote, ctx.t, ctx.settings), key=f"vote:{number}")
         started = ctx.t("vote.started", nr=number, deadline=when(deadline, ctx.settings))
-        if time_filled:  # "over 3 dagen": say which time of that day
+        if draft.time_filled:  # "over 3 dagen": say which time of that day
             started += " " + ctx.t("defects.time_filled", time=f"{deadline:%H:%M}")
         return Reply.text(started)
 
