@@ -36,7 +36,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import ClientError, web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
@@ -50,6 +49,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy import text as sql
 
+from bot.adapters.slack_guard import SlackDoor, SlackGuard, request_key
 from bot.app import Bot
 from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, FormSubmission, Input, Reaction
 from bot.core.reply import (
@@ -431,7 +431,11 @@ class SlackAdapter:
         self.outbox_client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
                                             base_url=settings.slack_api_url, retry_handlers=[])
         self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret.get_secret_value(),
-                            process_before_response=True, name="netwerkbot")
+                            process_before_response=True, name="netwerkbot",
+                            request_verification_enabled=False)  # the door verifies, before parsing
+        # edge (issue 14): signature first, then the payload's schema; see bot/adapters/slack_guard.py
+        self.door = SlackDoor(SlackGuard(settings.slack_signing_secret.get_secret_value()), self.app,
+                              lambda: self.t("edge.malformed"))
         self.tasks: set[asyncio.Task[None]] = set()
         self._profiles_checked: dict[str, float] = {}  # user id → time.monotonic() of the last check
         any_id = re.compile(r".*")
@@ -500,7 +504,7 @@ class SlackAdapter:
                         command.get("trigger_id", ""))
         name = str(command.get("command", "")).lstrip("/").lower()
         work, done = await self.within_budget(Command(name, str(command.get("text", "")).strip(), actor,
-                                                      channel=origin.channel))
+                                                      channel=origin.channel, delivery_id=request_key()))
         outcome = work.result() if done else None
         if isinstance(outcome, Reply) and outcome.audience is not Audience.GROUP:
             await ack(message(outcome, self.t))
@@ -517,9 +521,10 @@ class SlackAdapter:
         actor = _actor(body.get("user") or {})
         origin = Origin(actor, str((body.get("channel") or {}).get("id", "")), body.get("response_url", ""),
                         body.get("trigger_id", ""))
-        for pressed in body.get("actions", []):
+        for number, pressed in enumerate(body.get("actions", [])):
             action = Action(pressed_action(str(pressed.get("action_id", ""))), str(pressed.get("value", "")), actor,
-                            channel=origin.channel, pressed_at=slack_time(pressed.get("action_ts")))
+                            channel=origin.channel, pressed_at=slack_time(pressed.get("action_ts")),
+                            delivery_id=request_key(number))
             work = asyncio.create_task(self.bot.dispatcher.dispatch(action))
             self.background(self.follow_up(work, origin), f"after {action.action_id}")
 
@@ -532,7 +537,8 @@ class SlackAdapter:
         channel = str(metadata.get("channel", ""))
         origin = Origin(actor, channel, trigger_id=body.get("trigger_id", ""))
         submission = FormSubmission(str(view.get("callback_id", "")), form_values(view), actor,
-                                    state=str(metadata.get("state", "")), channel=channel)
+                                    state=str(metadata.get("state", "")), channel=channel,
+                                    delivery_id=request_key())
         work, done = await self.within_budget(submission)
         if done and isinstance(outcome := work.result(), FormRejected) and outcome.errors:
             await ack(response_action="errors", errors=form_errors(outcome, view))
@@ -709,8 +715,7 @@ class SlackAdapter:
     # -- HTTP ---------------------------------------------------------------------------------------
 
     async def handle_events(self, request: web.Request) -> web.Response:
-        response = await self.app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        return await self.door.handle(request)
 
     async def healthz(self, request: web.Request) -> web.Response:
         """200 when the database answers a `SELECT 1` within 2 seconds, else 503."""
