@@ -124,12 +124,13 @@ async def test_malformed_signed_payloads_are_answered_in_dutch_and_change_nothin
     assert answer.status == 200 and DUTCH in answer.json["text"]
     answer = await slack.form(command | {"text": "agenda Nul\x00byte"})
     assert answer.status == 200 and DUTCH in answer.json["text"]
-    press = {"type": "block_actions", "user": "U0ASKER", "actions": [{"action_id": "vote.cast", "value": "1"}]}
+    press: dict[str, Any] = {"type": "block_actions", "user": "U0ASKER",
+                             "actions": [{"action_id": "vote.cast", "value": "1"}]}
     assert (await slack.form(interaction(press))).status == 200
     press = {"type": "block_actions", "user": USER, "actions": [{"action_id": "vote.cast", "value": 1}]}
     assert (await slack.form(interaction(press))).status == 200
-    view: dict[str, Any] = {"type": "view_submission", "user": USER, "view": {"callback_id": "pitch.form", "private_metadata": "[1]",
-                                                             "state": {"values": {}}}}
+    view: dict[str, Any] = {"type": "view_submission", "user": USER,
+                            "view": {"callback_id": "pitch.form", "private_metadata": "[1]", "state": {"values": {}}}}
     answer = await slack.form(interaction(view))
     assert answer.status == 200 and answer.json["response_action"] == "update"
     assert DUTCH in json.dumps(answer.json["view"], ensure_ascii=False)
