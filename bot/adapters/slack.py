@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hmac
 import json
 import logging
@@ -30,6 +31,7 @@ import re
 import signal
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +40,7 @@ from typing import Any
 from aiohttp import ClientError, web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -69,6 +72,8 @@ from bot.core.reply import (
     Style,
     Text,
 )
+from bot.inbox import Inbox
+from bot.inbox import Kept as KeptInput
 from bot.members import Profile
 from bot.outbox import DeliveryDelayed, DeliveryRefused, account_of
 from config.i18n import Catalog
@@ -352,6 +357,11 @@ class Origin:
     trigger_id: str = ""
     thread_ts: str = ""
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Origin:
+        fields = dict(data)
+        return cls(actor=Actor(**fields.pop("actor")), **fields)
+
 
 def emoji(name: str) -> str:
     """Slack's reaction name as the emoji: "bulb" → "💡", "+1::skin-tone-3" → "👍", "parrot" → ":parrot:"."""
@@ -437,6 +447,7 @@ class SlackAdapter:
         self.door = SlackDoor(SlackGuard(settings.slack_signing_secret.get_secret_value()), self.app,
                               lambda: self.t("edge.malformed"))
         self.tasks: set[asyncio.Task[None]] = set()
+        self.inbox = Inbox(bot.db, bot.clock)  # edge (issue 14): what is acked before it is handled
         self._profiles_checked: dict[str, float] = {}  # user id → time.monotonic() of the last check
         any_id = re.compile(r".*")
         self.app.command(any_id)(self.on_command)
@@ -498,37 +509,47 @@ class SlackAdapter:
 
     # -- listeners (bolt injects the arguments by name) ---------------------------------------------
 
-    async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> BoltResponse | None:
         actor = Actor(PLATFORM, command["user_id"], command.get("user_name", ""))
         origin = Origin(actor, command.get("channel_id", ""), command.get("response_url", ""),
                         command.get("trigger_id", ""))
         name = str(command.get("command", "")).lstrip("/").lower()
-        work, done = await self.within_budget(Command(name, str(command.get("text", "")).strip(), actor,
-                                                      channel=origin.channel, delivery_id=request_key()))
+        inp = Command(name, str(command.get("text", "")).strip(), actor, channel=origin.channel,
+                      delivery_id=request_key() or f"slack:{uuid.uuid4().hex}")
+        work, done = await self.within_budget(inp)
         outcome = work.result() if done else None
         if isinstance(outcome, Reply) and outcome.audience is not Audience.GROUP:
             await ack(message(outcome, self.t))
             self.background(self.follow_up(None, origin), f"after /{name}")
-            return
+            return None
         if done:
             await ack()  # a modal, a group conversation: opened right after the ack
         else:
+            if (entry := await self.keep_late(inp, origin)) is None:
+                return BoltResponse(status=503)
             await ack(text=escape(self.t("slack.please_wait")), response_type="ephemeral")
+            self.background(self.finish_late(work, entry, origin), f"after /{name}")
+            return None
         self.background(self.follow_up(work, origin), f"after /{name}")
+        return None
 
-    async def on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any]) -> BoltResponse | None:
+        """Presses are kept in the inbox (group-committed) before the ack and handled after it."""
         actor = _actor(body.get("user") or {})
         origin = Origin(actor, str((body.get("channel") or {}).get("id", "")), body.get("response_url", ""),
                         body.get("trigger_id", ""))
-        for number, pressed in enumerate(body.get("actions", [])):
-            action = Action(pressed_action(str(pressed.get("action_id", ""))), str(pressed.get("value", "")), actor,
-                            channel=origin.channel, pressed_at=slack_time(pressed.get("action_ts")),
-                            delivery_id=request_key(number))
-            work = asyncio.create_task(self.bot.dispatcher.dispatch(action))
-            self.background(self.follow_up(work, origin), f"after {action.action_id}")
+        actions: list[KeptInput] = [
+            Action(pressed_action(str(pressed.get("action_id", ""))), str(pressed.get("value", "")), actor,
+                   channel=origin.channel, pressed_at=slack_time(pressed.get("action_ts")),
+                   delivery_id=request_key(number))
+            for number, pressed in enumerate(body.get("actions", []))]
+        if (entry := await self.keep(actions, origin)) is None:
+            return BoltResponse(status=503)  # not acknowledged: Slack tells the person it did not work
+        await ack()
+        self.background(self.handle_kept(entry, actions, origin), f"after press {entry}")
+        return None
 
-    async def on_submission(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def on_submission(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> BoltResponse | None:
         actor = _actor(body.get("user") or {})
         try:
             metadata = json.loads(view.get("private_metadata") or "{}")
@@ -538,13 +559,54 @@ class SlackAdapter:
         origin = Origin(actor, channel, trigger_id=body.get("trigger_id", ""))
         submission = FormSubmission(str(view.get("callback_id", "")), form_values(view), actor,
                                     state=str(metadata.get("state", "")), channel=channel,
-                                    delivery_id=request_key())
+                                    delivery_id=request_key() or f"slack:{uuid.uuid4().hex}")
         work, done = await self.within_budget(submission)
         if done and isinstance(outcome := work.result(), FormRejected) and outcome.errors:
             await ack(response_action="errors", errors=form_errors(outcome, view))
-            return
-        await ack()  # closes the modal
+            return None
+        if not done:
+            if (entry := await self.keep_late(submission, origin)) is None:
+                return BoltResponse(status=503)
+            await ack()
+            self.background(self.finish_late(work, entry, origin), f"after form {submission.form_id}")
+            return None
+        await ack()  # closes the modal; what it changed is committed
         self.background(self.follow_up(work, origin), f"after form {submission.form_id}")
+        return None
+
+    # -- edge (issue 14): acknowledged means durable; see bot/inbox.py --------------------------------
+
+    async def keep(self, inputs: list[KeptInput], origin: Origin) -> int | None:
+        """The inputs written to the inbox (None when the database cannot take them: then no ack)."""
+        try:
+            return await self.inbox.keep(PLATFORM, request_key(), inputs, {"origin": dataclasses.asdict(origin)})
+        except Exception as error:
+            log.warning("could not keep %d input(s) in the inbox, not acknowledged: %s", len(inputs), error)
+            return None
+
+    async def keep_late(self, inp: KeptInput, origin: Origin) -> int | None:
+        """A command or form still being handled when the ack budget ran out: kept before the ack, with the
+        delivery id its handling claims, so whichever commits first (it or, after a crash, the leftover) counts."""
+        return await self.keep([inp], origin)
+
+    async def finish_late(self, work: asyncio.Task[Outcome], entry: int, origin: Origin) -> None:
+        await self.follow_up(work, origin)
+        await self.inbox.done(entry)
+
+    async def handle_kept(self, entry: int, inputs: list[KeptInput], origin: Origin) -> None:
+        """Handle the inputs of one inbox row in order, deliver their outcomes, then forget the row."""
+        for number, inp in enumerate(inputs):
+            keyed = inp if inp.delivery_id else dataclasses.replace(inp, delivery_id=f"inbox:{entry}:{number}")
+            await self.follow_up(asyncio.create_task(self.bot.dispatcher.dispatch(keyed)), origin)
+        await self.inbox.done(entry)
+
+    async def handle_leftovers(self) -> None:
+        """On start: what was acknowledged before a crash (or by an instance that stopped) and not handled."""
+        leftovers = await self.inbox.waiting(PLATFORM)
+        if leftovers:
+            log.info("handling %d input(s) acknowledged before the last stop", len(leftovers))
+        for left in leftovers:
+            await self.handle_kept(left.entry, left.inputs, Origin.from_json(left.extra["origin"]))
 
     async def on_message(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any],
                          context: AsyncBoltContext) -> None:
@@ -757,6 +819,10 @@ class SlackAdapter:
         async def finish_background(_: web.Application) -> None:
             await self.drain()
 
+        async def handle_leftovers(_: web.Application) -> None:
+            self.background(self.handle_leftovers(), "inbox leftovers")
+
+        app.on_startup.append(handle_leftovers)
         app.on_shutdown.append(finish_background)
         return app
 
