@@ -56,7 +56,9 @@ class Dispatcher:
         self.queued: Callable[[], None] | None = None  # told after a commit that queued outbox messages
         self.touched: Callable[[set[str]], None] | None = None  # told which sent messages to refresh
 
-    async def dispatch(self, inp: Input) -> Outcome:
+    async def dispatch(self, inp: Input, *, retry_later: bool = False) -> Outcome:
+        """`retry_later`: an unreachable database raises instead of being told, for a caller that keeps the
+        input and tries again (the inbox: an acknowledged press is not to be answered "try again")."""
         try:
             return await self._dispatch(inp)
         except UserError as error:
@@ -65,6 +67,8 @@ class Dispatcher:
             return FormRejected(error.errors)
         except Exception as error:
             if is_unavailable(error):
+                if retry_later:
+                    raise
                 log.warning("database unreachable while handling %s: %s", type(inp).__name__, error)
                 return Reply.text(self.t("errors.database_unavailable"), error=True)
             reference = uuid.uuid4().hex[:8]

@@ -20,16 +20,21 @@ import asyncio
 import dataclasses
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
+
 from bot.core.clock import Clock
 from bot.core.inputs import Action, Actor, Command, FormSubmission
+from bot.core.reply import Outcome
 from storage import inbox as rows
-from storage.db import Database
+from storage.db import Database, is_unavailable
 
 log = logging.getLogger(__name__)
+
+LANES = 4  # inbox rows handled at the same time
 
 Kept = Action | Command | FormSubmission
 KINDS: dict[str, type[Kept]] = {"Action": Action, "Command": Command, "FormSubmission": FormSubmission}
@@ -68,6 +73,16 @@ class Inbox:
         self._keep: list[tuple[str, str, str, asyncio.Future[int]]] = []  # platform, key, body, waiter
         self._done: list[tuple[int, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self.lanes = asyncio.Semaphore(LANES)  # inputs handled side by side
+
+    async def patiently(self, dispatch: Callable[..., Awaitable[Outcome]], inp: Kept) -> Outcome:
+        """`dispatch(inp, retry_later=True)`, tried again while the database is unreachable (up to a minute;
+        then the error stands and the row stays for the next start)."""
+        async for attempt in AsyncRetrying(retry=retry_if_exception(is_unavailable), reraise=True,
+                                           wait=wait_exponential(multiplier=0.2, max=5), stop=stop_after_delay(60)):
+            with attempt:
+                return await dispatch(inp, retry_later=True)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def keep(self, platform: str, key: str, inputs: list[Kept], extra: Mapping[str, Any]) -> int:
         """Write the inputs of one request down; returns their row once committed (then it may be acked).
