@@ -75,7 +75,7 @@ from bot.core.reply import (
 from bot.inbox import Inbox
 from bot.inbox import Kept as KeptInput
 from bot.members import Profile
-from bot.outbox import DeliveryDelayed, DeliveryRefused, account_of
+from bot.outbox import DeliveryDelayed, DeliveryRefused, Sending, account_of, sending
 from config.i18n import Catalog
 from config.settings import Settings
 
@@ -414,6 +414,13 @@ def channel_message(event: Mapping[str, Any], delivery_id: str, bot_user_id: str
                           delivery_id=delivery_id)
 
 
+def outbox_mark(outbox: Sending | None) -> dict[str, Any] | None:
+    """The message metadata that says which outbox message a post is (edge, issue 14)."""
+    if outbox is None:
+        return None
+    return {"event_type": "netwerkbot_outbox", "event_payload": {"outbox_id": outbox.message_id}}
+
+
 def _slack_error(error: Exception) -> str:
     """Slack's error code (`missing_scope`, `thread_not_found`) or what went wrong on the way."""
     return str(error.response.get("error", "")) if isinstance(error, SlackApiError) else repr(error)
@@ -734,10 +741,42 @@ class SlackAdapter:
         set), its failure sorted into later or never."""
         target = await self.target(channel)
         text, blocks = render(reply, self.t)
+        thread = reply.thread.rpartition("/")[2] or None
+        outbox = sending()
+        if outbox is not None and outbox.resend and (found := await self.find_sent(target, thread, outbox)):
+            log.info("outbox message %s was taken before the crash: %s, not sent again", outbox.message_id, found)
+            return found
         async with self.sorted_failures():
             response = await self.outbox_client.chat_postMessage(channel=target, text=text, blocks=blocks,
-                                                                 thread_ts=reply.thread.rpartition("/")[2] or None)
+                                                                 thread_ts=thread, metadata=outbox_mark(outbox))
         return f"{response.get('channel', target)}/{response.get('ts', '')}"
+
+    async def find_sent(self, target: str, thread: str | None, outbox: Sending) -> str | None:
+        """The ref of the message marked with this outbox message's id, when Slack has it (edge, issue 14).
+
+        Read with include_all_metadata from the conversation (or the thread) since it was queued. Slack
+        busy or away: DeliveryDelayed (look again later rather than risk a second post); refused (no
+        history scope): logged, and posted (a rare double is better than a message never sent)."""
+        oldest = f"{outbox.since.timestamp() - 1:.6f}"
+        try:
+            async with self.sorted_failures():
+                channel = target
+                if USER_ID.fullmatch(target):  # a DM: its conversation id
+                    channel = str((await self.outbox_client.conversations_open(users=target))["channel"]["id"])
+                if thread:
+                    found = await self.outbox_client.conversations_replies(
+                        channel=channel, ts=thread, oldest=oldest, include_all_metadata=True, limit=200)
+                else:
+                    found = await self.outbox_client.conversations_history(
+                        channel=channel, oldest=oldest, include_all_metadata=True, limit=200)
+        except DeliveryRefused as refused:
+            log.warning("could not look for outbox message %s before sending it again: %s", outbox.message_id, refused)
+            return None
+        mark = outbox_mark(outbox)
+        for posted in found.get("messages") or []:
+            if posted.get("metadata") == mark:
+                return f"{channel}/{posted.get('ts', '')}"
+        return None
 
     async def update(self, channel: str, ref: str, reply: Reply) -> None:
         """Replace a message `send` posted (a vote's tally): chat.update of its channel and ts."""
