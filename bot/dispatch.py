@@ -56,9 +56,15 @@ class Dispatcher:
         self.queued: Callable[[], None] | None = None  # told after a commit that queued outbox messages
         self.touched: Callable[[set[str]], None] | None = None  # told which sent messages to refresh
 
-    async def dispatch(self, inp: Input, *, retry_later: bool = False) -> Outcome:
-        """`retry_later`: an unreachable database raises instead of being told, for a caller that keeps the
-        input and tries again (the inbox: an acknowledged press is not to be answered "try again")."""
+    async def dispatch(self, inp: Input) -> Outcome:
+        return await self._answer(inp, retry_later=False)
+
+    async def dispatch_kept(self, inp: Input) -> Outcome:
+        """As `dispatch`, but an unreachable database raises instead of being told, for a caller that kept
+        the input and tries again (the inbox: an acknowledged press is not to be answered "try again")."""
+        return await self._answer(inp, retry_later=True)
+
+    async def _answer(self, inp: Input, *, retry_later: bool) -> Outcome:
         try:
             return await self._dispatch(inp)
         except UserError as error:

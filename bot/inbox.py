@@ -75,13 +75,13 @@ class Inbox:
         self._writer: asyncio.Task[None] | None = None
         self.lanes = asyncio.Semaphore(LANES)  # inputs handled side by side
 
-    async def patiently(self, dispatch: Callable[..., Awaitable[Outcome]], inp: Kept) -> Outcome:
-        """`dispatch(inp, retry_later=True)`, tried again while the database is unreachable (up to a minute;
-        then the error stands and the row stays for the next start)."""
+    async def patiently(self, dispatch: Callable[[Kept], Awaitable[Outcome]], inp: Kept) -> Outcome:
+        """`dispatch(inp)`, which raises while the database is unreachable: tried again for up to a minute,
+        then the error stands and the row stays for the next start."""
         async for attempt in AsyncRetrying(retry=retry_if_exception(is_unavailable), reraise=True,
                                            wait=wait_exponential(multiplier=0.2, max=5), stop=stop_after_delay(60)):
             with attempt:
-                return await dispatch(inp, retry_later=True)
+                return await dispatch(inp)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def keep(self, platform: str, key: str, inputs: list[Kept], extra: Mapping[str, Any]) -> int:

@@ -609,7 +609,7 @@ class SlackAdapter:
         for number, inp in enumerate(inputs):
             keyed = inp if inp.delivery_id else dataclasses.replace(inp, delivery_id=f"inbox:{entry}:{number}")
             async with self.inbox.lanes:
-                work = asyncio.create_task(self.inbox.patiently(self.bot.dispatcher.dispatch, keyed))
+                work = asyncio.create_task(self.inbox.patiently(self.bot.dispatcher.dispatch_kept, keyed))
                 await asyncio.wait({work})
             if work.exception() is not None:
                 log.warning("inbox entry %s left for the next start: %s", entry, work.exception())
@@ -754,10 +754,10 @@ class SlackAdapter:
     async def find_sent(self, target: str, thread: str | None, outbox: Sending) -> str | None:
         """The ref of the message marked with this outbox message's id, when Slack has it (edge, issue 14).
 
-        Read with include_all_metadata from the conversation (or the thread) since it was queued. Slack
+        Read with include_all_metadata from the newest 200 messages of the conversation (or the thread's
+        first 200: the outbox waits at most minutes before trying again, not hundreds of messages). Slack
         busy or away: DeliveryDelayed (look again later rather than risk a second post); refused (no
         history scope): logged, and posted (a rare double is better than a message never sent)."""
-        oldest = f"{outbox.since.timestamp() - 1:.6f}"
         try:
             async with self.sorted_failures():
                 channel = target
@@ -765,10 +765,10 @@ class SlackAdapter:
                     channel = str((await self.outbox_client.conversations_open(users=target))["channel"]["id"])
                 if thread:
                     found = await self.outbox_client.conversations_replies(
-                        channel=channel, ts=thread, oldest=oldest, include_all_metadata=True, limit=200)
+                        channel=channel, ts=thread, include_all_metadata=True, limit=200)
                 else:
                     found = await self.outbox_client.conversations_history(
-                        channel=channel, oldest=oldest, include_all_metadata=True, limit=200)
+                        channel=channel, include_all_metadata=True, limit=200)
         except DeliveryRefused as refused:
             log.warning("could not look for outbox message %s before sending it again: %s", outbox.message_id, refused)
             return None
