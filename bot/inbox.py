@@ -17,10 +17,11 @@ up a leftover.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -73,7 +74,18 @@ class Inbox:
         self._keep: list[tuple[str, str, str, asyncio.Future[int]]] = []  # platform, key, body, waiter
         self._done: list[tuple[int, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
-        self.lanes = asyncio.Semaphore(LANES)  # inputs handled side by side
+        # SQLite has one writer at a time, and a connection that finds it busy sleeps before it looks
+        # again: so here the inbox's writes and the handling take turns in this process (a lock is fair,
+        # in order), and the acks wait for at most one handling, not for SQLite's back-off
+        sqlite = db.dialect == "sqlite"
+        self._lanes = asyncio.Semaphore(1 if sqlite else LANES)  # inputs handled side by side
+        self._turn = asyncio.Lock() if sqlite else None
+
+    @contextlib.asynccontextmanager
+    async def lane(self) -> AsyncIterator[None]:
+        """Held while one kept input is handled."""
+        async with self._lanes, self._turn or contextlib.nullcontext():
+            yield
 
     async def patiently(self, dispatch: Callable[[Kept], Awaitable[Outcome]], inp: Kept) -> Outcome:
         """`dispatch(inp)`, which raises while the database is unreachable: tried again for up to a minute,
@@ -123,7 +135,7 @@ class Inbox:
             keep, self._keep = self._keep, []
             done, self._done = self._done, []
             try:
-                async with self.db.transaction() as repos:
+                async with self._turn or contextlib.nullcontext(), self.db.transaction() as repos:
                     ids = await rows.add(repos.session, [(p, k, b) for p, k, b, _ in keep], self.clock.now())
                     await rows.remove(repos.session, [entry for entry, _ in done])
             except Exception as error:

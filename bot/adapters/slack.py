@@ -603,12 +603,12 @@ class SlackAdapter:
     async def handle_kept(self, entry: int, inputs: list[KeptInput], origin: Origin) -> None:
         """Handle the inputs of one inbox row in order, deliver their outcomes, then forget the row.
 
-        A few rows at a time (`inbox.lanes`), so a burst waits in the inbox rather than in a pile of
+        A few rows at a time (`inbox.lane`), so a burst waits in the inbox rather than in a pile of
         transactions that lock each other out; a database that is away is waited for (the row stays
         for the next start when it does not come back)."""
         for number, inp in enumerate(inputs):
             keyed = inp if inp.delivery_id else dataclasses.replace(inp, delivery_id=f"inbox:{entry}:{number}")
-            async with self.inbox.lanes:
+            async with self.inbox.lane():
                 work = asyncio.create_task(self.inbox.patiently(self.bot.dispatcher.dispatch_kept, keyed))
                 await asyncio.wait({work})
             if work.exception() is not None:

@@ -108,6 +108,7 @@ class Metadata(Strict):
 
 
 class View(Strict):
+    type: Name  # bolt reads it (a workflow step's view is told apart by it)
     callback_id: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00]*$")]
     private_metadata: str = ""
     state: ViewState = Field(default_factory=ViewState)
@@ -192,8 +193,10 @@ class Refusal:
 
 
 def _errors(error: ValidationError) -> str:
-    """Where validation failed (field paths), without the values that were sent."""
-    return ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()[:5])
+    """Where validation failed (field paths), without the values that were sent; a path through a
+    sender's own keys (the blocks of a form) shows them as "*"."""
+    return ", ".join(".".join(p if isinstance(p, str) and p.isidentifier() and len(p) <= 40 else "*"
+                              for p in e["loc"]) or "body" for e in error.errors()[:5])
 
 
 def judge(body: Any) -> Refusal | None:
@@ -201,6 +204,7 @@ def judge(body: Any) -> Refusal | None:
     if not isinstance(body, Mapping):
         return Refusal(400, reason="body is not an object")
     kind = body.get("type")
+    named = kind if isinstance(kind, str) and len(kind) <= 40 and kind.replace("_", "").isalnum() else "?"
     try:
         if "command" in body and kind is None:
             SlashCommand.model_validate(dict(body))
@@ -215,14 +219,14 @@ def judge(body: Any) -> Refusal | None:
             callback = EventCallback.model_validate(dict(body))
             model = EVENT_MODELS.get(str(callback.event.get("type")))
             if model is None:
-                return Refusal(reason=f"event {str(callback.event.get('type'))[:40]!r} not listened to")
+                return Refusal(reason="an event not listened to")
             model.model_validate(callback.event)
             return None
     except ValidationError as error:
         tell: Literal["", "text", "modal"] = "text" if kind is None else "modal" if kind == "view_submission" else ""
-        return Refusal(tell=tell, reason=f"{str(kind or 'command')[:40]}: {_errors(error)}")
+        return Refusal(tell=tell, reason=f"{named if kind is not None else 'command'}: {_errors(error)}")
     if kind == "url_verification" and isinstance(body.get("challenge"), str) and len(body["challenge"]) <= 200:
         return None
     if body.get("ssl_check") == "1":
         return None
-    return Refusal(reason=f"{str(kind)[:40]!r} not listened to")
+    return Refusal(reason=f"kind {named!r} not listened to")

@@ -130,7 +130,8 @@ async def test_malformed_signed_payloads_are_answered_in_dutch_and_change_nothin
     press = {"type": "block_actions", "user": USER, "actions": [{"action_id": "vote.cast", "value": 1}]}
     assert (await slack.form(interaction(press))).status == 200
     view: dict[str, Any] = {"type": "view_submission", "user": USER,
-                            "view": {"callback_id": "pitch.form", "private_metadata": "[1]", "state": {"values": {}}}}
+                            "view": {"type": "modal", "callback_id": "pitch.form", "private_metadata": "[1]",
+                                     "state": {"values": {}}}}
     answer = await slack.form(interaction(view))
     assert answer.status == 200 and answer.json["response_action"] == "update"
     assert DUTCH in json.dumps(answer.json["view"], ensure_ascii=False)
