@@ -51,4 +51,4 @@ def fold(text: str) -> str:
 def number_of(text: str) -> int | None:
     """The number someone typed to name a pitch, a vote or an agenda point: "3" or "#3"."""
     stripped = text.strip().lstrip("#")
-    return int(stripped) if stripped.isdigit() else None
+    return int(stripped) if stripped.isascii() and stripped.isdigit() else None  # "²".isdigit() is True

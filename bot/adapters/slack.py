@@ -486,6 +486,8 @@ class SlackAdapter:
         if outcome is not None:
             try:
                 await self.deliver(await outcome, origin)
+            except SlackApiError as error:  # Slack refused (e.g. an expired trigger_id): no bug of ours
+                log.warning("could not deliver the answer to %s: %s", origin.actor.user_id, _slack_error(error))
             except Exception:
                 log.exception("could not deliver the answer to %s", origin.actor.user_id)
         if self.profile_due(origin.actor):
