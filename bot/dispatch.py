@@ -79,6 +79,14 @@ class Dispatcher:
         self._seen: dict[int, date] = {}  # members whose last_seen_at this process wrote, and on which day
 
     async def dispatch(self, inp: Input) -> Outcome:
+        return await self._answer(inp, retry_later=False)
+
+    async def dispatch_kept(self, inp: Input) -> Outcome:
+        """As `dispatch`, but an unreachable database raises instead of being told, for a caller that kept
+        the input and tries again (the inbox: an acknowledged press is not to be answered "try again")."""
+        return await self._answer(inp, retry_later=True)
+
+    async def _answer(self, inp: Input, *, retry_later: bool) -> Outcome:
         """Every log line about this input carries its reference id (bot/logs.py), the apology too."""
         reference = uuid.uuid4().hex[:8]
         token = REFERENCE.set(reference)
@@ -94,6 +102,8 @@ class Dispatcher:
         except Exception as error:
             if is_unavailable(error):
                 failure = "database"
+                if retry_later:
+                    raise
                 log.warning("database unreachable while handling %s: %s", type(inp).__name__, error)
                 return Reply.text(self.t("errors.database_unavailable"), error=True)
             failure = "unexpected"

@@ -10,9 +10,12 @@ give (a bug, a payload the renderer chokes on) is tried `MAX_UNEXPECTED` times, 
 with that reason — listed for coordinators by `/overleg gemist` — so that it never blocks the
 messages queued behind it.
 
-The one gap left: a crash after the platform took a message but before the row says so sends it
-again when the lease has run out (two minutes later). No platform here offers an idempotency key
-for posting that would close it.
+A crash after the platform took a message but before the row says so leaves the row leased; when
+the lease has run out (two minutes later) it is tried again, and a sender must not post it twice.
+While a sender posts, `sending()` tells it which outbox message that is and whether an earlier try
+may have been taken: Matrix derives the send's transaction id from it (the homeserver drops a
+repeated one), Slack marks each message with it (message metadata) and looks for that mark before
+posting again.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -67,6 +71,23 @@ async def account_of(db: Database, channel: str, platform: str) -> str | None:
     async with db.transaction() as repos:
         member = await repos.members.get(int(channel.removeprefix("member:")))
     return next((uid for p, uid in member.identities if p == platform), None) if member else None
+
+
+@dataclass(frozen=True)
+class Sending:
+    """The outbox message being posted, for senders that make posting idempotent."""
+
+    message_id: int
+    resend: bool  # an earlier try's lease ran out unrecorded: the platform may have taken it already
+    since: datetime  # when the message was queued (nothing older can be it)
+
+
+_sending: ContextVar[Sending | None] = ContextVar("outbox_sending", default=None)
+
+
+def sending() -> Sending | None:
+    """The outbox message the current `Sender.send` is posting (None outside the outbox)."""
+    return _sending.get()
 
 
 def backoff(attempts: int) -> float:
@@ -129,6 +150,8 @@ class Outbox:
                 return taken
 
     async def _send(self, sender: Sender, message: OutboxRecord) -> Outcome:
+        # edge (issue 14): each send runs in its own task (gather), so this is seen by this send only
+        _sending.set(Sending(message.id, resend=message.lease_until is not None, since=message.created_at))
         try:
             ref = await sender.send(message.channel, reply_from_json(message.body))
         except DeliveryRefused as refused:

@@ -478,3 +478,16 @@ class CircleMember(Base):
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     since: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InboxEntry(Base):
+    """An input acknowledged before it was handled (a button press, a form that outlived the ack budget):
+    kept here first, so a crash after the ack loses nothing, and deleted once handled (it may hold what
+    someone typed). `key` is the delivery id its handling claims, so it takes effect once (bot/inbox.py)."""
+
+    __tablename__ = "inbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -49,7 +49,7 @@ BOT_USER_ID = "UBOTNETWERK"
 BOT_ID = "BNETWERK"
 TRIGGER_LIFETIME = 3.0  # seconds, as on Slack
 WAIT = 10.0  # seconds a test waits for background work before it fails
-JSON_ARGUMENTS = ("blocks", "view", "attachments")  # JSON strings when sent form-encoded
+JSON_ARGUMENTS = ("blocks", "view", "attachments", "metadata")  # JSON strings when sent form-encoded
 WORKSPACE_URL = "https://netwerk.slack.com"
 PAGE = 100  # conversations.history and .replies: messages per page without a limit
 TS = re.compile(r"\d{1,12}(\.\d{1,6})?")
@@ -87,10 +87,14 @@ class Message:
     thread_ts: str = ""  # the parent's ts for a reply (a parent with replies answers its own ts)
     bot_id: str = ""
     edited: str = ""  # ts of the last edit
+    metadata: dict[str, Any] | None = None  # as chat.postMessage got it: {"event_type", "event_payload"}
 
-    def payload(self, replies: int = 0) -> dict[str, Any]:
-        """The message as conversations.history, .replies and events carry it; `replies`: its reply count."""
+    def payload(self, replies: int = 0, *, metadata: bool = False) -> dict[str, Any]:
+        """The message as conversations.history, .replies and events carry it; `replies`: its reply count;
+        `metadata`: with its message metadata (Slack gives it only when asked: include_all_metadata)."""
         found: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text, "team": TEAM_ID}
+        if metadata and self.metadata is not None:
+            found["metadata"] = self.metadata
         if self.user:
             found["user"] = self.user
         if self.bot_id:
@@ -502,12 +506,21 @@ class FakeSlack:
         channel = str(params["channel"])
         if channel.startswith(("U", "W")):  # posting to a user id goes to the app's DM with them
             channel = self._conversation(frozenset({channel}))
+        metadata = params.get("metadata")
+        if "metadata" in params and metadata is not None and not (
+                isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str)
+                and re.fullmatch(r"[A-Za-z0-9_.-]{1,255}", metadata["event_type"])
+                and isinstance(metadata.get("event_payload"), dict)):
+            return {"ok": False, "error": "invalid_metadata_format"}
         ts = self._ts()
         thread_ts = str(params.get("thread_ts") or "")
-        self.add_message(channel, ts, BOT_USER_ID, str(params.get("text", "")), thread_ts=thread_ts or None,
-                         bot_id=BOT_ID)
+        message = self.add_message(channel, ts, BOT_USER_ID, str(params.get("text", "")),
+                                   thread_ts=thread_ts or None, bot_id=BOT_ID)
+        message.metadata = metadata
         posted = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": ts,
                   "text": params.get("text", ""), "blocks": params.get("blocks", [])}
+        if metadata is not None:
+            posted["metadata"] = metadata
         if thread_ts:
             posted["thread_ts"] = thread_ts
         return {"ok": True, "channel": channel, "ts": ts, "message": posted}
@@ -615,7 +628,8 @@ class FakeSlack:
         inside, limit, offset = window
         top = sorted((m for m in messages.values() if not m.thread_ts or m.thread_ts == m.ts),
                      key=lambda m: float(m.ts), reverse=True)
-        found = [m.payload(self._replies(messages, m)) for m in top if inside(m)]
+        with_metadata = _flag(params.get("include_all_metadata"))
+        found = [m.payload(self._replies(messages, m), metadata=with_metadata) for m in top if inside(m)]
         return self._page(found, limit, offset) | {"pin_count": 0, "channel_actions_ts": None,
                                                    "channel_actions_count": 0}
 
@@ -653,8 +667,9 @@ class FakeSlack:
             return window
         inside, limit, offset = window
         replies = [m for m in messages.values() if m.thread_ts == parent.ts and m.ts != parent.ts and inside(m)]
-        found = [parent.payload(self._replies(messages, parent))]
-        found += [m.payload() for m in sorted(replies, key=lambda m: float(m.ts))]
+        with_metadata = _flag(params.get("include_all_metadata"))
+        found = [parent.payload(self._replies(messages, parent), metadata=with_metadata)]
+        found += [m.payload(metadata=with_metadata) for m in sorted(replies, key=lambda m: float(m.ts))]
         return self._page(found, limit, offset)
 
     def chat_get_permalink(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hmac
 import json
 import logging
@@ -30,15 +31,16 @@ import re
 import signal
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import ClientError, web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -50,6 +52,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy import text as sql
 
+from bot.adapters.slack_guard import SlackDoor, SlackGuard, request_key
 from bot.app import Bot
 from bot.core.inputs import (
     Action,
@@ -79,9 +82,11 @@ from bot.core.reply import (
     Style,
     Text,
 )
+from bot.inbox import Inbox
+from bot.inbox import Kept as KeptInput
 from bot.members import Profile
 from bot.metrics import add_routes as add_metrics_routes
-from bot.outbox import DeliveryDelayed, DeliveryRefused, account_of
+from bot.outbox import DeliveryDelayed, DeliveryRefused, Sending, account_of, sending
 from config.i18n import Catalog
 from config.settings import CIRCLE_ROLES, Settings
 
@@ -363,6 +368,11 @@ class Origin:
     trigger_id: str = ""
     thread_ts: str = ""
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Origin:
+        fields = dict(data)
+        return cls(actor=Actor(**fields.pop("actor")), **fields)
+
 
 def emoji(name: str) -> str:
     """Slack's reaction name as the emoji: "bulb" → "💡", "+1::skin-tone-3" → "👍", "parrot" → ":parrot:"."""
@@ -415,6 +425,13 @@ def channel_message(event: Mapping[str, Any], delivery_id: str, bot_user_id: str
                           delivery_id=delivery_id)
 
 
+def outbox_mark(outbox: Sending | None) -> dict[str, Any] | None:
+    """The message metadata that says which outbox message a post is (edge, issue 14)."""
+    if outbox is None:
+        return None
+    return {"event_type": "netwerkbot_outbox", "event_payload": {"outbox_id": outbox.message_id}}
+
+
 def _slack_error(error: Exception) -> str:
     """Slack's error code (`missing_scope`, `thread_not_found`) or what went wrong on the way."""
     return str(error.response.get("error", "")) if isinstance(error, SlackApiError) else repr(error)
@@ -442,8 +459,13 @@ class SlackAdapter:
         self.outbox_client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
                                             base_url=settings.slack_api_url, retry_handlers=[])
         self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret.get_secret_value(),
-                            process_before_response=True, name="netwerkbot")
+                            process_before_response=True, name="netwerkbot",
+                            request_verification_enabled=False)  # the door verifies, before parsing
+        # edge (issue 14): signature first, then the payload's schema; see bot/adapters/slack_guard.py
+        self.door = SlackDoor(SlackGuard(settings.slack_signing_secret.get_secret_value()), self.app,
+                              lambda: self.t("edge.malformed"))
         self.tasks: set[asyncio.Task[None]] = set()
+        self.inbox = Inbox(bot.db, bot.clock)  # edge (issue 14): what is acked before it is handled
         self._profiles_checked: dict[str, float] = {}  # user id → time.monotonic() of the last check
         any_id = re.compile(r".*")
         self.app.command(any_id)(self.on_command)
@@ -477,6 +499,8 @@ class SlackAdapter:
         if outcome is not None:
             try:
                 await self.deliver(await outcome, origin)
+            except SlackApiError as error:  # Slack refused (e.g. an expired trigger_id): no bug of ours
+                log.warning("could not deliver the answer to %s: %s", origin.actor.user_id, _slack_error(error))
             except Exception:
                 log.exception("could not deliver the answer to %s", origin.actor.user_id)
         if self.profile_due(origin.actor):
@@ -507,36 +531,47 @@ class SlackAdapter:
 
     # -- listeners (bolt injects the arguments by name) ---------------------------------------------
 
-    async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> BoltResponse | None:
         actor = Actor(PLATFORM, command["user_id"], command.get("user_name", ""))
         origin = Origin(actor, command.get("channel_id", ""), command.get("response_url", ""),
                         command.get("trigger_id", ""))
         name = str(command.get("command", "")).lstrip("/").lower()
-        work, done = await self.within_budget(Command(name, str(command.get("text", "")).strip(), actor,
-                                                      channel=origin.channel))
+        inp = Command(name, str(command.get("text", "")).strip(), actor, channel=origin.channel,
+                      delivery_id=request_key() or f"slack:{uuid.uuid4().hex}")
+        work, done = await self.within_budget(inp)
         outcome = work.result() if done else None
         if isinstance(outcome, Reply) and outcome.audience is not Audience.GROUP:
             await ack(message(outcome, self.t))
             self.background(self.follow_up(None, origin), f"after /{name}")
-            return
+            return None
         if done:
             await ack()  # a modal, a group conversation: opened right after the ack
         else:
+            if (entry := await self.keep_late(inp, origin)) is None:
+                return BoltResponse(status=503)
             await ack(text=escape(self.t("slack.please_wait")), response_type="ephemeral")
+            self.background(self.finish_late(work, entry, origin), f"after /{name}")
+            return None
         self.background(self.follow_up(work, origin), f"after /{name}")
+        return None
 
-    async def on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any]) -> BoltResponse | None:
+        """Presses are kept in the inbox (group-committed) before the ack and handled after it."""
         actor = _actor(body.get("user") or {})
         origin = Origin(actor, str((body.get("channel") or {}).get("id", "")), body.get("response_url", ""),
                         body.get("trigger_id", ""))
-        for pressed in body.get("actions", []):
-            action = Action(pressed_action(str(pressed.get("action_id", ""))), str(pressed.get("value", "")), actor,
-                            channel=origin.channel, pressed_at=slack_time(pressed.get("action_ts")))
-            work = asyncio.create_task(self.bot.dispatcher.dispatch(action))
-            self.background(self.follow_up(work, origin), f"after {action.action_id}")
+        actions: list[KeptInput] = [
+            Action(pressed_action(str(pressed.get("action_id", ""))), str(pressed.get("value", "")), actor,
+                   channel=origin.channel, pressed_at=slack_time(pressed.get("action_ts")),
+                   delivery_id=request_key(number))
+            for number, pressed in enumerate(body.get("actions", []))]
+        if (entry := await self.keep(actions, origin)) is None:
+            return BoltResponse(status=503)  # not acknowledged: Slack tells the person it did not work
+        await ack()
+        self.background(self.handle_kept(entry, actions, origin), f"after press {entry}")
+        return None
 
-    async def on_submission(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def on_submission(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> BoltResponse | None:
         actor = _actor(body.get("user") or {})
         try:
             metadata = json.loads(view.get("private_metadata") or "{}")
@@ -545,13 +580,65 @@ class SlackAdapter:
         channel = str(metadata.get("channel", ""))
         origin = Origin(actor, channel, trigger_id=body.get("trigger_id", ""))
         submission = FormSubmission(str(view.get("callback_id", "")), form_values(view), actor,
-                                    state=str(metadata.get("state", "")), channel=channel)
+                                    state=str(metadata.get("state", "")), channel=channel,
+                                    delivery_id=request_key() or f"slack:{uuid.uuid4().hex}")
         work, done = await self.within_budget(submission)
         if done and isinstance(outcome := work.result(), FormRejected) and outcome.errors:
             await ack(response_action="errors", errors=form_errors(outcome, view))
-            return
-        await ack()  # closes the modal
+            return None
+        if not done:
+            if (entry := await self.keep_late(submission, origin)) is None:
+                return BoltResponse(status=503)
+            await ack()
+            self.background(self.finish_late(work, entry, origin), f"after form {submission.form_id}")
+            return None
+        await ack()  # closes the modal; what it changed is committed
         self.background(self.follow_up(work, origin), f"after form {submission.form_id}")
+        return None
+
+    # -- edge (issue 14): acknowledged means durable; see bot/inbox.py --------------------------------
+
+    async def keep(self, inputs: list[KeptInput], origin: Origin) -> int | None:
+        """The inputs written to the inbox (None when the database cannot take them: then no ack)."""
+        try:
+            return await self.inbox.keep(PLATFORM, request_key(), inputs, {"origin": dataclasses.asdict(origin)})
+        except Exception as error:
+            log.warning("could not keep %d input(s) in the inbox, not acknowledged: %s", len(inputs), error)
+            return None
+
+    async def keep_late(self, inp: KeptInput, origin: Origin) -> int | None:
+        """A command or form still being handled when the ack budget ran out: kept before the ack, with the
+        delivery id its handling claims, so whichever commits first (it or, after a crash, the leftover) counts."""
+        return await self.keep([inp], origin)
+
+    async def finish_late(self, work: asyncio.Task[Outcome], entry: int, origin: Origin) -> None:
+        await self.follow_up(work, origin)
+        await self.inbox.done(entry)
+
+    async def handle_kept(self, entry: int, inputs: list[KeptInput], origin: Origin) -> None:
+        """Handle the inputs of one inbox row in order, deliver their outcomes, then forget the row.
+
+        A few rows at a time (`inbox.lane`), so a burst waits in the inbox rather than in a pile of
+        transactions that lock each other out; a database that is away is waited for (the row stays
+        for the next start when it does not come back)."""
+        for number, inp in enumerate(inputs):
+            keyed = inp if inp.delivery_id else dataclasses.replace(inp, delivery_id=f"inbox:{entry}:{number}")
+            async with self.inbox.lane():
+                work = asyncio.create_task(self.inbox.patiently(self.bot.dispatcher.dispatch_kept, keyed))
+                await asyncio.wait({work})
+            if work.exception() is not None:
+                log.warning("inbox entry %s left for the next start: %s", entry, work.exception())
+                return
+            await self.follow_up(work, origin)
+        await self.inbox.done(entry)
+
+    async def handle_leftovers(self) -> None:
+        """On start: what was acknowledged before a crash (or by an instance that stopped) and not handled."""
+        leftovers = await self.inbox.waiting(PLATFORM)
+        if leftovers:
+            log.info("handling %d input(s) acknowledged before the last stop", len(leftovers))
+        for left in leftovers:
+            await self.handle_kept(left.entry, left.inputs, Origin.from_json(left.extra["origin"]))
 
     async def on_message(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any],
                          context: AsyncBoltContext) -> None:
@@ -693,10 +780,42 @@ class SlackAdapter:
         set), its failure sorted into later or never."""
         target = await self.target(channel)
         text, blocks = render(reply, self.t)
+        thread = reply.thread.rpartition("/")[2] or None
+        outbox = sending()
+        if outbox is not None and outbox.resend and (found := await self.find_sent(target, thread, outbox)):
+            log.info("outbox message %s was taken before the crash: %s, not sent again", outbox.message_id, found)
+            return found
         async with self.sorted_failures():
             response = await self.outbox_client.chat_postMessage(channel=target, text=text, blocks=blocks,
-                                                                 thread_ts=reply.thread.rpartition("/")[2] or None)
+                                                                 thread_ts=thread, metadata=outbox_mark(outbox))
         return f"{response.get('channel', target)}/{response.get('ts', '')}"
+
+    async def find_sent(self, target: str, thread: str | None, outbox: Sending) -> str | None:
+        """The ref of the message marked with this outbox message's id, when Slack has it (edge, issue 14).
+
+        Read with include_all_metadata from the newest 200 messages of the conversation (or the thread's
+        first 200: the outbox waits at most minutes before trying again, not hundreds of messages). Slack
+        busy or away: DeliveryDelayed (look again later rather than risk a second post); refused (no
+        history scope): logged, and posted (a rare double is better than a message never sent)."""
+        try:
+            async with self.sorted_failures():
+                channel = target
+                if USER_ID.fullmatch(target):  # a DM: its conversation id
+                    channel = str((await self.outbox_client.conversations_open(users=target))["channel"]["id"])
+                if thread:
+                    found = await self.outbox_client.conversations_replies(
+                        channel=channel, ts=thread, include_all_metadata=True, limit=200)
+                else:
+                    found = await self.outbox_client.conversations_history(
+                        channel=channel, include_all_metadata=True, limit=200)
+        except DeliveryRefused as refused:
+            log.warning("could not look for outbox message %s before sending it again: %s", outbox.message_id, refused)
+            return None
+        mark = outbox_mark(outbox)
+        for posted in found.get("messages") or []:
+            if posted.get("metadata") == mark:
+                return f"{channel}/{posted.get('ts', '')}"
+        return None
 
     async def update(self, channel: str, ref: str, reply: Reply) -> None:
         """Replace a message `send` posted (a vote's tally): chat.update of its channel and ts."""
@@ -746,8 +865,7 @@ class SlackAdapter:
     # -- HTTP ---------------------------------------------------------------------------------------
 
     async def handle_events(self, request: web.Request) -> web.Response:
-        response = await self.app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        return await self.door.handle(request)
 
     async def healthz(self, request: web.Request) -> web.Response:
         """200 when the database answers a `SELECT 1` within 2 seconds, else 503."""
@@ -790,6 +908,10 @@ class SlackAdapter:
         async def finish_background(_: web.Application) -> None:
             await self.drain()
 
+        async def handle_leftovers(_: web.Application) -> None:
+            self.background(self.handle_leftovers(), "inbox leftovers")
+
+        app.on_startup.append(handle_leftovers)
         app.on_shutdown.append(finish_background)
         return app
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,12 @@ JOOST = 6  # Joost Visser, leerkracht at Lierenland: no coordinator, no behaviou
 MARIEKE, INGRID = 1, 3  # Marieke Bakker, consultant and coordinator; Ingrid Smit, IB-er at Baeken
 
 
+def as_from_a_terminal() -> None:
+    """In the child before exec: Ctrl-C as a person's terminal delivers it, however the tests were started
+    (a shell's background job inherits SIGINT ignored, and an ignored signal stays ignored across exec)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Console:
     """One console process, spoken to as a person would: a line typed, the answer read."""
 
@@ -30,7 +37,8 @@ class Console:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("NETWERKBOT_", "SLACK_")) and k != "DATABASE_URL"}
         self.child = pexpect.spawn(str(NETWERKBOT), ["console", "--demo"], cwd=str(folder), env=env,
-                                   encoding="utf-8", timeout=TIMEOUT, dimensions=(50, 200))
+                                   encoding="utf-8", timeout=TIMEOUT, dimensions=(50, 200),
+                                   preexec_fn=as_from_a_terminal)
 
     def choose(self, number: int) -> str:
         """Picks a demo member at the "Kies een nummer" prompt; returns the greeting."""

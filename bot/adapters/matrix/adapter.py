@@ -61,6 +61,7 @@ from bot.adapters.matrix.render import (
     render,
     without_ballot,
 )
+from bot.adapters.matrix.transactions import outbox_send_begins, transaction_id
 from bot.app import Bot
 from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, Input, MembershipChanged, Reaction
 from bot.core.numbers import id_of, number_of
@@ -548,7 +549,8 @@ class MatrixAdapter:
     async def send_event(self, client: AsyncClient, room_id: str, kind: str, content: dict[str, Any]) -> str:
         """One event; a refusal or failure sorted as the outbox reads it (an answer to a person just logs it)."""
         try:
-            response = await client.room_send(room_id, kind, content, ignore_unverified_devices=True)
+            response = await client.room_send(room_id, kind, content, tx_id=transaction_id(),  # edge: idempotent
+                                              ignore_unverified_devices=True)
         except (ClientError, OSError, TimeoutError) as error:
             raise DeliveryDelayed(f"Matrix unreachable: {error!r}") from error
         if isinstance(response, RoomSendResponse):
@@ -608,6 +610,7 @@ class MatrixAdapter:
 
     async def send(self, channel: str, reply: Reply) -> str:
         """Post what the bot says by itself; a vote becomes a poll (open) or `!stem` choices (secret)."""
+        outbox_send_begins()
         room = await self.room_for(channel)
         ballot = ballot_of(reply)
         if ballot is None:  # a thread is a message's event id, or the ref this method gave ("room|event")
