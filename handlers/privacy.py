@@ -128,7 +128,8 @@ async def forget_pressed(ctx: HandlerContext, action: Action) -> Outcome:
     log.info("member %s forgotten (%s); %d rows elsewhere scrubbed", member_id, kind, erased.rows_changed)
     if kind == "zelf":
         return Reply((Text(t("privacy.forgotten_you")),), replace_original=True)
-    return Reply((Text(t("privacy.forgotten_member", name=target.name)),), replace_original=True)
+    # without the name: this answer is written to the coordinators' log after the erasure's sweep
+    return Reply((Text(t("privacy.forgotten_member")),), replace_original=True)
 
 
 async def cancel_pressed(ctx: HandlerContext, action: Action) -> Outcome:

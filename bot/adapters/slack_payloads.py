@@ -30,7 +30,7 @@ MAX_TEXT = 40_000  # Slack's own limit of a message's text
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT, pattern=r"^[^\x00]*$")]
 Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^(https?://[^\s\x00]*)?$")]
 
-LISTENED_EVENTS = frozenset({"message", "reaction_added"})
+LISTENED_EVENTS = frozenset({"message", "reaction_added", "member_joined_channel", "member_left_channel"})
 LISTENED_INTERACTIONS = frozenset({"block_actions", "view_submission"})
 
 
@@ -174,7 +174,15 @@ class EventCallback(Strict):
     event: dict[str, Any]
 
 
-EVENT_MODELS: dict[str, type[Strict]] = {"message": MessageEvent, "reaction_added": ReactionEvent}
+class MembershipEvent(Strict):
+    type: Literal["member_joined_channel", "member_left_channel"]
+    user: SlackId
+    channel: SlackId
+
+
+EVENT_MODELS: dict[str, type[Strict]] = {"message": MessageEvent, "reaction_added": ReactionEvent,
+                                         "member_joined_channel": MembershipEvent,
+                                         "member_left_channel": MembershipEvent}
 
 
 # -- the verdict ---------------------------------------------------------------------------------------
