@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.budget import BudgetRepository
 from storage.circles import IdeaRepository
 from storage.matrix import MatrixRepository
 from storage.models import (
@@ -435,6 +436,7 @@ class Repositories:
         self.votes = VoteRepository(session)
         self.ideas = IdeaRepository(session)
         self.matrix = MatrixRepository(session)
+        self.budget = BudgetRepository(session)
 
 
 
