@@ -18,6 +18,8 @@ from bot.scheduler import Scheduler, Timekeeper
 from config.i18n import Catalog
 from config.settings import Settings
 from handlers import general
+from handlers.budget.closing import CLOSE as BUDGET_CLOSE
+from handlers.budget.closing import close_job as budget_close
 from handlers.circles.ideas import DIGEST, Circles
 from handlers.circles.questions import QuestionDetector
 from handlers.context import HandlerContext
@@ -102,7 +104,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
     outbox = Outbox(db, clock)
     scheduler = Scheduler(db, clock, settings, catalog, planners=[meetings.plan, circles.plan],
                           jobs={MEETING_REMINDER: meetings.remind, CLOSE: votes.close_job, NUDGE: votes.nudge_job,
-                                DIGEST: circles.digest_job})
+                                DIGEST: circles.digest_job, BUDGET_CLOSE: budget_close})
     return Bot(
         settings=settings, catalog=catalog, clock=clock, db=db, registry=registry,
         dispatcher=Dispatcher(registry, db, settings, catalog, clock),
