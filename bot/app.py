@@ -20,6 +20,7 @@ from config.settings import Settings
 from handlers import general
 from handlers.budget.closing import CLOSE as BUDGET_CLOSE
 from handlers.budget.closing import close_job as budget_close
+from handlers.budget.feature import BudgetRounds
 from handlers.circles.ideas import DIGEST, Circles
 from handlers.circles.questions import QuestionDetector
 from handlers.context import HandlerContext
@@ -96,9 +97,11 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
     meetings = Meetings(load_series(settings.meetings_file, settings.zone),
                         load_holidays(settings.school_holidays_file))
     registry.add(meetings.feature())
-    votes = Votes()
+    budget = BudgetRounds()
+    votes = Votes({"begroting": budget.command})
     registry.add(Pitches(meetings).feature())
     registry.add(votes.feature())
+    registry.add(budget.feature())
     circles = Circles(meetings, QuestionDetector(search))
     registry.add(circles.feature())
     outbox = Outbox(db, clock)
