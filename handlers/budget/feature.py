@@ -11,7 +11,7 @@ replaced by the voter's next one until the deadline. The close is `handlers/budg
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from bot.core.errors import FormErrors, UserError
@@ -65,6 +65,7 @@ class BudgetRounds:
     def feature(self) -> Feature[HandlerContext]:
         f: Feature[HandlerContext] = Feature("budget")
         f.form("begroting.form", self.submitted)
+        f.action("begroting.openen", self.for_meeting)
         f.action("begroting.stem", self.ballot_form)
         f.form("begroting.stembiljet", self.voted)
         return f
@@ -87,9 +88,19 @@ class BudgetRounds:
 
     # -- opening --------------------------------------------------------------------------------------
 
-    async def form(self, ctx: HandlerContext) -> Form:
+    async def for_meeting(self, ctx: HandlerContext, action: Action) -> Outcome:
+        """"Begrotingsronde" under a pitch: the form, with the pitches of that pitch's trimester meeting."""
+        ctx.require_coordinator()
+        pitch = await ctx.repos.pitches.get(int(action.value)) if action.value.isdigit() else None
+        if pitch is None:
+            raise UserError(ctx.t("errors.unknown_action"))
+        return await self.form(ctx, meeting=pitch.meeting, only_meeting=True)
+
+    async def form(self, ctx: HandlerContext, *, meeting: date | None = None, only_meeting: bool = False) -> Form:
         t = ctx.t
-        pitches = [p for p in await ctx.repos.pitches.listing() if p.status in ("ingediend", "geagendeerd")]
+        pitches = [p for p in await ctx.repos.pitches.listing() if p.status not in OUT_OF_PLAY
+                   and p.status in ("ingediend", "geagendeerd", "in_stemming")
+                   and (not only_meeting or p.meeting == meeting)]
         return Form("begroting.form", t("budget.form_title"), (
             FormField("budget", t("budget.field_budget"), FieldKind.AMOUNT, max_length=30),
             FormField("pitches", t("budget.field_pitches"), hint=t("budget.hint_pitches"), max_length=300,

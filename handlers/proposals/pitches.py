@@ -207,7 +207,8 @@ class Pitches:
     def coordinator_buttons(ctx: HandlerContext, pitch: PitchRecord) -> Actions:
         t = ctx.t
         return Actions((Button(t("pitch.schedule_button"), "pitch.agenderen", str(pitch.id), Style.PRIMARY),
-                        Button(t("pitch.vote_button"), "stemming.voor_pitch", str(pitch.id))))
+                        Button(t("pitch.vote_button"), "stemming.voor_pitch", str(pitch.id)),
+                        Button(t("budget.open_button"), "begroting.openen", str(pitch.id))))
 
     def details(self, ctx: HandlerContext, pitch: PitchRecord, meeting: Meeting | None) -> list[Part]:
         t, lang = ctx.t, ctx.settings.language

@@ -72,3 +72,18 @@ async def test_open_vote_change_close_and_export(sqlite_bot: Bot, clock: ManualC
     assert file.name == "begrotingsronde-1.pb" and b"Baeken" not in file.data and b"budget;5000000" in file.data
     assert "Status: toegekend" in text_of(await run(bot, "/pitch 1", COORD))
     assert "Status: niet toegekend" in text_of(await run(bot, "/pitch 3", COORD))
+
+
+async def test_the_button_under_a_pitch_opens_the_form_with_that_meetings_pitches(sqlite_bot: Bot) -> None:
+    await add_member(sqlite_bot, "Marieke", user_id="coord")
+    await add_organisation(sqlite_bot, "Baeken")
+    await add_organisation(sqlite_bot, "Vlieger")
+    for title in ("Groeiklas", "Gedrag"):
+        await submit(sqlite_bot, "pitch.form", PITCH | {"title": title}, COORD)
+    await run(sqlite_bot, "/pitch intrekken 2", COORD)
+    announcement = reply_from_json((await outbox(sqlite_bot))[0].body)
+    [row] = [p for p in announcement.parts if isinstance(p, Actions)]
+    button = next(b for b in row.buttons if b.label == "Begrotingsronde")
+    assert "coördinator" in text_of(await press(sqlite_bot, button.action_id, button.value, actor("ingrid"))).lower()
+    form = await press(sqlite_bot, button.action_id, button.value, COORD)
+    assert isinstance(form, Form) and {f.name: f.initial for f in form.fields}["pitches"] == "1"  # #2 withdrawn
