@@ -19,6 +19,7 @@ from bot.scheduler import Scheduler, Timekeeper
 from config.i18n import Catalog
 from config.settings import Settings
 from handlers import general, privacy
+from handlers.budget.feature import BudgetRounds
 from handlers.circles.ideas import Circles
 from handlers.circles.questions import QuestionDetector
 from handlers.expertise import ExpertiseFeature, ExpertiseSearch, load_synonyms
@@ -92,13 +93,15 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
     search = ExpertiseSearch(load_synonyms(settings.synonyms_file))  # shared: one cache for both
     meetings = Meetings(load_series(settings.meetings_file, settings.zone),
                         load_holidays(settings.school_holidays_file))
+    budget = BudgetRounds()
     registry = Features([
         general.feature(),
         privacy.feature(),
         ExpertiseFeature(search).feature(),
         meetings.feature(),
         Pitches(meetings).feature(),
-        Votes().feature(),
+        Votes({"begroting": budget.command}).feature(),
+        budget.feature(),
         Circles(meetings, QuestionDetector(search)).feature(),
         HolidayWatch(meetings.calendar).feature(),
     ])

@@ -47,6 +47,8 @@ class PitchStatus(StrEnum):
     ACCEPTED = "aangenomen"
     REJECTED = "afgewezen"
     WITHDRAWN = "ingetrokken"
+    GRANTED = "toegekend"  # by a budget round (handlers/budget), with its amount in the history
+    NOT_GRANTED = "niet_toegekend"
 
 
 PitchEventRecord = StatusEvent

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.budget import BudgetRepository
 from storage.circles import IdeaRepository
 from storage.governance import CircleRepository, CoordinatorRepository, PendingShareRepository
 from storage.matrix import MatrixRepository
@@ -444,6 +445,7 @@ class Repositories:
         self.pending = PendingShareRepository(session)
         self.coordinators = CoordinatorRepository(session)
         self.circles = CircleRepository(session)
+        self.budget = BudgetRepository(session)
 
 
 

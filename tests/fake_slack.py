@@ -150,6 +150,13 @@ def _element_problems(where: str, element: Mapping[str, Any]) -> list[str]:
         options = element.get("options") or []
         if not 1 <= len(options) <= 100:
             problems.append(f"{where}: 1-100 options")
+    elif element.get("type") in ("checkboxes", "multi_static_select"):
+        options = element.get("options") or []
+        limit = 10 if element["type"] == "checkboxes" else 100
+        if not 1 <= len(options) <= limit:
+            problems.append(f"{where}: 1-{limit} options")
+        if any(o not in options for o in element.get("initial_options") or ()):
+            problems.append(f"{where}: initial_options must be among the options")
     else:
         problems.append(f"{where}: unknown element type {element.get('type')!r}")
     return problems
@@ -775,6 +782,10 @@ class SlackSender:
             if element["type"] == "static_select":
                 chosen = next((o for o in element["options"] if o["value"] == typed), None)
                 answer: dict[str, Any] = {"type": "static_select", "selected_option": chosen}
+            elif element["type"] in ("checkboxes", "multi_static_select"):  # `typed`: values joined by ","
+                ticked = (typed or "").split(",")
+                answer = {"type": element["type"], "selected_options": [o for o in element["options"]
+                                                                     if o["value"] in ticked]}
             else:
                 answer = {"type": element["type"], "value": typed or None}
             state[block["block_id"]] = {element["action_id"]: answer}

@@ -175,6 +175,7 @@ class FieldKind(StrEnum):
     CHOICE = "choice"
     AMOUNT = "amount"  # euros, parsed by the handler
     DATETIME = "datetime"  # Dutch date/time, parsed by the handler
+    MULTI_CHOICE = "multi_choice"  # several of `choices`: the values joined by "," (adapters without checkboxes: typed)
 
 
 @dataclass(frozen=True)

@@ -230,6 +230,8 @@ class Pitches:
             buttons.append(Button(t("pitch.schedule_button"), "pitch.agenderen", str(pitch.id), Style.PRIMARY))
         if pitch.status in EDITABLE:
             buttons.append(Button(t("pitch.vote_button"), "stemming.voor_pitch", str(pitch.id)))
+        if pitch.status in EDITABLE:
+            buttons.append(Button(t("budget.open_button"), "begroting.openen", str(pitch.id)))
         return Actions(tuple(buttons)) if buttons else None
 
     def details(self, ctx: AnyContext, pitch: PitchRecord, meeting: Meeting | None) -> list[Part]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -98,7 +98,13 @@ def pitch_decision(vote: VoteRecord, result: Mapping[str, Any]) -> str:
     return PitchStatus.ACCEPTED if winner == accepting else PitchStatus.REJECTED
 
 
+SubCommand = Callable[[HandlerContext, str], Awaitable[Outcome]]
+
+
 class Votes:
+    def __init__(self, subcommands: Mapping[str, SubCommand] | None = None) -> None:
+        self.subcommands = dict(subcommands or {})  # e.g. "begroting": the budget round (handlers/budget)
+
     def feature(self) -> Feature:
         f = Feature("votes")
         f.command("stemming", self.command)
@@ -117,6 +123,8 @@ class Votes:
         text = clean(cmd.text, t, what=t("vote.what_command"), required=False, max_length=100)
         word, _, rest = text.partition(" ")
         rest = rest.strip()
+        if fold(word) in self.subcommands:
+            return await self.subcommands[fold(word)](ctx, rest)
         match fold(word), rest:
             case "", _:
                 ctx.require_coordinator()

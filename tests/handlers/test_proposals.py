@@ -73,7 +73,7 @@ async def test_a_pitch_is_numbered_posted_with_the_coordinators_buttons_and_goes
     assert "== Pitch #1: Samen een groeiklas ==" in shown
     assert "School of scholen: Baeken, Vlieger" in shown and "Gevraagd bedrag: €\u00a012.500,00" in shown
     assert "Eigen bijdrage van de scholen: €\u00a02.500,00" in shown
-    assert set(buttons(reply_from_json(posted.body))) == {"Agenderen", "Stemming starten"}
+    assert set(buttons(reply_from_json(posted.body))) == {"Agenderen", "Stemming starten", "Begrotingsronde"}
     listed = text_of(await run(sqlite_bot, "/pitch lijst ingediend", people["piet"]))
     assert "• #1 Samen een groeiklas" in listed and "€\u00a012.500,00 · ingediend" in listed
 
