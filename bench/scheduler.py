@@ -63,10 +63,9 @@ async def run_bot(url: str, rows: list[tuple[str, str, float]], expect: int) -> 
     imported = time.perf_counter()
     from bot.app import build
     from bot.core.clock import SystemClock
-    from bot.core.reply import Reply, Text, reply_to_json
+    from bot.core.reply import Reply, Text
     from config.settings import Settings
     from handlers.context import JobContext
-    from storage.records import OccurrenceRecord
     import_seconds = time.perf_counter() - imported
 
     settings = Settings(_env_file=None, database_url=url)
@@ -87,13 +86,12 @@ async def run_bot(url: str, rows: list[tuple[str, str, float]], expect: int) -> 
         async def update(self, channel: str, ref: str, reply: Reply) -> None:
             raise AssertionError("the benchmark updates nothing")
 
-    async def fire(ctx: JobContext, occurrence: OccurrenceRecord) -> None:
-        await ctx.repos.outbox.enqueue(occurrence.payload["channel"], reply_to_json(Reply((Text(occurrence.key),))),
-                                       ctx.now)
+    async def fire(ctx: JobContext) -> None:
+        await ctx.post(ctx.due.payload["channel"], Reply((Text(ctx.due.key),)))
 
     started = time.perf_counter()
     bot = build(settings, clock=SystemClock(settings.zone))
-    bot.scheduler.jobs[KIND] = fire
+    bot.registry.jobs[KIND] = fire
     await bot.start()
     await bot.keep_time(Recorder())
     await bot.timekeeper.ticked.wait()

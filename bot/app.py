@@ -6,30 +6,36 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from aiohttp import web
 from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception, stop_after_delay, wait_exponential
 
+from bot.contexts import Features
 from bot.core.clock import Clock, SystemClock
-from bot.core.inputs import Actor, Input
+from bot.core.inputs import Actor, Input, MembershipChanged
+from bot.core.port import Inbox as InboxPort
 from bot.core.port import ProfileFetcher
-from bot.core.registry import Registry
 from bot.core.reply import Outcome
 from bot.dispatch import Dispatcher
+from bot.events import Router
+from bot.inbox import Inbox
 from bot.members import ProfileService
+from bot.metrics import add_routes as add_metrics_routes
 from bot.outbox import Outbox, Sender, account_of
 from bot.refresh import Refresher
 from bot.scheduler import Scheduler, Timekeeper
 from config.i18n import Catalog
 from config.settings import Settings
-from handlers import general
-from handlers.circles.ideas import DIGEST, Circles
+from handlers import general, privacy
+from handlers.budget.feature import BudgetRounds
+from handlers.circles.ideas import Circles
 from handlers.circles.questions import QuestionDetector
-from handlers.context import HandlerContext
 from handlers.expertise import ExpertiseFeature, ExpertiseSearch, load_synonyms
-from handlers.meetings.feature import KIND as MEETING_REMINDER
 from handlers.meetings.feature import Meetings
+from handlers.meetings.holiday_watch import HolidayWatch
 from handlers.meetings.rhythm import load_holidays, load_series
 from handlers.proposals.pitches import Pitches
-from handlers.proposals.votes import CLOSE, NUDGE, Votes
+from handlers.proposals.votes import Votes
+from handlers.pupils.guard import PupilGuard
 from storage.db import Database, is_unavailable
 
 log = logging.getLogger(__name__)
@@ -41,7 +47,7 @@ class Bot:
     catalog: Catalog
     clock: Clock
     db: Database
-    registry: Registry[HandlerContext]
+    registry: Features
     dispatcher: Dispatcher
     profiles: ProfileService
     meetings: Meetings
@@ -67,17 +73,17 @@ class Bot:
             with attempt:
                 await self.db.upgrade()
 
-    def connect(self, sender: Sender) -> None:
-        """Deliver what the bot sends by itself through `sender` (the running adapter), and keep the
-        messages it updates (a vote's tally) up to date."""
+    def connect(self, sender: Sender, platform: str = "") -> None:
+        """Deliver what the bot sends by itself through `sender` (the running adapter on `platform`), and
+        keep the messages it updates (a vote's tally) up to date."""
         self.outbox.sender = sender
-        self.dispatcher.queued = self.timekeeper.poke
-        self.dispatcher.touched = self.scheduler.touched = self.refresher.mark
+        if platform:  # a channel role and its id on this platform are one destination (bot/outbox.py)
+            self.outbox.destination = lambda channel: self.settings.channel(channel, platform) or channel
         self.refresher.start(sender)
 
-    async def keep_time(self, sender: Sender) -> None:
+    async def keep_time(self, sender: Sender, platform: str = "") -> None:
         """Connect `sender`, then start reminders, deadlines and the outbox."""
-        self.connect(sender)
+        self.connect(sender, platform)
         await self.timekeeper.start()
 
     async def stop(self) -> None:
@@ -92,6 +98,18 @@ class Bot:
 
     async def dispatch(self, inp: Input) -> Outcome:
         return await self.dispatcher.dispatch(inp)
+
+    async def dispatch_kept(self, inp: Input) -> Outcome:
+        return await self.dispatcher.dispatch_kept(inp)
+
+    async def membership(self, change: MembershipChanged) -> None:
+        await self.dispatcher.membership(change)
+
+    def new_inbox(self) -> InboxPort:
+        return Inbox(self.db, self.clock)
+
+    def add_routes(self, app: web.Application) -> None:
+        add_metrics_routes(app, self)
 
     async def refresh_profile(self, actor: Actor, fetch: ProfileFetcher) -> bool:
         return await self.profiles.refresh(actor, fetch)
@@ -110,27 +128,33 @@ class Bot:
 def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
     clock = clock or SystemClock(settings.zone)
     catalog = Catalog(settings.language)
-    db = Database(settings.database_url)
-    registry: Registry[HandlerContext] = Registry()
-    registry.add(general.feature())
+    router = Router()  # what committed transactions did: queued messages, changed messages
+    db = Database(settings.database_url, after_commit=router.route)
     search = ExpertiseSearch(load_synonyms(settings.synonyms_file))  # shared: one cache for both
-    registry.add(ExpertiseFeature(search).feature())
     meetings = Meetings(load_series(settings.meetings_file, settings.zone),
                         load_holidays(settings.school_holidays_file))
-    registry.add(meetings.feature())
-    votes = Votes()
-    registry.add(Pitches(meetings).feature())
-    registry.add(votes.feature())
-    circles = Circles(meetings, QuestionDetector(search))
-    registry.add(circles.feature())
+    budget = BudgetRounds()
+    registry = Features([
+        general.feature(),
+        privacy.feature(),
+        ExpertiseFeature(search).feature(),
+        meetings.feature(),
+        Pitches(meetings).feature(),
+        Votes({"begroting": budget.command}).feature(),
+        budget.feature(),
+        Circles(meetings, QuestionDetector(search)).feature(),
+        HolidayWatch(meetings.calendar).feature(),
+    ])
+    registry.add(PupilGuard(registry).feature())  # it runs a held-back input again through the others
     outbox = Outbox(db, clock)
-    scheduler = Scheduler(db, clock, settings, catalog, planners=[meetings.plan, circles.plan],
-                          jobs={MEETING_REMINDER: meetings.remind, CLOSE: votes.close_job, NUDGE: votes.nudge_job,
-                                DIGEST: circles.digest_job})
+    scheduler = Scheduler(db, clock, settings, catalog, registry)
+    timekeeper = Timekeeper(scheduler, outbox, clock)
+    refresher = Refresher(db, clock, settings, catalog, registry.renderers)
+    router.on_queued(timekeeper.poke)
+    router.on_changed(refresher.mark)
     return Bot(
         settings=settings, catalog=catalog, clock=clock, db=db, registry=registry,
         dispatcher=Dispatcher(registry, db, settings, catalog, clock),
         profiles=ProfileService(db, clock, timedelta(hours=settings.profile_refresh_hours)),
-        meetings=meetings, outbox=outbox, scheduler=scheduler, timekeeper=Timekeeper(scheduler, outbox, clock),
-        refresher=Refresher(db, clock, settings, catalog, {"vote:": votes.current, "digest:": circles.current}),
+        meetings=meetings, outbox=outbox, scheduler=scheduler, timekeeper=timekeeper, refresher=refresher,
     )

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from bot.app import Bot, build
 from bot.core.inputs import Actor
+from bot.logs import configure as configure_logging
 from config.i18n import Catalog
 from config.settings import Settings
 from handlers.meetings.rhythm import ConfigError
@@ -31,13 +32,26 @@ def parser() -> argparse.ArgumentParser:
     agenda.add_argument("action", choices=["export"])
     agenda.add_argument("series", metavar="REEKS", help="bijv. consulenten (zie config/meetings.toml)")
     imp = sub.add_parser("import", help="lees leden, scholen of expertise uit een CSV-bestand")
-    imp.add_argument("kind", choices=["members", "schools", "expertise"])
+    imp.add_argument("kind", choices=["members", "schools", "expertise", "duo"])
     imp.add_argument("file")
+    imp.add_argument("--swv", metavar="CODE", help="duo: het administratienummer van het samenwerkingsverband")
+    sub.add_parser("doctor", help="controleer instellingen, database, Slack, Matrix en agenda (exit 1 bij fouten)")
+    backup = sub.add_parser("backup", help="maak een reservekopie van de SQLite-database (ook terwijl de bot draait)")
+    backup.add_argument("file", metavar="BESTAND")
+    restore = sub.add_parser("restore", help="zet een reservekopie terug (stop de bot eerst)")
+    restore.add_argument("file", metavar="BESTAND")
+    holidays = sub.add_parser("vakanties", help="schoolvakanties uit de open data van de Rijksoverheid")
+    holidays.add_argument("action", choices=["bijwerken"])
+    holidays.add_argument("--proef", action="store_true", help="toon alleen wat er verandert, schrijf niets")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "doctor":  # it reads the settings itself, to report what is wrong with them
+        from bot.doctor import run_doctor
+
+        return run_doctor(sys.stdout)
     settings = Settings()
     try:
         return run(args, settings)
@@ -47,8 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "console":
         logging.getLogger().setLevel(logging.WARNING)
@@ -71,6 +84,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(upgrade(build(settings)))
     if args.command == "agenda":
         return asyncio.run(export_calendar(build(settings), args.series))
+    if args.command in ("backup", "restore", "vakanties") or (args.command == "import" and args.kind == "duo"):
+        from bot.operations import run_operation
+
+        return run_operation(args, settings)
     if args.command == "import":
         from bot.importer import run_import
 

@@ -9,17 +9,19 @@ else as an apology with a reference id that is also in the log with its tracebac
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
+from datetime import date
 
+from bot.contexts import Features, InputContext, TimeContext
 from bot.core.clock import Clock
 from bot.core.errors import FormErrors, UserError
-from bot.core.inputs import Action, ChannelMessage, Command, FormSubmission, Input, Reaction
-from bot.core.registry import Registry
-from bot.core.reply import FormRejected, Outcome, Reply
+from bot.core.inputs import Action, ChannelMessage, Command, FormSubmission, Input, MembershipChanged, Reaction
+from bot.core.reply import Form, FormRejected, Outcome, Reply
+from bot.logs import REFERENCE
 from config.i18n import Catalog
 from config.settings import Settings
-from handlers.context import HandlerContext
 from storage.db import Database, is_unavailable
 from storage.records import MemberRecord
 from storage.repositories import Repositories
@@ -38,12 +40,31 @@ def describe(inp: Input) -> str:
     return f"{type(inp).__name__} {name} from {inp.actor.platform}:{inp.actor.user_id} in {inp.channel or '-'}"
 
 
+def logged_as(inp: Input, prefix: str) -> str:
+    """A coordinator action for the log: the command as typed, the button or the form (never a message text)."""
+    if isinstance(inp, Command):
+        return f"{prefix}{inp.name} {inp.text}".strip()
+    if isinstance(inp, Action):
+        return f"{inp.action_id} {inp.value}".strip()
+    if isinstance(inp, FormSubmission):
+        return f"{inp.form_id} {inp.state}".strip()
+    return type(inp).__name__
+
+
+def summary(outcome: Outcome) -> str:
+    if isinstance(outcome, Reply):
+        return outcome.plain()
+    if isinstance(outcome, Form):
+        return outcome.title
+    return ""
+
+
 def command_prefix(platform: str) -> str:
     return PREFIXES.get(platform, "/")
 
 
 class Dispatcher:
-    def __init__(self, registry: Registry[HandlerContext], db: Database, settings: Settings,
+    def __init__(self, registry: Features, db: Database, settings: Settings,
                  catalog: Catalog, clock: Clock) -> None:
         self.registry = registry
         self.db = db
@@ -53,23 +74,57 @@ class Dispatcher:
         # members by platform account, valid for one version of the directory (see SearchState)
         self._members: dict[tuple[str, str], MemberRecord] = {}
         self._members_version = -1
-        self.queued: Callable[[], None] | None = None  # told after a commit that queued outbox messages
-        self.touched: Callable[[set[str]], None] | None = None  # told which sent messages to refresh
+        # told of every input: how long it took and the kind of error it ended in (bot/metrics.py)
+        self.observed: Callable[[Input, float, str | None], None] | None = None
+        self._seen: dict[int, date] = {}  # members whose last_seen_at this process wrote, and on which day
 
     async def dispatch(self, inp: Input) -> Outcome:
+        return await self._answer(inp, retry_later=False)
+
+    async def dispatch_kept(self, inp: Input) -> Outcome:
+        """As `dispatch`, but an unreachable database raises instead of being told, for a caller that kept
+        the input and tries again (the inbox: an acknowledged press is not to be answered "try again")."""
+        return await self._answer(inp, retry_later=True)
+
+    async def _answer(self, inp: Input, *, retry_later: bool) -> Outcome:
+        """Every log line about this input carries its reference id (bot/logs.py), the apology too."""
+        reference = uuid.uuid4().hex[:8]
+        token = REFERENCE.set(reference)
+        started, failure = time.monotonic(), None
         try:
             return await self._dispatch(inp)
         except UserError as error:
+            failure = "user"
             return Reply.text(error.message, error=True)
         except FormErrors as error:
+            failure = "form"
             return FormRejected(error.errors)
         except Exception as error:
             if is_unavailable(error):
+                failure = "database"
+                if retry_later:
+                    raise
                 log.warning("database unreachable while handling %s: %s", type(inp).__name__, error)
                 return Reply.text(self.t("errors.database_unavailable"), error=True)
-            reference = uuid.uuid4().hex[:8]
+            failure = "unexpected"
             log.exception("unexpected error (ref %s) handling %s", reference, describe(inp))
             return Reply.text(self.t("errors.unexpected", reference=reference), error=True)
+        finally:
+            REFERENCE.reset(token)
+            if self.observed is not None:
+                self.observed(inp, time.monotonic() - started, failure)
+
+    async def membership(self, change: MembershipChanged) -> None:
+        """Who is in a channel, as the platform says, to the features that keep circles; once per delivery."""
+        now = self.clock.now()
+        try:
+            async with self.db.transaction() as repos:
+                if change.delivery_id and not await repos.deliveries.claim(change.platform, change.delivery_id, now):
+                    return
+                for listener in self.registry.memberships:
+                    await listener(TimeContext(repos, self.t, now, self.settings), change)
+        except Exception:
+            log.exception("could not keep the membership of %s:%s", change.platform, change.channel)
 
     async def _dispatch(self, inp: Input) -> Outcome:
         now = self.clock.now()
@@ -82,19 +137,26 @@ class Dispatcher:
                 log.info("skipping %s delivery %s: handled before", actor.platform, inp.delivery_id)
                 return None
             member = await self.resolve_member(repos, inp)
-            ctx = HandlerContext(
+            seen = self._seen.get(member.id) != now.date()
+            if seen:  # once a day per member: who has not been seen for long is listed (PRIVACY.md)
+                await repos.privacy.seen(member.id, now)
+            if self.settings.is_coordinator(actor.platform, actor.user_id):  # the environment seeds, once
+                await repos.coordinators.seed(actor.platform, actor.user_id, now)
+            ctx = InputContext(
                 repos=repos, member=member, actor=actor, t=self.t, now=now, settings=self.settings,
-                is_coordinator=self.settings.is_coordinator(actor.platform, actor.user_id),
+                is_coordinator=await repos.coordinators.is_coordinator(actor.platform, actor.user_id),
                 prefix=command_prefix(actor.platform),
             )
             outcome = await self._route(ctx, inp)
-        if repos.outbox.queued and self.queued is not None:
-            self.queued()
-        if repos.outbox.touched and self.touched is not None:
-            self.touched(repos.outbox.touched)
+            if ctx.coordinator_acts:  # it needed coordinator rights and it succeeded: in the log
+                await repos.coordinators.log(member.id, logged_as(inp, ctx.prefix), summary(outcome), now)
+        if seen:
+            if len(self._seen) >= CACHED_MEMBERS:
+                self._seen.clear()
+            self._seen[member.id] = now.date()
         return outcome
 
-    async def _route(self, ctx: HandlerContext, inp: Input) -> Outcome:
+    async def _route(self, ctx: InputContext, inp: Input) -> Outcome:
         if isinstance(inp, Command):
             handler = self.registry.commands.get(inp.name)
             if handler is None:

@@ -1,10 +1,12 @@
 """Messages the bot keeps up to date after sending them, such as a vote's tally.
 
-A handler marks a message by its outbox key (`repos.outbox.touch`); after the commit the refresher
-renders it anew from the database and has the adapter replace it, at most once a second per
-message: a burst of presses becomes one update a second, not one API call per press (Slack limits
-`chat.update`). A refresh only shows what the database holds, so one that fails or is lost in a
-restart is made good by the next; nothing depends on it.
+A handler marks a message by its outbox key (`ctx.changed(key)`); after the commit the refresher
+renders it anew from the database with the renderer its feature declared for the key's prefix, and
+has the adapter replace it, at most once a second per message: a burst of presses becomes one update
+a second, not one API call per press (Slack limits `chat.update`). A refresh only shows what the
+database holds, so one that fails or is lost in a restart is made good by the next; nothing depends
+on it. A renderer or an update that fails is logged with its traceback and tried again after 2, 4,
+8 … intervals, at most `MAX_FAILURES` times, until the message is marked again.
 """
 
 from __future__ import annotations
@@ -14,25 +16,26 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
+from bot.contexts import TimeContext
 from bot.core.clock import Clock
-from bot.core.reply import Reply
-from bot.outbox import Sender
+from bot.core.registry import Renderer
+from bot.outbox import DeliveryDelayed, Sender
 from config.i18n import Catalog
 from config.settings import Settings
-from handlers.context import JobContext
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-Render = Callable[[JobContext, str], Awaitable[Reply | None]]
 INTERVAL_SECONDS = 1.0
+MAX_FAILURES = 8  # 2 + 4 + … + 256 s: some eight minutes of trying, then it waits for the next change
+MAX_BACKOFF_SECONDS = 300.0
 
 
 class Refresher:
     def __init__(self, db: Database, clock: Clock, settings: Settings, catalog: Catalog,
-                 renderers: Mapping[str, Render], *, interval: float = INTERVAL_SECONDS) -> None:
+                 renderers: Mapping[str, Renderer[TimeContext]], *, interval: float = INTERVAL_SECONDS) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings
@@ -42,13 +45,22 @@ class Refresher:
         self.sender: Sender | None = None
         self.updates: Counter[str] = Counter()  # refreshes sent per key, for tests and benchmarks
         self._dirty: set[str] = set()
-        self._last: dict[str, float] = {}
+        self._last: dict[str, float] = {}  # monotonic time of the last try per key
+        self._failures: Counter[str] = Counter()  # failed tries in a row per key
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def mark(self, keys: Iterable[str]) -> None:
-        self._dirty.update(k for k in keys if any(k.startswith(prefix) for prefix in self.renderers))
+        for key in keys:
+            if any(key.startswith(prefix) for prefix in self.renderers):
+                self._dirty.add(key)
+                self._failures.pop(key, None)  # a new change deserves a new series of tries
         self._wake.set()
+
+    def _wait(self, key: str) -> float:
+        """Seconds between tries of `key`: the interval, or the backoff after failures."""
+        failures = self._failures[key]
+        return min(self.interval * 2.0 ** failures, MAX_BACKOFF_SECONDS)
 
     def start(self, sender: Sender) -> None:
         self.sender = sender
@@ -67,34 +79,41 @@ class Refresher:
             self._wake.clear()
             while self._dirty:
                 now = time.monotonic()
-                ready = [k for k in self._dirty if now - self._last.get(k, -self.interval) >= self.interval]
+                ready = [k for k in self._dirty if k not in self._last or now - self._last[k] >= self._wait(k)]
                 if not ready:
-                    soonest = min(self._last.get(k, 0.0) + self.interval for k in self._dirty)
+                    soonest = min(self._last[k] + self._wait(k) for k in self._dirty)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, soonest - now))
                     self._wake.clear()
                     continue
                 for key in ready:
                     self._dirty.discard(key)
-                    if not await self.refresh(key):
-                        self._dirty.add(key)  # not sent yet, or the platform was busy: next round
-                    self._last[key] = time.monotonic()  # the next one a whole interval after this one is done
+                    try:
+                        if not await self.refresh(key):
+                            self._dirty.add(key)  # not sent yet: next round
+                        self._failures.pop(key, None)
+                    except DeliveryDelayed as busy:  # the platform is busy (429, 5xx): just later
+                        log.warning("refreshing %s: %s; trying again", key, busy)
+                        self._dirty.add(key)
+                    except Exception:
+                        self._failures[key] += 1
+                        if self._failures[key] < MAX_FAILURES:
+                            self._dirty.add(key)
+                        log.exception("refreshing %s failed (%d in a row); %s", key, self._failures[key],
+                                      "trying again later" if key in self._dirty else "waiting for the next change")
+                    self._last[key] = time.monotonic()  # the next one a whole wait after this one is done
 
     async def refresh(self, key: str) -> bool:
-        """Render the message anew and replace it; False when it should be tried again later."""
+        """Render the message anew and replace it; False when it is not sent yet. Raises what failed."""
         render = next(r for prefix, r in self.renderers.items() if key.startswith(prefix))
-        try:
-            async with self.db.transaction() as repos:
-                message = await repos.outbox.by_key(key)
-                if message is None or message.failed_at is not None:
-                    return True  # nothing to refresh
-                if message.sent_at is None or not message.message_ref:
-                    return False
-                reply = await render(JobContext(repos, self.t, self.clock.now(), self.settings), key)
-            if reply is not None and self.sender is not None:
-                await self.sender.update(message.channel, message.message_ref, reply)
-                self.updates[key] += 1
-        except Exception as error:
-            log.warning("refreshing %s failed, trying again: %s", key, error)
-            return False
+        async with self.db.transaction() as repos:
+            message = await repos.outbox.by_key(key)
+            if message is None or message.failed_at is not None:
+                return True  # nothing to refresh
+            if message.sent_at is None or not message.message_ref:
+                return False
+            reply = await render(TimeContext(repos, self.t, self.clock.now(), self.settings), key)
+        if reply is not None and self.sender is not None:
+            await self.sender.update(message.channel, message.message_ref, reply)
+            self.updates[key] += 1
         return True

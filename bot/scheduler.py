@@ -20,53 +20,47 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.contexts import Features, TimeContext
 from bot.core.clock import Clock
 from bot.outbox import Outbox
 from config.i18n import Catalog
 from config.settings import Settings
-from handlers.context import JobContext
 from storage.db import Database, is_unavailable
+from storage.governance import KEEP_PENDING
 from storage.records import OccurrenceRecord
 from storage.repositories import Repositories
 from storage.scheduling import prune_deliveries
 
 log = logging.getLogger(__name__)
 
-Job = Callable[[JobContext, OccurrenceRecord], Awaitable[None]]
-Planner = Callable[[JobContext], Awaitable[None]]
-
 LATE_AFTER = timedelta(minutes=2)
 BATCH = 500  # occurrences claimed per transaction
 MIN_GAP_SECONDS = 0.05  # wake-ups this close together are one: a burst of due moments is handled in batches
 POLL_SECONDS = 30.0
 PLAN_SECONDS = 3600.0
-KEEP_DELIVERIES = timedelta(days=7)  # Slack retries for an hour at most; Matrix replays a sync token's worth
 KEEP_SENT = timedelta(days=90)
 
 
 class Scheduler:
-    def __init__(self, db: Database, clock: Clock, settings: Settings, catalog: Catalog, *,
-                 jobs: Mapping[str, Job], planners: Sequence[Planner]) -> None:
+    def __init__(self, db: Database, clock: Clock, settings: Settings, catalog: Catalog, features: Features) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings
         self.t = catalog
-        self.jobs = dict(jobs)
-        self.planners = list(planners)
-        self.touched: Callable[[set[str]], None] | None = None  # told which sent messages jobs changed
+        self.features = features  # its jobs by kind and its planners
 
     async def plan(self) -> None:
         """Let every feature bring its future occurrences up to date (idempotent)."""
-        for planner in self.planners:
+        for planner in self.features.planners:
             async with self.db.transaction() as repos:
-                await planner(JobContext(repos, self.t, self.clock.now(), self.settings))
+                await planner(TimeContext(repos, self.t, self.clock.now(), self.settings))
 
     async def run_due(self) -> int:
         """Act on everything due now; returns how many occurrences this instance claimed.
@@ -89,8 +83,6 @@ class Scheduler:
                         if is_unavailable(error):
                             raise
                         log.exception("job %s for %s failed; it stays pending", occurrence.kind, occurrence.key)
-            if repos.outbox.touched and self.touched is not None:
-                self.touched(repos.outbox.touched)
             if len(due) < BATCH:
                 return claimed
 
@@ -100,14 +92,14 @@ class Scheduler:
         state = "missed" if expired else "late" if late else "done"
         if not await repos.occurrences.claim(occurrence.id, state, now):
             return False  # another instance was first
-        job = self.jobs.get(occurrence.kind)
+        job = self.features.jobs.get(occurrence.kind)
         if expired:
             log.warning("%s was due at %s and is past its moment: recorded as missed", occurrence.key,
                         occurrence.due_at)
         elif job is None:
             raise LookupError(f"no job for occurrences of kind {occurrence.kind!r}")
         else:
-            await job(JobContext(repos, self.t, now, self.settings, late=late), occurrence)
+            await job(TimeContext(repos, self.t, now, self.settings, late=late, occurrence=occurrence))
         return True
 
     async def next_due(self) -> datetime | None:
@@ -117,8 +109,10 @@ class Scheduler:
     async def housekeeping(self) -> None:
         now = self.clock.now()
         async with self.db.transaction() as repos:
-            deliveries = await prune_deliveries(repos.session, now - KEEP_DELIVERIES)
+            deliveries = await prune_deliveries(repos.session,
+                                                now - timedelta(days=self.settings.retain_deliveries_days))
             sent = await repos.outbox.prune(now - KEEP_SENT)
+            await repos.pending.prune(now - KEEP_PENDING)  # texts held back by the pupil-data check
         log.info("housekeeping: forgot %d old deliveries and %d sent messages", deliveries, sent)
 
 

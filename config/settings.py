@@ -20,6 +20,9 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///netwerkbot.db"
 WEEKDAY_NAMES = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 
 
+CIRCLE_ROLES = ("consultants", "inner_circle", "outer_circle")  # channels whose members the bot keeps
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="NETWERKBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
@@ -64,12 +67,22 @@ class Settings(BaseSettings):
     synonyms_file: Path = CONFIG_DIR / "synonyms.toml"
     meetings_file: Path = CONFIG_DIR / "meetings.toml"
     school_holidays_file: Path = CONFIG_DIR / "school_holidays.toml"
+    # the Rijksoverheid open-data feed of school holidays; `/<school year>?output=json` is added
+    holidays_api_url: str = "https://opendata.rijksoverheid.nl/v1/sources/rijksoverheid/infotypes/schoolholidays/schoolyear/"
+    # retention (PRIVACY.md), applied every day at retention_time by one occurrence
+    retain_idea_texts_days: int = Field(default=365, ge=1)  # copied message text of a finished idea
+    retain_outbox_days: int = Field(default=30, ge=1)  # the text of a message the bot sent by itself
+    retain_deliveries_days: int = Field(default=7, ge=1)  # ids of handled deliveries (retries, replays)
+    retain_ballots_days: int = Field(default=90, ge=0)  # who chose what in an open vote, after its close
+    inactive_after_months: int = Field(default=24, ge=1)  # members not seen this long: listed for coordinators
+    retention_time: str = "03:30"
     expertise_stale_months: int = Field(default=12, ge=1, le=120)
     expertise_page_size: int = Field(default=8, ge=1, le=20)
     profile_refresh_hours: int = Field(default=24, ge=1)
     ack_budget_seconds: float = Field(default=2.0, gt=0, lt=3)
     startup_wait_seconds: float = Field(default=120.0, ge=0)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line, for log collectors
 
     @field_validator("coordinators", "question_channels", "matrix_allowed", mode="before")
     @classmethod
@@ -92,7 +105,7 @@ class Settings(BaseSettings):
             raise ValueError(f"a Dutch weekday: {', '.join(WEEKDAY_NAMES)}")
         return value.strip().lower()
 
-    @field_validator("digest_time")
+    @field_validator("digest_time", "retention_time")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         time.fromisoformat(value.strip())  # raises for anything but HH:MM
@@ -130,6 +143,6 @@ class Settings(BaseSettings):
         allowed = self.matrix_allowed or frozenset({":" + self.matrix_user_id.partition(":")[2]})
         return user_id in allowed or any(entry.startswith(":") and user_id.endswith(entry) for entry in allowed)
 
-    def is_coordinator(self, platform: str, user_id: str) -> bool:
+    def is_coordinator(self, platform: str, user_id: str) -> bool:  # seeds the coordinators table only
         """`NETWERKBOT_COORDINATORS` lists platform user ids, bare (`U0123`) or as `platform:id`."""
         return user_id in self.coordinators or f"{platform}:{user_id}" in self.coordinators

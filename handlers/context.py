@@ -1,40 +1,14 @@
-"""What every handler gets: the input's transaction, the member who acts, and the tools to answer."""
+"""The concrete contexts and feature type every handler uses: the core's generic ones, bound to this
+bot's repositories and records (see bot/core/context.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
-from bot.core.errors import UserError
-from bot.core.inputs import Actor
-from config.i18n import Catalog
-from config.settings import Settings
-from storage.records import MemberRecord
+from bot.core import context, registry
+from storage.records import MemberRecord, OccurrenceRecord
 from storage.repositories import Repositories
 
-
-@dataclass(frozen=True)
-class HandlerContext:
-    repos: Repositories  # one transaction: committed when the handler returns, rolled back when it raises
-    member: MemberRecord
-    actor: Actor
-    t: Catalog
-    now: datetime  # aware, in the cooperation's timezone
-    settings: Settings
-    is_coordinator: bool
-    prefix: str  # how commands are typed on this platform: "/" or "!"
-
-    def require_coordinator(self) -> None:
-        if not self.is_coordinator:
-            raise UserError(self.t("general.only_coordinators"))
-
-
-@dataclass(frozen=True)
-class JobContext:
-    """What a scheduled job (a reminder, a vote's close) or a planner gets: no member acts."""
-
-    repos: Repositories  # the transaction that also claimed the occurrence
-    t: Catalog
-    now: datetime
-    settings: Settings
-    late: bool = False  # the moment passed a while ago (the bot was down): say so
+HandlerContext = context.HandlerContext[Repositories, MemberRecord]
+JobContext = context.JobContext[Repositories, OccurrenceRecord]
+AnyContext = context.Context[Repositories]  # what an input's and a job's context share
+Feature = registry.Feature[HandlerContext, JobContext]
+Features = registry.Registry[HandlerContext, JobContext]  # all features: for the pupil guard, which runs an input again

@@ -2,20 +2,24 @@
 
     /netwerkbot                       what the bot can do
     /netwerkbot profiel               who the bot thinks you are
-    /netwerkbot profiel school Baeken your school or organisation
+    /netwerkbot profiel school Baeken your school or organisation: a request a coordinator confirms
     /netwerkbot profiel rol ib-er     your role
     /netwerkbot instellingen          coordinators: the bot's settings (no secrets)
+    /netwerkbot aanvragen             coordinators: members' school requests (handlers/schools.py)
+    /netwerkbot bevestigen|weigeren 3 coordinators: decide one
+    /netwerkbot mijn gegevens, vergeet mij, verwijder <naam>, inactief: see handlers/privacy.py
+    /netwerkbot coordinatoren [toevoegen|verwijderen @iemand], /netwerkbot logboek [export]: handlers/governance.py
 """
 
 from __future__ import annotations
 
 from bot.core.errors import UserError
 from bot.core.inputs import Command
-from bot.core.registry import Feature
-from bot.core.reply import Fields, Heading, Outcome, Reply
-from handlers.context import HandlerContext
-from handlers.names import pick
-from handlers.text import clean
+from bot.core.reply import Context, Fields, Heading, Outcome, Reply
+from handlers import governance, privacy, schools
+from handlers.context import Feature, HandlerContext
+from handlers.text import clean, fold
+from storage.schools import CONFIRMED, REFUSED
 
 ROLES = ("consulent", "ib-er", "directeur", "locatieleider", "leerkracht", "expert", "jeugdwerker",
          "bestuurder", "onderwijsassistent", "overig")
@@ -23,21 +27,34 @@ ROLES = ("consulent", "ib-er", "directeur", "locatieleider", "leerkracht", "expe
 
 async def command(ctx: HandlerContext, cmd: Command) -> Outcome:
     t = ctx.t
+    first, _, raw = cmd.text.strip().partition(" ")
+    if fold(first) in ("coordinatoren", "coordinators"):  # before `clean`: a Slack mention is <@U123>
+        return await governance.coordinators(ctx, raw)
     text = clean(cmd.text, t, what=t("general.what_command"), required=False)
     word, _, rest = text.partition(" ")
     match word.lower(), rest.strip():
         case "", _:
             return Reply.text(t("help.netwerkbot", p=ctx.prefix))
         case "profiel", "":
-            return profile(ctx)
+            return await profile(ctx)
         case "profiel", change:
             return await change_profile(ctx, change)
         case "instellingen", "":
             return settings(ctx)
+        case "aanvragen", "":
+            return await schools.open_requests(ctx)
+        case "bevestigen", number:
+            return await schools.decide(ctx, number, CONFIRMED)
+        case "weigeren", number:
+            return await schools.decide(ctx, number, REFUSED)
+        case word, rest if word in privacy.WORDS:
+            return await privacy.command(ctx, word, rest)
+        case "logboek" | "log", rest:
+            return await governance.logbook(ctx, rest)
     raise UserError(t("general.unknown", p=ctx.prefix, word=word))
 
 
-def profile(ctx: HandlerContext) -> Reply:
+async def profile(ctx: HandlerContext) -> Reply:
     t, m = ctx.t, ctx.member
     role = t(f"roles.{m.role}") if m.role else "-"
     pairs = [
@@ -47,7 +64,9 @@ def profile(ctx: HandlerContext) -> Reply:
         (t("general.werkgebied"), m.organisation.werkgebied if m.organisation else "-"),
         (t("general.coordinator"), t("general.yes") if ctx.is_coordinator else t("general.no")),
     ]
-    return Reply((Heading(t("general.profile_heading")), Fields(tuple(pairs))))
+    pending = await schools.pending_line(ctx)
+    return Reply((Heading(t("general.profile_heading")), Fields(tuple(pairs)),
+                  *([Context(pending)] if pending else [])))
 
 
 async def change_profile(ctx: HandlerContext, change: str) -> Reply:
@@ -55,9 +74,7 @@ async def change_profile(ctx: HandlerContext, change: str) -> Reply:
     field, _, value = change.partition(" ")
     value = value.strip()
     if field.lower() == "school" and value:
-        organisation = pick(value, await ctx.repos.organisations.all(), t)
-        await ctx.repos.members.update(ctx.member.id, organisation_id=organisation.id)
-        return Reply.text(t("general.school_set", name=organisation.name))
+        return await schools.change_school(ctx, value)
     if field.lower() == "rol" and value:
         role = value.lower().replace("ib'er", "ib-er")
         if role not in ROLES:
@@ -83,7 +100,10 @@ def settings(ctx: HandlerContext) -> Reply:
     return Reply((Heading(t("general.settings_heading")), Fields(tuple(pairs))))
 
 
-def feature() -> Feature[HandlerContext]:
-    f: Feature[HandlerContext] = Feature("netwerkbot")
+def feature() -> Feature:
+    f = Feature("netwerkbot")
     f.command("netwerkbot", command)
+    f.action(schools.CONFIRM, schools.confirm_pressed)
+    f.action(schools.REFUSE, schools.refuse_pressed)
+    f.membership(governance.membership_changed)
     return f

@@ -36,3 +36,15 @@ def pick(name: str, candidates: Sequence[N], t: Catalog) -> N:
     if not found:
         raise UserError(t("names.unknown", name=name))
     raise UserError(t("names.ambiguous", name=name, options=", ".join(c.name for c in found[:5])))
+
+
+def unknown_name(name: str, candidates: Sequence[N], t: Catalog, key: str) -> str | None:
+    """`key`'s message naming what was not recognised, with the nearest known name when one is
+    somewhat close ("Ik ken geen school "Baken". Bedoel je Baeken?"); None when `name` is known."""
+    wanted = fold(" ".join(name.split()))
+    keys = {fold(c.name): c.name for c in candidates}
+    if wanted in keys:
+        return None
+    near = process.extractOne(wanted, list(keys), scorer=fuzz.WRatio, score_cutoff=60)
+    suggestion = t("defects.did_you_mean", name=keys[near[0]]) if near else ""
+    return t(key, name=name, suggestion=suggestion).strip()

@@ -13,7 +13,7 @@ from bot.core.errors import UserError
 from bot.core.text import fold
 from config.i18n import Catalog
 
-__all__ = ["MAX_TEXT", "clean", "fold", "has_control", "number_of"]  # fold lives in bot/core/text.py
+__all__ = ["MAX_TEXT", "clean", "fold", "has_control", "shorten"]  # fold lives in bot/core/text.py
 
 MAX_TEXT = 2000
 # Slack's control sequences: <!channel>, <@U123>, <#C123>, <!subteam^…>, <http://x|y>, <mailto:…>
@@ -45,7 +45,6 @@ def clean(text: str, t: Catalog, *, what: str, max_length: int = MAX_TEXT, multi
     return text
 
 
-def number_of(text: str) -> int | None:
-    """The number someone typed to name a pitch, a vote or an agenda point: "3" or "#3"."""
-    stripped = text.strip().lstrip("#")
-    return int(stripped) if stripped.isdigit() else None
+def shorten(text: str, limit: int = 300) -> str:
+    """At most `limit` characters, cut with "…" where it was longer."""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"

@@ -7,17 +7,28 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage import history
+from storage.history import StatusEvent
 from storage.models import Digest, Idea, IdeaEvent, Member
 from storage.statements import insert_ignore
 
-NEW, PARKED, PICKED_UP, DONE = "nieuw", "geparkeerd", "opgepakt", "afgerond"
-STATUSES = (NEW, PARKED, PICKED_UP, DONE)
+
+class IdeaStatus(StrEnum):
+    NEW = "nieuw"
+    PARKED = "geparkeerd"
+    PICKED_UP = "opgepakt"
+    DONE = "afgerond"
+
+
+NEW, PARKED, PICKED_UP, DONE = IdeaStatus.NEW, IdeaStatus.PARKED, IdeaStatus.PICKED_UP, IdeaStatus.DONE
+STATUSES = tuple(IdeaStatus)
 
 
 def text_key(folded: str) -> str:
@@ -45,12 +56,7 @@ class IdeaRecord:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class IdeaEventRecord:
-    status: str
-    actor_name: str
-    at: datetime
-    note: str
+IdeaEventRecord = StatusEvent
 
 
 @dataclass(frozen=True)
@@ -121,13 +127,8 @@ class IdeaRepository:
     async def move(self, idea_id: int, status: str, *, by: int, now: datetime, from_status: Sequence[str],
                    owner_id: int | None = None, due: date | None = None, note: str = "") -> bool:
         """Move an idea on, only from one of `from_status` (so two presses at once move it once)."""
-        result = await self.session.execute(
-            update(Idea).where(Idea.id == idea_id, Idea.status.in_(from_status))
-            .values(status=status, owner_id=owner_id, due=due, updated_at=now))
-        if int(result.rowcount) != 1:  # type: ignore[attr-defined]
-            return False
-        self.session.add(IdeaEvent(idea_id=idea_id, status=status, actor_id=by, at=now, note=note))
-        return True
+        return await history.move(self.session, Idea, IdeaEvent, "idea_id", idea_id, status, by=by, now=now,
+                                  from_status=from_status, note=note, owner_id=owner_id, due=due)
 
     async def edit_text(self, source: str, text: str, folded: str, now: datetime) -> IdeaRecord | None:
         """The source message was edited: the idea follows, unless the new text is another idea's."""
@@ -155,10 +156,7 @@ class IdeaRepository:
         return list(rows)
 
     async def history(self, idea_id: int) -> list[IdeaEventRecord]:
-        rows = await self.session.execute(
-            select(IdeaEvent, Member.name).outerjoin(Member, Member.id == IdeaEvent.actor_id)
-            .where(IdeaEvent.idea_id == idea_id).order_by(IdeaEvent.id))
-        return [IdeaEventRecord(e.status, name or "", e.at, e.note) for e, name in rows]
+        return await history.history(self.session, IdeaEvent, "idea_id", idea_id)
 
     # -- digests ------------------------------------------------------------------------------------------
 

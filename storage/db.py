@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.repositories import BEGUN, PEEK, Repositories, StateSnapshot
+from storage.scheduling import Happened
+
+AfterCommit = Callable[[Happened], None]
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +103,9 @@ class _CommittedState:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, after_commit: AfterCommit | None = None) -> None:
         self.url = make_url(url)
+        self.after_commit = after_commit  # hears what each committed transaction did (bot/events.py)
         kwargs: dict[str, Any] = {"echo": echo}
         if self.url.get_backend_name() == "postgresql":
             # a burst (2,000 ballots in 10 s) queues for a connection rather than failing: the work waits
@@ -124,13 +128,17 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
-        """Commit when the block ends normally, roll back on any exception."""
+        """Commit when the block ends normally, roll back on any exception; after a commit, what the
+        transaction did (messages queued, messages changed) goes to `after_commit`."""
         session: AsyncSession
         async with self._sessions() as session, session.begin():
             if self._committed_state is not None:
                 session.info[PEEK] = self._committed_state
                 event.listen(session.sync_session, "after_begin", _mark_begun)
-            yield Repositories(session)
+            repos = Repositories(session)
+            yield repos
+        if repos.happened and self.after_commit is not None:
+            self.after_commit(repos.happened)
 
     async def reachable(self) -> bool:
         """Whether the database answers a `SELECT 1` within 2 seconds (the health check)."""

@@ -20,7 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -64,6 +64,7 @@ class Organisation(Base):
     kind: Mapped[str] = mapped_column(String(30))
     werkgebied: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    brin: Mapped[str | None] = mapped_column(String(6), unique=True)  # BRIN + vestiging (DUO), e.g. 12AB00
 
 
 class Member(Base):
@@ -78,6 +79,11 @@ class Member(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     profile_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the last day the member used the bot (written at most once a day): members long unseen are listed
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # set when the member was forgotten: the row stays as a pseudonym ("een voormalig lid") so that
+    # decisions and history keep their shape; nothing personal is left in it
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Identity(Base):
@@ -263,16 +269,25 @@ class PitchSchool(Base):
                                                  primary_key=True)
 
 
-class PitchEvent(Base):
-    """Every change of a pitch: what it became, who did it and when (None: the bot, e.g. a vote's close)."""
+class StatusEvent:
+    """The columns of every status history (storage/history.py): what it became, who did it (None: the bot,
+    e.g. a vote's close) and when."""
 
-    __tablename__ = "pitch_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    pitch_id: Mapped[int] = mapped_column(ForeignKey("pitches.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(20))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
+
+    @declared_attr
+    def actor_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+
+
+class PitchEvent(StatusEvent, Base):
+    """Every change of a pitch."""
+
+    __tablename__ = "pitch_events"
+    pitch_id: Mapped[int] = mapped_column(ForeignKey("pitches.id", ondelete="CASCADE"), index=True)
 
 
 class Vote(Base):
@@ -290,6 +305,7 @@ class Vote(Base):
     quorum: Mapped[int] = mapped_column(Integer, default=0)  # minimum ballots (members) or schools
     threshold: Mapped[int] = mapped_column(Integer, default=0)  # 0: majority of votes cast; else a percentage
     pitch_id: Mapped[int | None] = mapped_column(ForeignKey("pitches.id", ondelete="SET NULL"))
+    accepting_option: Mapped[int | None] = mapped_column(Integer)  # with a pitch: the option that accepts it
     channel: Mapped[str] = mapped_column(String(255))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -335,16 +351,11 @@ class Idea(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class IdeaEvent(Base):
-    """Every change of an idea: what it became, who did it and when."""
+class IdeaEvent(StatusEvent, Base):
+    """Every change of an idea."""
 
     __tablename__ = "idea_events"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(20))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class Digest(Base):
@@ -403,3 +414,80 @@ class MatrixPoll(Base):
     buttons: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SchoolRequest(Base):
+    """A member's own word about their school or organisation: a request until a coordinator confirms it.
+
+    Who may act for a school (its ballot in a vote per school, editing its pitches) is `Member.organisation_id`,
+    which only the import and coordinators set; this row is what a member asked and what became of it
+    (state open, confirmed, refused or replaced by a later request; who decided and when).
+    """
+
+    __tablename__ = "school_requests"
+    __table_args__ = (Index("ix_school_requests_state_member_id", "state", "member_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(12))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PendingShare(Base):
+    """Text held back by the pupil-data check until its author chose (edit / share anyway): the input to run
+    again, as JSON. Deleted when the author chooses, and by the housekeeping an hour after it was made."""
+
+    __tablename__ = "pending_shares"
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Coordinator(Base):
+    """A platform account with coordinator rights. NETWERKBOT_COORDINATORS only seeds a row once; a removal
+    (`removed_at`) sticks, also across restarts with the same environment."""
+
+    __tablename__ = "coordinators"
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CoordinatorAction(Base):
+    """The log of what coordinators did: who, when, what (the command or button, never a message text)."""
+
+    __tablename__ = "coordinator_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    what: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(300), default="")
+
+
+class CircleMember(Base):
+    """Who is in a circle's channel (consultants, inner_circle, outer_circle), per platform account, as the
+    platform says (Slack conversations.members and member_joined/left_channel, Matrix m.room.member)."""
+
+    __tablename__ = "circle_members"
+    circle: Mapped[str] = mapped_column(String(20), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InboxEntry(Base):
+    """An input acknowledged before it was handled (a button press, a form that outlived the ack budget):
+    kept here first, so a crash after the ack loses nothing, and deleted once handled (it may hold what
+    someone typed). `key` is the delivery id its handling claims, so it takes effect once (bot/inbox.py)."""
+
+    __tablename__ = "inbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

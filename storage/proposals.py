@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from config.settings import CIRCLE_ROLES as CIRCLES
+from storage import history
+from storage.governance import CircleRepository
+from storage.history import StatusEvent
 from storage.models import Ballot, Member, Organisation, Pitch, PitchEvent, PitchSchool, Vote
 from storage.records import OrganisationRecord
 
@@ -34,12 +40,18 @@ class PitchRecord:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class PitchEventRecord:
-    status: str
-    actor_name: str  # "" for the bot
-    at: datetime
-    note: str
+class PitchStatus(StrEnum):
+    SUBMITTED = "ingediend"
+    SCHEDULED = "geagendeerd"
+    VOTING = "in_stemming"
+    ACCEPTED = "aangenomen"
+    REJECTED = "afgewezen"
+    WITHDRAWN = "ingetrokken"
+    GRANTED = "toegekend"  # by a budget round (handlers/budget), with its amount in the history
+    NOT_GRANTED = "niet_toegekend"
+
+
+PitchEventRecord = StatusEvent
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,7 @@ class VoteRecord:
     channel: str
     closed_at: datetime | None
     result: dict[str, Any]
+    accepting_option: int | None = None  # with a pitch: the option whose win accepts it
 
 
 @dataclass(frozen=True)
@@ -69,7 +82,38 @@ class BallotRecord:
     cast_at: datetime
 
 
-PITCH_FIELDS = ("title", "summary", "benefit", "amount_cents", "cofunding_cents", "theme", "contact")
+@dataclass(frozen=True)
+class PitchDraft:
+    """A pitch as its form gives it, every field checked (handlers/proposals/pitches.py)."""
+
+    title: str
+    summary: str
+    benefit: str
+    theme: str
+    contact: str
+    amount_cents: int
+    cofunding_cents: int
+    schools: tuple[int, ...]
+
+    def columns(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "schools"}
+
+
+@dataclass(frozen=True)
+class VoteDraft:
+    """A vote as its form gives it, every field checked (handlers/proposals/votes.py)."""
+
+    question: str
+    options: tuple[str, ...]
+    electorate: str
+    werkgebied: str
+    secret: bool
+    show_while_open: bool
+    deadline: datetime
+    quorum: int
+    threshold: int
+    accepting_option: int  # the option that accepts the pitch, when the vote is about one
+    time_filled: bool  # the deadline was typed without a time: it closes at 17:00, and the answer says so
 
 
 class PitchRepository:
@@ -100,64 +144,52 @@ class PitchRepository:
             query = query.where(Pitch.status == status)
         return await self._records((await self.session.scalars(query)).all())
 
-    async def create(self, values: dict[str, Any], schools: Sequence[int], *, submitter: int, meeting: date | None,
-                     now: datetime) -> int:
-        pitch = Pitch(**{k: values[k] for k in PITCH_FIELDS}, submitter_id=submitter, status="ingediend",
+    async def create(self, draft: PitchDraft, *, submitter: int, meeting: date | None, now: datetime) -> int:
+        pitch = Pitch(**draft.columns(), submitter_id=submitter, status=PitchStatus.SUBMITTED,
                       meeting=meeting, created_at=now, updated_at=now)
         self.session.add(pitch)
         await self.session.flush()
-        self.session.add_all(PitchSchool(pitch_id=pitch.id, organisation_id=o) for o in set(schools))
-        self.session.add(PitchEvent(pitch_id=pitch.id, status="ingediend", actor_id=submitter, at=now, note=""))
+        self.session.add_all(PitchSchool(pitch_id=pitch.id, organisation_id=o) for o in set(draft.schools))
+        self.session.add(PitchEvent(pitch_id=pitch.id, status=PitchStatus.SUBMITTED, actor_id=submitter, at=now,
+                                    note=""))
         await self.session.flush()
         return pitch.id
 
-    async def edit(self, pitch_id: int, values: dict[str, Any], schools: Sequence[int], *, by: int,
-                   now: datetime) -> None:
-        await self.session.execute(update(Pitch).where(Pitch.id == pitch_id)
-                                   .values(**{k: values[k] for k in PITCH_FIELDS}, updated_at=now))
+    async def edit(self, pitch_id: int, draft: PitchDraft, *, by: int, now: datetime) -> None:
+        await self.session.execute(update(Pitch).where(Pitch.id == pitch_id).values(**draft.columns(), updated_at=now))
         await self.session.execute(delete(PitchSchool).where(PitchSchool.pitch_id == pitch_id))
-        self.session.add_all(PitchSchool(pitch_id=pitch_id, organisation_id=o) for o in set(schools))
+        self.session.add_all(PitchSchool(pitch_id=pitch_id, organisation_id=o) for o in set(draft.schools))
         self.session.add(PitchEvent(pitch_id=pitch_id, status="gewijzigd", actor_id=by, at=now, note=""))
         await self.session.flush()
 
     async def move(self, pitch_id: int, status: str, *, by: int | None, now: datetime, from_status: Sequence[str],
                    meeting: date | None = None, note: str = "") -> bool:
         """Change the status if it is one of `from_status` (False otherwise, and nothing changes)."""
-        values: dict[str, Any] = {"status": status, "updated_at": now}
-        if meeting is not None:
-            values["meeting"] = meeting
-        result = await self.session.execute(update(Pitch).where(Pitch.id == pitch_id, Pitch.status.in_(from_status))
-                                            .values(**values))
-        if int(result.rowcount) != 1:  # type: ignore[attr-defined]
-            return False
-        self.session.add(PitchEvent(pitch_id=pitch_id, status=status, actor_id=by, at=now, note=note))
-        await self.session.flush()
-        return True
+        values = {"meeting": meeting} if meeting is not None else {}
+        return await history.move(self.session, Pitch, PitchEvent, "pitch_id", pitch_id, status, by=by, now=now,
+                                  from_status=from_status, note=note, **values)
 
     async def history(self, pitch_id: int) -> list[PitchEventRecord]:
-        rows = await self.session.execute(
-            select(PitchEvent, Member.name).outerjoin(Member, Member.id == PitchEvent.actor_id)
-            .where(PitchEvent.pitch_id == pitch_id).order_by(PitchEvent.id))
-        return [PitchEventRecord(e.status, name or "", e.at, e.note) for e, name in rows]
+        return await history.history(self.session, PitchEvent, "pitch_id", pitch_id)
 
 
 def _vote(row: Vote) -> VoteRecord:
     return VoteRecord(row.id, row.question, tuple(json.loads(row.options)), row.electorate, row.werkgebied, row.secret,
                       row.show_while_open, row.deadline, row.quorum, row.threshold, row.pitch_id, row.channel,
-                      row.closed_at, json.loads(row.result) if row.result else {})
+                      row.closed_at, json.loads(row.result) if row.result else {}, row.accepting_option)
 
 
 class VoteRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def create(self, *, question: str, options: Sequence[str], electorate: str, werkgebied: str, secret: bool,
-                     show_while_open: bool, deadline: datetime, quorum: int, threshold: int, pitch_id: int | None,
-                     channel: str, by: int, now: datetime) -> int:
-        vote = Vote(question=question, options=json.dumps(list(options), ensure_ascii=False), electorate=electorate,
-                    werkgebied=werkgebied, secret=secret, show_while_open=show_while_open, deadline=deadline,
-                    quorum=quorum, threshold=threshold, pitch_id=pitch_id, channel=channel, created_by=by,
-                    created_at=now, result="")
+    async def create(self, draft: VoteDraft, *, pitch_id: int | None, channel: str, by: int, now: datetime) -> int:
+        vote = Vote(question=draft.question, options=json.dumps(list(draft.options), ensure_ascii=False),
+                    electorate=draft.electorate, werkgebied=draft.werkgebied, secret=draft.secret,
+                    show_while_open=draft.show_while_open, deadline=draft.deadline, quorum=draft.quorum,
+                    threshold=draft.threshold, pitch_id=pitch_id,
+                    accepting_option=draft.accepting_option if pitch_id is not None else None,
+                    channel=channel, created_by=by, created_at=now, result="")
         self.session.add(vote)
         await self.session.flush()
         return vote.id
@@ -215,10 +247,14 @@ class VoteRepository:
     async def electorate(self, vote: VoteRecord) -> dict[str, list[int]]:
         """Who may vote: voter key → the members who may cast that ballot."""
         query = select(Member.id, Member.organisation_id, Organisation.werkgebied, Organisation.kind).outerjoin(
-            Organisation, Organisation.id == Member.organisation_id)
+            Organisation, Organisation.id == Member.organisation_id).where(Member.erased_at.is_(None))
         voters: dict[str, list[int]] = {}
+        circle = await CircleRepository(self.session).member_ids(vote.electorate) if vote.electorate in CIRCLES \
+            else None  # a vote of one circle: its members as the platform says
         for member_id, org_id, werkgebied, kind in await self.session.execute(query):
             if vote.werkgebied and (werkgebied or "").casefold() != vote.werkgebied.casefold():
+                continue
+            if circle is not None and member_id not in circle:
                 continue
             if vote.electorate == "schools":
                 if org_id is None or kind not in SCHOOL_KINDS:

@@ -22,13 +22,14 @@ from sqlalchemy import (
     distinct,
     func,
     select,
-    true,
     update,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.budget import BudgetRepository
 from storage.circles import IdeaRepository
+from storage.governance import CircleRepository, CoordinatorRepository, PendingShareRepository
 from storage.models import (
     Delivery,
     Expertise,
@@ -39,6 +40,7 @@ from storage.models import (
     SearchState,
     SearchTerm,
 )
+from storage.privacy import PrivacyRepository
 from storage.proposals import PitchRepository, VoteRepository
 from storage.records import (
     ExpertiseRecord,
@@ -49,7 +51,8 @@ from storage.records import (
     SearchPage,
     TopicCount,
 )
-from storage.scheduling import MeetingRepository, OccurrenceRepository, OutboxRepository
+from storage.scheduling import Happened, MeetingRepository, OccurrenceRepository, OutboxRepository
+from storage.schools import SchoolRequestRepository
 from storage.statements import insert_ignore
 
 # Keys in session.info: the search state read in this transaction; a way to read the committed
@@ -143,7 +146,8 @@ class MemberRepository:
         return found[0] if found else None
 
     async def all(self) -> list[MemberRecord]:
-        return await self._load(true(), Member.name)
+        """Every member but the forgotten ones (pseudonyms, kept only for history)."""
+        return await self._load(Member.erased_at.is_(None), Member.name)
 
     async def create(self, *, name: str, now: datetime, email: str | None = None, role: str = "",
                      title: str = "", organisation_id: int | None = None) -> int:
@@ -428,11 +432,18 @@ class Repositories:
         self.expertise = ExpertiseRepository(session, self.members)
         self.deliveries = DeliveryRepository(session)
         self.occurrences = OccurrenceRepository(session)
-        self.outbox = OutboxRepository(session)
+        self.happened = Happened()  # collected here, routed after the commit (storage.db, bot/events.py)
+        self.outbox = OutboxRepository(session, self.happened)
         self.meetings = MeetingRepository(session)
         self.pitches = PitchRepository(session)
         self.votes = VoteRepository(session)
         self.ideas = IdeaRepository(session)
+        self.school_requests = SchoolRequestRepository(session)
+        self.privacy = PrivacyRepository(session)
+        self.pending = PendingShareRepository(session)
+        self.coordinators = CoordinatorRepository(session)
+        self.circles = CircleRepository(session)
+        self.budget = BudgetRepository(session)
 
 
 

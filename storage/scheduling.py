@@ -8,7 +8,8 @@ two instances on one PostgreSQL never both act on one occurrence or send one mes
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -110,32 +111,45 @@ class OccurrenceRepository:
         return [_occurrence(row) for row in rows]
 
 
+@dataclass
+class Happened:
+    """What a transaction did that others must hear of once it is committed (routed by bot/events.py)."""
+
+    queued: int = 0  # outbox messages queued: wake the sender
+    changed: set[str] = field(default_factory=set)  # keys of sent messages whose content changed: refresh them
+
+    def __bool__(self) -> bool:
+        return bool(self.queued or self.changed)
+
+
 class OutboxRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, happened: Happened) -> None:
         self.session = session
-        self.queued = 0  # messages queued in this transaction: after the commit, the sender is woken
-        self.touched: set[str] = set()  # keys of sent messages whose content changed (bot/refresh.py)
+        self.happened = happened
 
     async def enqueue(self, channel: str, body: str, now: datetime, *, key: str | None = None) -> bool:
         """Queue a message; with a key, a second message with that key is not queued (returns False)."""
         new = await insert_ignore(self.session, _table(OutboxMessage), [{
             "key": key, "channel": channel, "body": body, "created_at": now, "next_attempt_at": now,
             "attempts": 0, "last_error": "", "message_ref": ""}]) == 1
-        self.queued += new
+        self.happened.queued += new
         return new
 
     def touch(self, key: str) -> None:
         """The message with this key shows something that changed: refresh it after the commit."""
-        self.touched.add(key)
+        self.happened.changed.add(key)
 
-    async def heads(self, limit: int = 1000) -> list[OutboxRecord]:
-        """The oldest unsent message of every channel: only it may be sent, so order is kept."""
+    async def heads(self, limit: int = 1000, destination: Callable[[str], str] = str) -> list[OutboxRecord]:
+        """The oldest unsent message of every destination: only it may be sent, so order is kept.
+
+        `destination` says where a channel key really goes: a role ("proposals") and its channel id are
+        one destination, so messages queued under either keep their order between them."""
         rows = await self.session.scalars(
             select(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
             .order_by(OutboxMessage.id).limit(limit))
         heads: dict[str, OutboxRecord] = {}
         for row in rows:
-            heads.setdefault(row.channel, _outbox(row))
+            heads.setdefault(destination(row.channel), _outbox(row))
         return list(heads.values())
 
     async def lease(self, message_id: int, now: datetime, until: datetime) -> bool:

@@ -13,7 +13,9 @@ It also keeps the channels' messages: the ones a test seeds (`add_message`) and 
 posts (with their `thread_ts`), and answers `conversations.history`, `conversations.replies` and
 `chat.getPermalink` from them as Slack does: history holds no thread replies, replies is the
 thread with its parent first, a message that is not there is `message_not_found` (or
-`thread_not_found`), a channel nobody wrote in is `channel_not_found`. `refuse` makes the next
+`thread_not_found`), a channel nobody wrote in is `channel_not_found`. `conversations.members` pages
+the channels' members (`add_members`; the sender's `member_joined` / `member_left` change them and send
+member_joined_channel / member_left_channel). `refuse` makes the next
 calls of a method answer an error such as `missing_scope`.
 
 `SlackSender` is the other direction: slash commands, button presses, modal submissions and
@@ -24,6 +26,7 @@ events about the fake's messages (reactions, edits, deletions) it builds Slack's
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import itertools
@@ -33,6 +36,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -45,10 +49,12 @@ BOT_USER_ID = "UBOTNETWERK"
 BOT_ID = "BNETWERK"
 TRIGGER_LIFETIME = 3.0  # seconds, as on Slack
 WAIT = 10.0  # seconds a test waits for background work before it fails
-JSON_ARGUMENTS = ("blocks", "view", "attachments", "files")  # JSON strings when sent form-encoded
+JSON_ARGUMENTS = ("blocks", "view", "attachments", "files", "metadata")  # JSON strings when sent form-encoded
 WORKSPACE_URL = "https://netwerk.slack.com"
 PAGE = 100  # conversations.history and .replies: messages per page without a limit
 TS = re.compile(r"\d{1,12}(\.\d{1,6})?")
+MANIFEST_SCOPES = tuple(json.loads((Path(__file__).resolve().parents[1] / "slack" / "manifest.json")
+                                   .read_text(encoding="utf-8"))["oauth_config"]["scopes"]["bot"])
 
 
 @dataclass(frozen=True)
@@ -81,10 +87,14 @@ class Message:
     thread_ts: str = ""  # the parent's ts for a reply (a parent with replies answers its own ts)
     bot_id: str = ""
     edited: str = ""  # ts of the last edit
+    metadata: dict[str, Any] | None = None  # as chat.postMessage got it: {"event_type", "event_payload"}
 
-    def payload(self, replies: int = 0) -> dict[str, Any]:
-        """The message as conversations.history, .replies and events carry it; `replies`: its reply count."""
+    def payload(self, replies: int = 0, *, metadata: bool = False) -> dict[str, Any]:
+        """The message as conversations.history, .replies and events carry it; `replies`: its reply count;
+        `metadata`: with its message metadata (Slack gives it only when asked: include_all_metadata)."""
         found: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text, "team": TEAM_ID}
+        if metadata and self.metadata is not None:
+            found["metadata"] = self.metadata
         if self.user:
             found["user"] = self.user
         if self.bot_id:
@@ -140,6 +150,13 @@ def _element_problems(where: str, element: Mapping[str, Any]) -> list[str]:
         options = element.get("options") or []
         if not 1 <= len(options) <= 100:
             problems.append(f"{where}: 1-100 options")
+    elif element.get("type") in ("checkboxes", "multi_static_select"):
+        options = element.get("options") or []
+        limit = 10 if element["type"] == "checkboxes" else 100
+        if not 1 <= len(options) <= limit:
+            problems.append(f"{where}: 1-{limit} options")
+        if any(o not in options for o in element.get("initial_options") or ()):
+            problems.append(f"{where}: initial_options must be among the options")
     else:
         problems.append(f"{where}: unknown element type {element.get('type')!r}")
     return problems
@@ -232,7 +249,11 @@ class FakeSlack:
         self._triggers: dict[str, float] = {}
         self._conversations: dict[frozenset[str], str] = {}
         self.messages: dict[str, dict[str, Message]] = {}  # channel → ts → message
+        self.members: dict[str, list[str]] = {}  # channel → its members' user ids, in joining order
         self._refusals: dict[str, list[str]] = {}
+        # the scopes the app was granted: auth.test (like every call) answers them in `x-oauth-scopes`
+        self.scopes: list[str] = list(MANIFEST_SCOPES)
+        self.outside: set[str] = set()  # channels the bot is not a member of: history there is not_in_channel
         self._numbers = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -245,6 +266,7 @@ class FakeSlack:
             "conversations.replies": self.conversations_replies, "chat.getPermalink": self.chat_get_permalink,
             "files.getUploadURLExternal": self.files_get_upload_url_external,
             "files.completeUploadExternal": self.files_complete_upload_external,
+            "conversations.members": self.conversations_members,
         }
         self.uploads: dict[str, dict[str, Any]] = {}  # file id → filename, length, data (once uploaded)
         self.files: list[dict[str, Any]] = []  # files shared in a conversation: id, title, name, data, channel
@@ -292,6 +314,11 @@ class FakeSlack:
     def add_channel(self, channel: str) -> None:
         """A channel that exists but has no messages yet (a channel nobody wrote in is channel_not_found)."""
         self.messages.setdefault(channel, {})
+
+    def add_members(self, channel: str, *user_ids: str) -> None:
+        """People in `channel` already (no events: they were there before the bot started)."""
+        self.add_channel(channel)
+        self.members.setdefault(channel, []).extend(u for u in user_ids if u not in self.members[channel])
 
     def add_message(self, channel: str, ts: str, user: str, text: str, *, thread_ts: str | None = None,
                     bot_id: str | None = None) -> Message:
@@ -420,7 +447,8 @@ class FakeSlack:
         else:
             answer = self.methods[method](params)
         await self._record(Call(method, params, 200, ok=bool(answer.get("ok"))))
-        return web.json_response(answer)
+        granted = {"x-oauth-scopes": ",".join(self.scopes)} if token == self.token else {}
+        return web.json_response(answer, headers=granted)
 
     async def _upload(self, request: web.Request) -> web.Response:
         """The upload URL files.getUploadURLExternal gave: the file's bytes, as a POST body (Slack answers 200 "OK")."""
@@ -499,12 +527,21 @@ class FakeSlack:
         channel = str(params["channel"])
         if channel.startswith(("U", "W")):  # posting to a user id goes to the app's DM with them
             channel = self._conversation(frozenset({channel}))
+        metadata = params.get("metadata")
+        if "metadata" in params and metadata is not None and not (
+                isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str)
+                and re.fullmatch(r"[A-Za-z0-9_.-]{1,255}", metadata["event_type"])
+                and isinstance(metadata.get("event_payload"), dict)):
+            return {"ok": False, "error": "invalid_metadata_format"}
         ts = self._ts()
         thread_ts = str(params.get("thread_ts") or "")
-        self.add_message(channel, ts, BOT_USER_ID, str(params.get("text", "")), thread_ts=thread_ts or None,
-                         bot_id=BOT_ID)
+        message = self.add_message(channel, ts, BOT_USER_ID, str(params.get("text", "")),
+                                   thread_ts=thread_ts or None, bot_id=BOT_ID)
+        message.metadata = metadata
         posted = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": ts,
                   "text": params.get("text", ""), "blocks": params.get("blocks", [])}
+        if metadata is not None:
+            posted["metadata"] = metadata
         if thread_ts:
             posted["thread_ts"] = thread_ts
         return {"ok": True, "channel": channel, "ts": ts, "message": posted}
@@ -625,7 +662,10 @@ class FakeSlack:
         return sum(1 for m in messages.values() if m.thread_ts == parent.ts and m.ts != parent.ts)
 
     def conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
-        """The channel's messages, newest first; thread replies are not in it (only in .replies)."""
+        """The channel's messages, newest first; thread replies are not in it (only in .replies). A channel
+        the bot is not in answers not_in_channel, as Slack answers a bot token."""
+        if str(params.get("channel") or "") in self.outside:
+            return {"ok": False, "error": "not_in_channel"}
         messages = self._channel(params)
         if messages is None:
             return {"ok": False, "error": "channel_not_found"}
@@ -635,9 +675,27 @@ class FakeSlack:
         inside, limit, offset = window
         top = sorted((m for m in messages.values() if not m.thread_ts or m.thread_ts == m.ts),
                      key=lambda m: float(m.ts), reverse=True)
-        found = [m.payload(self._replies(messages, m)) for m in top if inside(m)]
+        with_metadata = _flag(params.get("include_all_metadata"))
+        found = [m.payload(self._replies(messages, m), metadata=with_metadata) for m in top if inside(m)]
         return self._page(found, limit, offset) | {"pin_count": 0, "channel_actions_ts": None,
                                                    "channel_actions_count": 0}
+
+    def conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The channel's members' user ids, a page of `limit` (default 100, at most 1000) at a time with a
+        `next_cursor` ("" on the last page), as Slack pages them."""
+        if self._channel(params) is None:
+            return {"ok": False, "error": "channel_not_found"}
+        members = self.members.get(str(params["channel"]), [])
+        try:
+            limit = min(int(params.get("limit") or 100), 1000)
+            cursor = base64.b64decode(str(params.get("cursor") or ""), validate=True).decode()
+            offset = int(cursor.removeprefix("offset:")) if cursor else 0
+        except ValueError:
+            return {"ok": False, "error": "invalid_cursor"}
+        page = members[offset:offset + limit]
+        following = base64.b64encode(f"offset:{offset + limit}".encode()).decode() \
+            if offset + limit < len(members) else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": following}}
 
     def conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
         """The thread of `ts` (the parent's ts or a reply's): the parent first, then the replies in the
@@ -656,8 +714,9 @@ class FakeSlack:
             return window
         inside, limit, offset = window
         replies = [m for m in messages.values() if m.thread_ts == parent.ts and m.ts != parent.ts and inside(m)]
-        found = [parent.payload(self._replies(messages, parent))]
-        found += [m.payload() for m in sorted(replies, key=lambda m: float(m.ts))]
+        with_metadata = _flag(params.get("include_all_metadata"))
+        found = [parent.payload(self._replies(messages, parent), metadata=with_metadata)]
+        found += [m.payload(metadata=with_metadata) for m in sorted(replies, key=lambda m: float(m.ts))]
         return self._page(found, limit, offset)
 
     def chat_get_permalink(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -763,6 +822,10 @@ class SlackSender:
             if element["type"] == "static_select":
                 chosen = next((o for o in element["options"] if o["value"] == typed), None)
                 answer: dict[str, Any] = {"type": "static_select", "selected_option": chosen}
+            elif element["type"] in ("checkboxes", "multi_static_select"):  # `typed`: values joined by ","
+                ticked = (typed or "").split(",")
+                answer = {"type": element["type"], "selected_options": [o for o in element["options"]
+                                                                     if o["value"] in ticked]}
             else:
                 answer = {"type": element["type"], "value": typed or None}
             state[block["block_id"]] = {element["action_id"]: answer}
@@ -802,6 +865,21 @@ class SlackSender:
                                  "event_ts": self.fake.next_ts()}
         if found is not None and found.user:  # messages of integrations have no item_user
             event["item_user"] = found.user
+        return await self.event(event, event_id, retry=retry)
+
+    async def member_joined(self, channel: str, user: str, event_id: str, *, retry: int = 0) -> Answer:
+        """`user` joins `channel`: the fake's members change and the bot gets member_joined_channel."""
+        self.fake.add_members(channel, user)
+        event = {"type": "member_joined_channel", "user": user, "channel": channel, "channel_type": "C",
+                 "team": TEAM_ID, "event_ts": self.fake.next_ts()}
+        return await self.event(event, event_id, retry=retry)
+
+    async def member_left(self, channel: str, user: str, event_id: str, *, retry: int = 0) -> Answer:
+        """`user` leaves `channel`: the bot gets member_left_channel."""
+        if user in self.fake.members.get(channel, []):
+            self.fake.members[channel].remove(user)
+        event = {"type": "member_left_channel", "user": user, "channel": channel, "channel_type": "C",
+                 "team": TEAM_ID, "event_ts": self.fake.next_ts()}
         return await self.event(event, event_id, retry=retry)
 
     async def message_changed(self, channel: str, ts: str, text: str, event_id: str, *, retry: int = 0) -> Answer:

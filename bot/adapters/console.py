@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.adapters.base import AdapterBase, render_parts
 from bot.core.inputs import Action, Actor, ChannelMessage, Command, FormSubmission
+from bot.core.numbers import number_of
 from bot.core.port import Port
 from bot.core.reply import (
     Actions,
@@ -179,8 +180,7 @@ class ConsoleChat(AdapterBase[None]):
     async def handle(self, line: str) -> None:
         if not line:
             return
-        if line.isdigit():
-            number = int(line)
+        if (number := number_of(line)) is not None and not line.lstrip().startswith("#"):
             if not self.buttons:
                 self._write("! " + self.t("console.no_buttons"))
                 return
@@ -229,16 +229,21 @@ class ConsoleChat(AdapterBase[None]):
                 # a form opened from a button comes filled in (e.g. the topics just added): Enter keeps it
                 shown = next((c.label for c in field.choices if c.value == field.initial), field.initial)
                 initial = f" [{safe(shown)}]" if field.initial else ""
-                if field.kind is FieldKind.CHOICE:
+                if field.kind in (FieldKind.CHOICE, FieldKind.MULTI_CHOICE):
                     self._write("  " + "  ".join(f"[{i}] {safe(c.label)}" for i, c in enumerate(field.choices, 1)))
                 answer = await self.ask(f"{label}{hint}{initial}: ")
                 if answer is None or answer.strip() == CANCEL:
                     self._write(self.t("console.cancelled"))
                     return
-                if not answer.strip() and field.initial:
+                typed = answer.strip()
+                if not typed and field.initial:
                     answer = field.initial
-                if field.kind is FieldKind.CHOICE and answer.strip().isdigit():
-                    index = int(answer.strip()) - 1
+                elif field.kind is FieldKind.MULTI_CHOICE:  # "1,3": the listed choices 1 and 3 (budget round)
+                    picked = [number_of(p) for p in typed.replace(" ", ",").split(",") if p.strip()]
+                    if all(p is not None and 0 < p <= len(field.choices) for p in picked):
+                        answer = ",".join(field.choices[p - 1].value for p in picked if p is not None)
+                if field.kind is FieldKind.CHOICE and (chosen := number_of(answer)) is not None:
+                    index = chosen - 1
                     answer = field.choices[index].value if 0 <= index < len(field.choices) else answer
                 values[field.name] = answer
             outcome = await self.port.dispatch(

@@ -88,5 +88,18 @@ class Reaction:
     delivery_id: str = ""
 
 
+@dataclass(frozen=True)
+class MembershipChanged:
+    """Who is in a channel the bot is in: one person joined or left (`user_id`, `joined`), or the platform's
+    full list of its members (`members`), which replaces what the bot knew. Nobody acts: no reply."""
+
+    platform: str
+    channel: str
+    user_id: str = ""
+    joined: bool = True
+    members: tuple[str, ...] | None = None
+    delivery_id: str = ""
+
+
 Listened = ChannelMessage | Reaction
 Input = Command | Action | FormSubmission | ChannelMessage | Reaction

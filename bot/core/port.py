@@ -8,12 +8,14 @@ sees the database, the features or the handlers. `bot.app.Bot` implements the po
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from bot.core.inputs import Actor, Input
+from bot.core.inputs import Action, Actor, Command, FormSubmission, Input, MembershipChanged
 from bot.core.reply import Outcome, Reply
 from config.i18n import Catalog
 from config.settings import Settings
@@ -54,6 +56,53 @@ class Sender(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Sending:
+    """The outbox message being posted, for senders that make posting idempotent (bot/outbox.py)."""
+
+    message_id: int
+    resend: bool  # an earlier try's lease ran out unrecorded: the platform may have taken it already
+    since: datetime  # when the message was queued (nothing older can be it)
+
+
+_sending: ContextVar[Sending | None] = ContextVar("outbox_sending", default=None)
+
+
+def sending() -> Sending | None:
+    """The outbox message the current `Sender.send` is posting (None outside the outbox)."""
+    return _sending.get()
+
+
+Kept = Action | Command | FormSubmission  # what an adapter keeps in the inbox before its ack
+
+
+class KeptLeftover(Protocol):
+    """An input acknowledged but not (known to be) handled: its row, the inputs, the adapter's own notes."""
+
+    @property
+    def entry(self) -> int: ...
+
+    @property
+    def inputs(self) -> list[Kept]: ...
+
+    @property
+    def extra(self) -> dict[str, Any]: ...
+
+
+class Inbox(Protocol):
+    """Inputs kept before their ack and handled after it (bot/inbox.py; edge, issue 14)."""
+
+    def lane(self) -> AbstractAsyncContextManager[None]: ...
+
+    async def patiently(self, dispatch: Callable[[Kept], Awaitable[Outcome]], inp: Kept) -> Outcome: ...
+
+    async def keep(self, platform: str, key: str, inputs: list[Kept], extra: Mapping[str, Any]) -> int: ...
+
+    async def done(self, entry: int) -> None: ...
+
+    async def waiting(self, platform: str) -> Sequence[KeptLeftover]: ...
+
+
 class Port(Protocol):
     """The bot as an adapter sees it."""
 
@@ -69,6 +118,22 @@ class Port(Protocol):
 
     async def dispatch(self, inp: Input) -> Outcome:
         """Handle one input (a command, a press, a form, a message, a reaction) and say what to answer."""
+        ...
+
+    async def dispatch_kept(self, inp: Input) -> Outcome:
+        """Handle an input kept in the inbox: a database that is away raises (the row stays), no apology."""
+        ...
+
+    async def membership(self, change: MembershipChanged) -> None:
+        """Who is (or came, or left) in a circle's channel."""
+        ...
+
+    def new_inbox(self) -> Inbox:
+        """An inbox for the inputs an adapter acknowledges before handling them."""
+        ...
+
+    def add_routes(self, app: Any) -> None:
+        """The bot's own HTTP routes (`/metrics`, `/healthz/live`, `/healthz/ready`) on an adapter's aiohttp app."""
         ...
 
     async def refresh_profile(self, actor: Actor, fetch: ProfileFetcher) -> bool:
@@ -93,6 +158,6 @@ class Port(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def keep_time(self, sender: Sender) -> None:
+    async def keep_time(self, sender: Sender, platform: str = "") -> None:
         """Deliver what the bot sends by itself through `sender`; start reminders, deadlines and the outbox."""
         ...

@@ -112,6 +112,7 @@ class Reply:
     group: tuple[Mention, ...] = ()  # with Audience.GROUP: who else is in the conversation
     is_error: bool = False
     thread: str = ""  # sent by the outbox: in the thread of this message (its platform id, or the ref `send` gave)
+    private: bool = False  # for the actor's eyes only, also where a platform has no ephemeral messages (Matrix: DM)
 
     @classmethod
     def text(cls, text: str, *, audience: Audience = Audience.ACTOR, error: bool = False) -> Reply:
@@ -174,6 +175,7 @@ class FieldKind(StrEnum):
     CHOICE = "choice"
     AMOUNT = "amount"  # euros, parsed by the handler
     DATETIME = "datetime"  # Dutch date/time, parsed by the handler
+    MULTI_CHOICE = "multi_choice"  # several of `choices`: the values joined by "," (adapters without checkboxes: typed)
 
 
 @dataclass(frozen=True)

@@ -18,17 +18,15 @@ there is none). The digest's message is kept up to date as its ideas move on (bo
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from babel.dates import format_date
 from rapidfuzz import fuzz, process
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Change, ChannelMessage, Command, FormSubmission, Listened, Reaction
-from bot.core.registry import Feature
+from bot.core.numbers import number_of, possible_id
 from bot.core.reply import (
     Audience,
     Button,
@@ -41,31 +39,26 @@ from bot.core.reply import (
     Outcome,
     Part,
     Reply,
-    Style,
     Text,
-    reply_to_json,
 )
-from config.i18n import Catalog
+from handlers.circles.digest import DIGEST, Digests
 from handlers.circles.questions import QuestionDetector
-from handlers.context import HandlerContext, JobContext
-from handlers.dates import parse_moment
+from handlers.context import Feature, HandlerContext
+from handlers.dates import UnclearDate, parse_moment
 from handlers.expertise.feature import holder_line, mention
+from handlers.governance import inner_circle_only
 from handlers.meetings.feature import Meetings
-from handlers.meetings.rhythm import WEEKDAYS
-from handlers.text import clean, fold, has_control, number_of
+from handlers.pupils.guard import hold_back
+from handlers.text import clean, fold, has_control, shorten
 from storage.circles import DONE, NEW, PARKED, PICKED_UP, STATUSES, IdeaRecord
-from storage.records import MemberRecord, OccurrenceRecord, PlannedOccurrence
+from storage.records import MemberRecord
 from storage.repositories import Repositories
 
-DIGEST = "circles.digest"
 IDEA_EMOJI = "💡"
-HORIZON = timedelta(weeks=8)
 MAX_IDEA = 2000
 MAX_THEME = 40
-PER_PAGE = 12  # ideas per digest message: two blocks each keeps a Slack message within its 50
 SHOWN = 20
 HASHTAG = re.compile(r"(?<![\w&<])#([^\W_][\w-]{1,59})")  # not an HTML entity, not Slack's <#C123>
-TITLE_SHOWN = 300
 
 
 def themed(text: str) -> tuple[str, str]:
@@ -80,24 +73,24 @@ def source_of(inp: Listened, message_id: str) -> str:
     return f"{inp.actor.platform}:{inp.channel}:{message_id}"
 
 
-def shorten(text: str, limit: int = TITLE_SHOWN) -> str:
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
-
-
 class Circles:
     def __init__(self, meetings: Meetings, questions: QuestionDetector) -> None:
         self.meetings = meetings
         self.questions = questions
+        self.digests = Digests(meetings)
 
-    def feature(self) -> Feature[HandlerContext]:
-        f: Feature[HandlerContext] = Feature("circles")
+    def feature(self) -> Feature:
+        f = Feature("circles")
         f.command("idee", self.command)
         f.action("idee.thema", self.theme_pressed)
-        f.action("idee.oppakken", self.pick_up_pressed)
-        f.action("idee.parkeren", self.park_pressed)
-        f.action("idee.afgerond", self.done_pressed)
-        f.form("idee.oppakken", self.pick_up_submitted)
+        f.action("idee.oppakken", inner_circle_only(self.pick_up_pressed))
+        f.action("idee.parkeren", inner_circle_only(self.park_pressed))
+        f.action("idee.afgerond", inner_circle_only(self.done_pressed))
+        f.form("idee.oppakken", inner_circle_only(self.pick_up_submitted))
         f.listen(self.listen)
+        f.plan(self.digests.plan)
+        f.job(DIGEST, self.digests.digest_job)
+        f.keep_current("digest:", self.digests.current)
         return f
 
     # -- where ideas come from ----------------------------------------------------------------------
@@ -145,7 +138,8 @@ class Circles:
         buttons = tuple(Button(f"#{theme}", "idee.thema", f"{idea.id}\t{theme}") for theme in themes[:10])
         return Reply((Text(ctx.t("circles.which_theme", nr=idea.id)),
                       Item(shorten(idea.text, 150), buttons=buttons),
-                      Context(ctx.t("circles.theme_hint", p=ctx.prefix, nr=idea.id))))
+                      Context(ctx.t("defects.theme_hint", p=ctx.prefix,
+                                    themes=", ".join(f"#{name}" for name in themes)))))
 
     async def confirm(self, ctx: HandlerContext, idea: IdeaRecord) -> None:
         """The idea's confirmation, for everyone, where it came from: in the thread of its message, or
@@ -154,8 +148,7 @@ class Circles:
         when = await self.next_digest_text(ctx)
         reply = Reply((Text(t("circles.noted", nr=idea.id, theme=idea.theme, name=idea.author_name or "?")),
                        Context(when)), thread=idea.thread)
-        await ctx.repos.outbox.enqueue(idea.channel or "outer_circle", reply_to_json(reply), ctx.now,
-                                       key=f"idea:{idea.id}")
+        await ctx.post(idea.channel or "outer_circle", reply, key=f"idea:{idea.id}")
 
     async def next_digest_text(self, ctx: HandlerContext) -> str:
         upcoming = await ctx.repos.occurrences.next_due(DIGEST, ctx.now)
@@ -175,7 +168,7 @@ class Circles:
         if fold(word) == "lijst":
             return await self.listing(ctx, rest.strip())
         if fold(text) == "samenvatting":
-            return await self.digest_on_demand(ctx)
+            return await self.digests.digest_on_demand(ctx)
         if (number := number_of(text)) is not None:
             return await self.show(ctx, number)
         if not self.in_outer_circle(ctx, cmd.channel):
@@ -183,7 +176,12 @@ class Circles:
         tag, body = themed(text)
         if len(body) < 3:
             raise UserError(t("circles.too_short", p=ctx.prefix))
+        if (held := await hold_back(ctx, cmd, body)) is not None:
+            return held
         theme = await self.theme_of(ctx, tag) if tag else ""
+        same = await ctx.repos.ideas.by_text(fold(body)) if theme else None
+        if same is not None and not same.theme:  # the hint under the theme buttons: the same idea with a #thema
+            return await self.give_theme(ctx, same, theme)
         idea = await self.make(ctx, text=body, theme=theme, source=None, channel=cmd.channel, thread="", link="",
                                author=ctx.member)
         if not theme:
@@ -238,7 +236,7 @@ class Circles:
 
     async def find(self, ctx: HandlerContext, number: int | str) -> IdeaRecord:
         found = number if isinstance(number, int) else number_of(number)
-        idea = await ctx.repos.ideas.get(found) if found is not None else None
+        idea = await ctx.repos.ideas.get(found) if found is not None and possible_id(found) else None
         if idea is None:
             raise UserError(ctx.t("circles.no_idea", nr=number, p=ctx.prefix))
         return idea
@@ -248,12 +246,15 @@ class Circles:
         idea = await self.find(ctx, number)
         if idea.theme:
             return Reply.text(ctx.t("circles.theme_already", nr=idea.id, theme=idea.theme))
-        theme = await self.theme_of(ctx, tag)
+        added = await self.give_theme(ctx, idea, await self.theme_of(ctx, tag))
+        return Reply(added.parts, replace_original=True)
+
+    async def give_theme(self, ctx: HandlerContext, idea: IdeaRecord, theme: str) -> Reply:
         await ctx.repos.ideas.set_theme(idea.id, theme, ctx.now)
         themed_idea = await ctx.repos.ideas.get(idea.id)
         assert themed_idea is not None
         await self.confirm(ctx, themed_idea)
-        return Reply((Text(ctx.t("circles.added", nr=idea.id, theme=theme)),), replace_original=True)
+        return Reply.text(ctx.t("circles.added", nr=idea.id, theme=theme))
 
     # -- messages and reactions in the channels -----------------------------------------------------
 
@@ -272,6 +273,8 @@ class Circles:
         experts = await self.questions.experts_for(ctx.repos, inp.text, asker_id=ctx.member.id)
         if experts is None:
             return None
+        if (held := await hold_back(ctx, inp, inp.text)) is not None:
+            return held
         t = ctx.t
         items = [Item(hit.holder.name, tuple(x for x in (holder_line(ctx, hit.holder),) if x),
                       mention=mention(hit.holder))
@@ -292,6 +295,8 @@ class Circles:
         text = " ".join(inp.message_text.split())[:MAX_IDEA]
         if has_control(text, multiline=False) or len(text) < 3:
             raise UserError(t("circles.unreadable", p=ctx.prefix))
+        if (held := await hold_back(ctx, inp, text)) is not None:
+            return held
         author = ctx.member
         if inp.message_author is not None:
             author = await ctx.repos.members.of_account(inp.message_author.platform, inp.message_author.user_id,
@@ -312,6 +317,10 @@ class Circles:
         if inp.change is Change.EDITED:
             text = " ".join(inp.text.split())[:MAX_IDEA]
             if len(text) >= 3 and not has_control(text, multiline=False):
+                if await ctx.repos.ideas.by_source(source) is None:
+                    return None
+                if (held := await hold_back(ctx, inp, text)) is not None:
+                    return held
                 await ctx.repos.ideas.edit_text(source, text, fold(text), ctx.now)
         elif inp.change is Change.DELETED:
             await ctx.repos.ideas.source_deleted(source, ctx.now)
@@ -345,13 +354,16 @@ class Circles:
         due: date | None = None
         due_text = form.values.get("due", "").strip()
         if due_text:
-            moment = parse_moment(due_text, ctx.now, ctx.settings.language)
-            if moment is None:
-                errors["due"] = t("circles.due_unreadable", text=shorten(due_text, 40))
-            elif moment.date() < ctx.now.date():
-                errors["due"] = t("circles.due_past")
-            else:
-                due = moment.date()
+            try:
+                moment = parse_moment(due_text, ctx.now, ctx.settings.language)
+                if moment is None:
+                    errors["due"] = t("circles.due_unreadable", text=shorten(due_text, 40))
+                elif moment.date() < ctx.now.date():
+                    errors["due"] = t("circles.due_past")
+                else:
+                    due = moment.date()
+            except UnclearDate as unclear:  # "volgende vrijdag": which one?
+                errors["due"] = unclear.message
         try:
             note = clean(form.values.get("note", ""), t, what=t("circles.field_note"), max_length=500,
                          required=False, multiline=True)
@@ -367,7 +379,7 @@ class Circles:
         day = format_date(due, "d MMMM y", locale=ctx.settings.language) if due else ""
         await self.tell_author(ctx, idea, PICKED_UP, t("circles.news_picked_up", nr=idea.id, name=ctx.member.name)
                                + (" " + t("circles.news_due", day=day) if due else ""))
-        await self.touch_digest(ctx, idea)
+        await self.digests.touch_digest(ctx, idea)
         return Reply.text(t("circles.picked_up", nr=idea.id) + (" " + t("circles.news_due", day=day) if due else ""))
 
     async def park_pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
@@ -376,7 +388,7 @@ class Circles:
         if not await ctx.repos.ideas.move(idea.id, PARKED, by=ctx.member.id, now=ctx.now,
                                           from_status=(NEW, PICKED_UP)):
             raise UserError(ctx.t("circles.moved_meanwhile", nr=idea.id))
-        await self.touch_digest(ctx, idea)
+        await self.digests.touch_digest(ctx, idea)
         return Reply.text(ctx.t("circles.parked", nr=idea.id))
 
     async def done_pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
@@ -387,7 +399,7 @@ class Circles:
                                           owner_id=idea.owner_id, due=idea.due):
             raise UserError(ctx.t("circles.moved_meanwhile", nr=idea.id))
         await self.tell_author(ctx, idea, DONE, ctx.t("circles.news_done", nr=idea.id, name=ctx.member.name))
-        await self.touch_digest(ctx, idea)
+        await self.digests.touch_digest(ctx, idea)
         return Reply.text(ctx.t("circles.done", nr=idea.id))
 
     async def tell_author(self, ctx: HandlerContext, idea: IdeaRecord, event: str, news: str) -> None:
@@ -402,146 +414,4 @@ class Circles:
             return
         reply = Reply((Item(author.name, (news, shorten(idea.text, 150)), mention=mention(author)),), thread=thread)
         target = channel if thread and channel else f"member:{author.id}"
-        await ctx.repos.outbox.enqueue(target, reply_to_json(reply), ctx.now,
-                                       key=f"idea:{idea.id}:{event}:{ctx.now.isoformat()}")
-
-    @staticmethod
-    async def touch_digest(ctx: HandlerContext, idea: IdeaRecord) -> None:
-        """The digests that show this idea are refreshed after the commit: the one that carried it new,
-        and the latest (a parked idea comes back in each)."""
-        latest = await ctx.repos.ideas.last_digest()
-        for number in {idea.digest_id, latest.id if latest else None} - {None}:
-            digest = await ctx.repos.ideas.digest(number) if number is not None else None
-            for page, ids in enumerate(digest.pages if digest else ()):
-                if idea.id in ids:
-                    ctx.repos.outbox.touch(f"digest:{number}:{page}")
-
-    # -- the digest ----------------------------------------------------------------------------------
-
-    async def plan(self, ctx: JobContext) -> None:
-        """A digest before every inner-circle meeting of the coming weeks; without such a series,
-        one every week at the set day and time."""
-        settings, wanted = ctx.settings, []
-        lead = timedelta(hours=settings.digest_hours_before)
-        today = ctx.now.date()
-        inner = [s for s in await self.meetings.all_series(ctx.repos) if s.channel == "inner_circle"]
-        for series in inner:
-            for meeting in await self.meetings.meetings_between(ctx.repos, series, today, today + HORIZON):
-                if meeting.skipped:
-                    continue
-                start = meeting.start.astimezone(series.zone)
-                wanted.append(PlannedOccurrence(
-                    key=f"{DIGEST}:{series.key}:{start:%Y%m%dT%H%M}", kind=DIGEST, due_at=start - lead,
-                    payload={"title": series.title, "meeting": start.isoformat()}))
-        if not inner:
-            at = time.fromisoformat(settings.digest_time)
-            weekday = WEEKDAYS[fold(settings.digest_weekday)]
-            for week in range(HORIZON.days // 7 + 1):
-                day = today + timedelta(days=(weekday - today.weekday()) % 7 + 7 * week)
-                due = datetime.combine(day, at, settings.zone)
-                wanted.append(PlannedOccurrence(key=f"{DIGEST}:week:{day.isoformat()}", kind=DIGEST, due_at=due,
-                                                payload={"title": "", "meeting": ""}))
-        await ctx.repos.occurrences.plan(DIGEST, [w for w in wanted if w.due_at > ctx.now], ctx.now)
-
-    async def digest_job(self, ctx: JobContext, occurrence: OccurrenceRecord) -> None:
-        """The digest, as things are at its moment, in the transaction that claimed the occurrence (so
-        it is posted once, or not at all)."""
-        t, lang = ctx.t, ctx.settings.language
-        meeting = occurrence.payload.get("meeting", "")
-        if meeting:
-            day = format_date(datetime.fromisoformat(meeting).date(), "EEEE d MMMM", locale=lang)
-            title = t("circles.digest_for", title=occurrence.payload.get("title", ""), day=day)
-        else:
-            title = t("circles.digest_weekly", day=format_date(ctx.now.date(), "d MMMM", locale=lang))
-        await self.post_digest(ctx, key=occurrence.key, title=title, until=occurrence.due_at)
-
-    async def post_digest(self, ctx: JobContext | HandlerContext, *, key: str, title: str, until: datetime) -> int:
-        """The new ideas until `until` and the parked ones, into the outbox for the inner circle, the new
-        ones marked as carried; returns how many ideas it shows."""
-        fresh, parked = await ctx.repos.ideas.for_digest(until)
-        previous = await ctx.repos.ideas.last_digest()
-        ids = [i.id for i in fresh + parked]
-        pages = [ids[n:n + PER_PAGE] for n in range(0, len(ids), PER_PAGE)] or [[]]
-        number = await ctx.repos.ideas.add_digest(key=key, title=title,
-                                                  since=previous.created_at if previous else None, pages=pages,
-                                                  carried=[i.id for i in fresh], now=ctx.now)
-        for page in range(len(pages)):
-            reply = await self.digest_page(ctx, number, page)
-            assert reply is not None
-            await ctx.repos.outbox.enqueue("inner_circle", reply_to_json(reply), ctx.now,
-                                           key=f"digest:{number}:{page}")
-        return len(ids)
-
-    async def digest_on_demand(self, ctx: HandlerContext) -> Reply:
-        """Coordinators: the digest now (an extra meeting of the inner circle); the planned one still follows,
-        with what is new by then."""
-        ctx.require_coordinator()
-        t = ctx.t
-        title = t("circles.digest_weekly", day=format_date(ctx.now.date(), "d MMMM", locale=ctx.settings.language))
-        shown = await self.post_digest(ctx, key=f"{DIGEST}:op-verzoek:{uuid.uuid4().hex}", title=title,
-                                       until=ctx.now)
-        return Reply.text(t.plural("circles.digest_posted", shown))
-
-    async def current(self, ctx: JobContext, key: str) -> Reply | None:
-        """A digest message of outbox key `digest:<nr>:<page>` as it is now (bot/refresh.py)."""
-        number, _, page = key.removeprefix("digest:").partition(":")
-        if not number.isdigit() or not page.isdigit():
-            return None
-        return await self.digest_page(ctx, int(number), int(page))
-
-    async def digest_page(self, ctx: JobContext | HandlerContext, number: int, page: int) -> Reply | None:
-        t, lang = ctx.t, ctx.settings.language
-        digest = await ctx.repos.ideas.digest(number)
-        if digest is None or page >= len(digest.pages):
-            return None
-        ideas = await ctx.repos.ideas.many([i for p in digest.pages for i in p])
-        shown = [ideas[i] for i in digest.pages[page] if i in ideas]
-        parts: list[Part] = [Heading(digest.title if page == 0 else f"{digest.title} ({page + 1})")]
-        if page == 0:
-            since = format_date(digest.since.astimezone(ctx.settings.zone).date(), "d MMMM", locale=lang) \
-                if digest.since else ""
-            carried = sum(1 for i in ideas.values() if i.digest_id == number)
-            parts.append(Context(t.plural("circles.digest_new", carried) + (
-                " " + t("circles.digest_since", day=since) if since else "")))
-        if not shown:
-            parts.append(Text(t("circles.digest_empty", p="/")))
-        fresh = [i for i in shown if i.digest_id == number]
-        parked = [i for i in shown if i.digest_id != number]
-        for section, ideas_in in ((None, fresh), (t("circles.parking"), parked)):
-            if not ideas_in:
-                continue
-            if section:
-                parts.append(Text(section))
-            theme = None
-            for idea in ideas_in:
-                if section is None and idea.theme != theme:
-                    theme = idea.theme
-                    parts.append(Text(f"#{theme}" if theme else t("circles.no_theme")))
-                parts.append(self.digest_item(ctx.t, lang, ctx.settings.zone, idea))
-        return Reply(tuple(parts))
-
-    @staticmethod
-    def digest_item(t: Catalog, lang: str, zone: ZoneInfo, idea: IdeaRecord) -> Item:
-        day = format_date(idea.created_at.astimezone(zone).date(), "d MMMM", locale=lang)
-        lines = [t("circles.digest_by", nr=idea.id, name=idea.author_name or "?", day=day)]
-        if idea.source_deleted:
-            lines.append(t("circles.source_deleted"))
-        elif idea.link:
-            lines.append(idea.link)
-        buttons: tuple[Button, ...] = ()
-        if idea.status in (NEW, PARKED):
-            buttons = (Button(t("circles.pick_up"), "idee.oppakken", str(idea.id), Style.PRIMARY),
-                       Button(t("circles.park"), "idee.parkeren", str(idea.id)),
-                       Button(t("circles.finish"), "idee.afgerond", str(idea.id)))
-            if idea.status == PARKED:
-                buttons = (buttons[0], buttons[2])
-        elif idea.status == PICKED_UP:
-            owner = t("circles.owner", name=idea.owner_name or "?")
-            due = " · " + t("circles.due", day=format_date(idea.due, "d MMMM y", locale=lang)) if idea.due else ""
-            lines.append(f"✓ {owner}{due}")
-            buttons = (Button(t("circles.park"), "idee.parkeren", str(idea.id)),
-                       Button(t("circles.finish"), "idee.afgerond", str(idea.id)))
-        else:
-            lines.append("✓ " + t(f"circles.status.{idea.status}"))
-        return Item(shorten(idea.text), tuple(lines), buttons=buttons)
-
+        await ctx.post(target, reply, key=f"idea:{idea.id}:{event}:{ctx.now.isoformat()}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
-from bot.core.registry import Feature
+from bot.core.numbers import MAX_ID, id_of, number_of
 from bot.core.reply import (
     Actions,
     Audience,
@@ -29,12 +29,13 @@ from bot.core.reply import (
     Style,
     Text,
 )
-from handlers.context import HandlerContext
+from handlers.context import Feature, HandlerContext
 from handlers.dates import long_date, older_than_months
 from handlers.expertise import parser
 from handlers.expertise.analysis import index_terms, topic_key
 from handlers.expertise.search import ExpertiseSearch
 from handlers.names import pick
+from handlers.pupils.guard import hold_back
 from handlers.text import clean
 from storage.records import ExpertiseRecord, Holder, HolderHit, MemberRecord, OrganisationRecord
 
@@ -61,8 +62,8 @@ class ExpertiseFeature:
     def __init__(self, search: ExpertiseSearch) -> None:
         self.search = search
 
-    def feature(self) -> Feature[HandlerContext]:
-        f: Feature[HandlerContext] = Feature("expertise")
+    def feature(self) -> Feature:
+        f = Feature("expertise")
         f.command("expertise", self.command)
         f.action("expertise.page", self.page)
         f.action("expertise.overview", self.overview_page)
@@ -182,15 +183,17 @@ class ExpertiseFeature:
         return ", ".join(parts)
 
     async def page(self, ctx: HandlerContext, action: Action) -> Outcome:
-        offset, _, query = action.value.partition("\t")
-        if not offset.isdigit() or not query:
+        typed, _, query = action.value.partition("\t")
+        offset = number_of(typed)
+        if offset is None or offset > MAX_ID or not query:
             raise UserError(ctx.t("errors.unknown_action"))
-        return await self.results(ctx, query, int(offset), replace=True)
+        return await self.results(ctx, query, offset, replace=True)
 
     async def overview_page(self, ctx: HandlerContext, action: Action) -> Outcome:
-        if not action.value.isdigit():
+        offset = number_of(action.value)
+        if offset is None or offset > MAX_ID:
             raise UserError(ctx.t("errors.unknown_action"))
-        return await self.overview(ctx, int(action.value), replace=True)
+        return await self.overview(ctx, offset, replace=True)
 
     async def search_topic(self, ctx: HandlerContext, action: Action) -> Outcome:
         return await self.results(ctx, clean(action.value, ctx.t, what=ctx.t("expertise.what_topic")), 0)
@@ -204,6 +207,7 @@ class ExpertiseFeature:
             return ctx.member
         if not ctx.is_coordinator:
             raise UserError(t("expertise.for_only_coordinators"))
+        ctx.acts_as_coordinator()
         organisations = await ctx.repos.organisations.all()
         members = await ctx.repos.members.all()
         holders: list[Holder] = [*organisations, *members]
@@ -249,6 +253,8 @@ class ExpertiseFeature:
             errors["holder"] = error.message
         if errors:
             raise FormErrors(errors)
+        if (held := await hold_back(ctx, form, description, *topics)) is not None:
+            return held
         return await self.add(ctx, holder, topics, description)
 
     async def add(self, ctx: HandlerContext, holder: Holder, topics: tuple[str, ...], description: str) -> Reply:
@@ -300,7 +306,8 @@ class ExpertiseFeature:
         return ctx.is_coordinator or (isinstance(holder, MemberRecord) and holder.id == ctx.member.id)
 
     async def entry(self, ctx: HandlerContext, action: Action) -> ExpertiseRecord:
-        entry = await ctx.repos.expertise.get(int(action.value)) if action.value.isdigit() else None
+        entry_id = id_of(action.value)
+        entry = await ctx.repos.expertise.get(entry_id) if entry_id is not None else None
         if entry is None:
             raise UserError(ctx.t("expertise.entry_gone"))
         if not self.may_edit(ctx, entry):
@@ -320,7 +327,8 @@ class ExpertiseFeature:
     async def contact(self, ctx: HandlerContext, action: Action) -> Outcome:
         t = ctx.t
         member_id, _, topic = action.value.partition("\t")
-        other = await ctx.repos.members.get(int(member_id)) if member_id.isdigit() else None
+        other_id = id_of(member_id)
+        other = await ctx.repos.members.get(other_id) if other_id is not None else None
         if other is None:
             raise UserError(t("expertise.member_gone"))
         target = mention(other)

@@ -1,6 +1,7 @@
 """`/overleg`: the rhythm of the meeting series, their agendas, and the reminders the bot sends.
 
-    /overleg [reeks]                        the next 4 meetings of the channel's series (or the named one)
+    /overleg [reeks]                        the next 4 meetings held of the channel's series (or the named
+                                            one), the skipped ones between them in one line per run
     /overleg agenda                         the agenda of the next meeting
     /overleg agenda <punt>                  add a point to it
     /overleg schrappen <nr>                 remove a point (its author or a coordinator)
@@ -12,20 +13,20 @@
 The series come from the meetings file (config/meetings.toml) with coordinators' edits from the
 database over it. The planner turns the coming weeks' meetings into reminder occurrences; the job
 writes each reminder into the outbox when it falls due, with the agenda as it is at that moment.
+A skip, a move or a changed series is replanned in the transaction of the change, so no reminder
+of the old time goes out; the skip or move itself is the one notice of it in the channel.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from babel.dates import format_date, format_time
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
-from bot.core.registry import Feature
+from bot.core.numbers import number_of, possible_id
 from bot.core.reply import (
     Button,
     Choice,
@@ -40,24 +41,21 @@ from bot.core.reply import (
     Reply,
     Style,
     Text,
-    reply_to_json,
 )
 from config.i18n import Catalog
-from handlers.context import HandlerContext, JobContext
-from handlers.dates import parse_moment
-from handlers.meetings import ical
+from handlers.context import Feature, HandlerContext, JobContext
+from handlers.dates import day_list, parse_moment
 from handlers.meetings.rhythm import (
+    REGIONS,
     WEEKDAYS,
-    Change,
-    HolidayCalendar,
     Meeting,
     Reminder,
     Series,
-    meetings,
-    next_meetings,
 )
-from handlers.text import clean, fold, number_of
-from storage.records import OccurrenceRecord, PlannedOccurrence
+from handlers.meetings.series import MeetingSeries, apply_edits, read_settings
+from handlers.pupils.guard import hold_back
+from handlers.text import clean, fold
+from storage.records import PlannedOccurrence
 from storage.repositories import Repositories
 
 KIND = "meeting.reminder"
@@ -65,47 +63,17 @@ HORIZON = timedelta(weeks=8)  # reminders are planned this far ahead (the longes
 SHOWN = 4
 MAX_AGENDA_ITEM = 300
 MISSED_SINCE = timedelta(days=60)
-REGIONS = ("noord", "midden", "zuid")
-FEED_BACK, FEED_AHEAD = timedelta(weeks=8), timedelta(weeks=52)
 
 
-class Meetings:
-    def __init__(self, series: Sequence[Series], calendar: HolidayCalendar) -> None:
-        self.file_series = list(series)
-        self.calendar = calendar
-
-    def feature(self) -> Feature[HandlerContext]:
-        f: Feature[HandlerContext] = Feature("meetings")
+class Meetings(MeetingSeries):
+    def feature(self) -> Feature:
+        f = Feature("meetings")
         f.command("overleg", self.command)
         f.action("overleg.schrappen", self.remove_pressed)
         f.form("overleg.instellen", self.settings_submitted)
+        f.plan(self.plan)
+        f.job(KIND, self.remind)
         return f
-
-    # -- the series as they are now ------------------------------------------------------------------
-
-    async def all_series(self, repos: Repositories) -> list[Series]:
-        edits = await repos.meetings.settings()
-        return [apply_edits(s, edits[s.key]) if s.key in edits else s for s in self.file_series]
-
-    async def meetings_between(self, repos: Repositories, series: Series, first: date, last: date) -> list[Meeting]:
-        return meetings(series, self.calendar, first, last, await self._changes(repos, series))
-
-    async def upcoming(self, repos: Repositories, series: Series, after: datetime, count: int) -> list[Meeting]:
-        return next_meetings(series, self.calendar, after, count, await self._changes(repos, series))
-
-    @staticmethod
-    async def _changes(repos: Repositories, series: Series) -> list[Change]:
-        return [Change(c.planned, c.skip_reason, c.moved_to.astimezone(series.zone) if c.moved_to else None)
-                for c in await repos.meetings.changes(series.key)]
-
-    async def ical_feed(self, repos: Repositories, key: str, now: datetime) -> bytes | None:
-        """The iCalendar feed of a series: two months back, a year ahead, skipped dates as cancelled."""
-        series = {s.key: s for s in await self.all_series(repos)}.get(key)
-        if series is None:
-            return None
-        today = now.astimezone(series.zone).date()
-        found = await self.meetings_between(repos, series, today - FEED_BACK, today + FEED_AHEAD)
-        return ical.feed(series, found, now=now)
 
     # -- planning and sending reminders --------------------------------------------------------------
 
@@ -128,8 +96,9 @@ class Meetings:
                                  "reminder": reminder.key}))
         await ctx.repos.occurrences.plan(KIND, wanted, ctx.now)
 
-    async def remind(self, ctx: JobContext, occurrence: OccurrenceRecord) -> None:
+    async def remind(self, ctx: JobContext) -> None:
         """The job of a reminder occurrence: the message, as things are now, into the outbox."""
+        occurrence = ctx.due
         found = {s.key: s for s in await self.all_series(ctx.repos)}.get(occurrence.payload["series"])
         if found is None:
             return  # the series was taken out of the file
@@ -138,8 +107,12 @@ class Meetings:
         reminder = next((r for r in found.reminders if r.key == occurrence.payload["reminder"]), None)
         if not held or reminder is None:
             return
+        if not occurrence.key.endswith(f":{held[0].start.astimezone(found.zone):%Y%m%dT%H%M}"):
+            return  # planned for a start the meeting no longer has (moved since): the replan made a new one
+        if held[0].skipped and reminder != min(found.reminders, key=lambda r: r.due(held[0].start)):
+            return  # a skipped meeting is told once, by its first reminder
         reply = await self.reminder_reply(ctx, found, held[0], reminder, occurrence.due_at)
-        await ctx.repos.outbox.enqueue(found.channel, reply_to_json(reply), ctx.now, key=occurrence.key)
+        await ctx.post(found.channel, reply, key=occurrence.key)
 
     async def reminder_reply(self, ctx: JobContext, series: Series, meeting: Meeting, reminder: Reminder,
                              due: datetime) -> Reply:
@@ -200,8 +173,10 @@ class Meetings:
             case "agenda" if not rest:
                 return await self.show_agenda(ctx, series)
             case "agenda":
-                return await self.add_item(ctx, series, clean(rest, t, what=t("meetings.what_item"),
-                                                              max_length=MAX_AGENDA_ITEM))
+                item = clean(rest, t, what=t("meetings.what_item"), max_length=MAX_AGENDA_ITEM)
+                if (held := await hold_back(ctx, cmd, item)) is not None:
+                    return held
+                return await self.add_item(ctx, series, item)
             case "schrappen":
                 return await self.remove_item(ctx, rest)
             case "overslaan":
@@ -222,18 +197,29 @@ class Meetings:
         return all_series[0]
 
     async def overview(self, ctx: HandlerContext, series: Series, all_series: list[Series]) -> Reply:
+        """The next SHOWN meetings that are held; the skipped ones before and between them as one line
+        per run with the same reason ("Geen overleg op 22 en 29 december: kerstvakantie")."""
         t, lang = ctx.t, ctx.settings.language
         parts: list[Part] = [Heading(series.title)]
-        coming = await self.upcoming(ctx.repos, series, ctx.now, SHOWN)
-        counts = await ctx.repos.meetings.agenda_counts(series.key, [m.planned for m in coming])
-        for meeting in coming:
-            lines: tuple[str, ...]
+        coming = await self.upcoming(ctx.repos, series, ctx.now, SHOWN * 6)
+        held = [m for m in coming if not m.skipped][:SHOWN]
+        if held:
+            coming = [m for m in coming if m.start <= held[-1].start]
+        counts = await ctx.repos.meetings.agenda_counts(series.key, [m.planned for m in held])
+        skipped: list[Meeting] = []
+        for meeting in [*coming, None]:
+            if skipped and (meeting is None or meeting.skipped != skipped[0].skipped):
+                parts.append(Text(t("defects.skipped_run", days=day_list([m.start.date() for m in skipped], lang),
+                                    reason=skipped[0].skipped)))
+                skipped = []
+            if meeting is None:
+                break
             if meeting.skipped:
-                lines = (t("meetings.skipped", reason=meeting.skipped),)
-            else:
-                count = counts.get(meeting.planned, 0)
-                lines = tuple(x for x in (meeting.type, t("meetings.moved") if meeting.moved else "",
-                                          t.plural("meetings.items", count) if count else "") if x)
+                skipped.append(meeting)
+                continue
+            count = counts.get(meeting.planned, 0)
+            lines = tuple(x for x in (meeting.type, t("meetings.moved") if meeting.moved else "",
+                                      t.plural("meetings.items", count) if count else "") if x)
             parts.append(Item(describe(meeting, lang, with_type=False), lines))
         parts.append(Context(rhythm_line(series, t, lang)))
         others = [s.key for s in all_series if s.key != series.key]
@@ -268,11 +254,13 @@ class Meetings:
         item_id = number_of(number)
         if item_id is None:
             raise UserError(t("meetings.remove_syntax", p=ctx.prefix))
-        found = await ctx.repos.meetings.agenda_item(item_id)
+        found = await ctx.repos.meetings.agenda_item(item_id) if possible_id(item_id) else None
         if found is None:
             raise UserError(t("meetings.no_item", nr=item_id, p=ctx.prefix))
-        if not ctx.is_coordinator and found.author_id != ctx.member.id:
-            raise UserError(t("meetings.not_your_item", nr=item_id))
+        if found.author_id != ctx.member.id:
+            if not ctx.is_coordinator:
+                raise UserError(t("meetings.not_your_item", nr=item_id))
+            ctx.acts_as_coordinator()
         await ctx.repos.meetings.remove_agenda_item(item_id, ctx.member.id, ctx.now)
         return Reply.text(t("meetings.item_removed", item=found.text))
 
@@ -302,6 +290,7 @@ class Meetings:
             or t("meetings.default_reason")
         await ctx.repos.meetings.change(series.key, meeting.planned, skip_reason=reason, moved_to=None,
                                         by=ctx.member.id, now=ctx.now)
+        await self.replan(ctx)
         await self.announce(ctx, series, t("meetings.skip_announced", title=series.title, reason=reason,
                                            day=describe(meeting, ctx.settings.language, with_type=False)))
         return Reply.text(t("meetings.skip_done", day=describe(meeting, ctx.settings.language, with_type=False)))
@@ -323,6 +312,7 @@ class Meetings:
                 raise UserError(t("meetings.move_past"))
             await ctx.repos.meetings.change(series.key, meeting.planned, skip_reason=None, moved_to=new,
                                             by=ctx.member.id, now=ctx.now)
+            await self.replan(ctx)
             moved = dataclasses.replace(meeting, start=new, end=new + (meeting.end - meeting.start), moved=True)
             await self.announce(ctx, series, t("meetings.move_announced", title=series.title,
                                                old=describe(meeting, lang, with_type=False),
@@ -330,9 +320,14 @@ class Meetings:
             return Reply.text(t("meetings.move_done", new=describe(moved, lang, with_type=False)))
         raise UserError(t("meetings.move_syntax", p=ctx.prefix))
 
+    async def replan(self, ctx: HandlerContext) -> None:
+        """The reminders follow a change at once, in its transaction: a stale one is cancelled before
+        it can go out, not at the next hourly planning."""
+        await self.plan(JobContext(ctx.repos, ctx.t, ctx.now, ctx.settings))
+
     async def announce(self, ctx: HandlerContext, series: Series, text: str) -> None:
         """Tell the series' channel, through the outbox, in the same transaction as the change."""
-        await ctx.repos.outbox.enqueue(series.channel, reply_to_json(Reply((Text(text),))), ctx.now)
+        await ctx.post(series.channel, Reply((Text(text),)))
 
     async def missed(self, ctx: HandlerContext) -> Reply:
         ctx.require_coordinator()
@@ -390,6 +385,7 @@ class Meetings:
             raise FormErrors(errors)
         edited = apply_edits(series, values)
         await ctx.repos.meetings.save_settings(series.key, values, ctx.member.id, ctx.now)
+        await self.replan(ctx)
         return Reply((Text(t("meetings.settings_saved", title=edited.title)),
                       Context(rhythm_line(edited, t, ctx.settings.language))))
 
@@ -443,72 +439,3 @@ def split_moment(text: str, now: datetime, lang: str, *, separators: tuple[str, 
         if moment is not None:
             return moment, " ".join(words[end:])
     return None
-
-
-def read_settings(values: Mapping[str, str], ctx: HandlerContext) -> tuple[dict[str, Any], dict[str, str]]:
-    """The form's values as series settings, or a Dutch message per wrong field."""
-    t = ctx.t
-    errors: dict[str, str] = {}
-    out: dict[str, Any] = {}
-    try:
-        out["title"] = clean(values.get("title", ""), t, what=t("meetings.field_title"), max_length=100)
-    except UserError as error:
-        errors["title"] = error.message
-    weekday = fold(values.get("weekday", ""))
-    if weekday not in WEEKDAYS:
-        errors["weekday"] = t("meetings.bad_weekday", days=", ".join(WEEKDAYS))
-    out["weekday"] = weekday
-    start, _, end = values.get("time", "").replace("–", "-").partition("-")
-    try:
-        first, last = time.fromisoformat(start.strip().zfill(5)), time.fromisoformat(end.strip().zfill(5))
-        if last <= first:
-            raise ValueError
-        out["start"], out["end"] = f"{first:%H:%M}", f"{last:%H:%M}"
-    except ValueError:
-        errors["time"] = t("meetings.bad_time")
-    interval = values.get("interval", "").strip()
-    if not interval.isdigit() or not 1 <= int(interval) <= 52:
-        errors["interval"] = t("meetings.bad_interval")
-    else:
-        out["interval_weeks"] = int(interval)
-    types = [x.strip() for x in values.get("types", "").split(",") if x.strip()]
-    if len(types) > 8 or any(len(x) > 60 for x in types):
-        errors["types"] = t("meetings.bad_types")
-    out["types"] = types
-    anchor_text = values.get("anchor", "").strip()
-    if anchor_text:
-        anchor = parse_moment(anchor_text, ctx.now - timedelta(days=3650), ctx.settings.language)
-        if anchor is None:
-            errors["anchor"] = t("meetings.bad_anchor")
-        else:
-            out["anchor"] = anchor.date().isoformat()
-    elif len(types) > 1 or out.get("interval_weeks", 1) > 1:
-        errors["anchor"] = t("meetings.anchor_needed")
-    region = values.get("region", "").strip()
-    if region not in REGIONS:
-        errors["region"] = t("meetings.bad_region", regions=", ".join(REGIONS))
-    out["region"] = region
-    out["count_held"] = values.get("alternation", "") == "overleggen"
-    return out, errors
-
-
-def apply_edits(series: Series, values: dict[str, Any]) -> Series:
-    """A series with a coordinator's saved edits over the file's values."""
-    changed: dict[str, Any] = {}
-    if "title" in values:
-        changed["title"] = values["title"]
-    if "weekday" in values:
-        changed["weekday"] = WEEKDAYS[values["weekday"]]
-    if "start" in values:
-        changed["start"], changed["end"] = time.fromisoformat(values["start"]), time.fromisoformat(values["end"])
-    if "interval_weeks" in values:
-        changed["interval_weeks"] = int(values["interval_weeks"])
-    if "types" in values:
-        changed["types"] = tuple(values["types"])
-    if "anchor" in values:
-        changed["anchor"] = date.fromisoformat(values["anchor"])
-    if "region" in values:
-        changed["region"] = values["region"] or None
-    if "count_held" in values:
-        changed["count_held"] = bool(values["count_held"])
-    return dataclasses.replace(series, **changed)

@@ -7,7 +7,9 @@ from decimal import Decimal
 
 from babel.numbers import NumberFormatError, format_currency, parse_decimal
 
-MAX_CENTS = 100_000_000_00  # a hundred million euros: anything above is a typing error
+# twenty million euros: anything above is a typing error, and it still fits the database's integer (2**31 - 1
+# cents: more failed on PostgreSQL with "out of range for type integer")
+MAX_CENTS = 20_000_000_00
 CURRENCY = re.compile(r"^\s*(?:€|eur(?:o)?\b)?\s*(.*?)\s*(?:€|eur(?:o)?)?\s*$", re.IGNORECASE)
 
 

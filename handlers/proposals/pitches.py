@@ -1,14 +1,16 @@
 """`/pitch`: schools propose jointly funded projects for the trimester meeting of their work area.
 
     /pitch                     a form: title, schools, summary, what it brings, amount, co-funding, theme, contact
-    /pitch lijst [status]      the pitches (ingediend, geagendeerd, in_stemming, aangenomen, afgewezen, ingetrokken)
+    /pitch lijst [status]      the pitches (ingediend, geagendeerd, in stemming, aangenomen, afgewezen, ingetrokken)
     /pitch <nr>                one pitch with its history
-    /pitch wijzigen <nr>       the form again, until the pitch deadline (the submitter or their school)
+    /pitch wijzigen <nr>       the form again, until the pitch deadline (the submitter or their confirmed school)
     /pitch intrekken <nr>      the submitter withdraws it
 
 A submitted pitch goes to the first trimester meeting whose pitch deadline has not passed
 (config/meetings.toml, series with `dates`), and is posted in the proposals channel with the
-coordinators' buttons "Agenderen" and "Stemming starten".
+coordinators' buttons "Agenderen" and "Stemming starten". That message follows the pitch: its outbox
+key `pitch:<nr>` is touched at every change (scheduled, put to the vote, decided, withdrawn, edited)
+and the refresher (bot/refresh.py) renders it anew with `current`, with only the buttons that still apply.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from babel.dates import format_date, format_datetime
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
-from bot.core.registry import Feature
+from bot.core.numbers import number_of, possible_id
 from bot.core.reply import (
     Actions,
     Button,
@@ -37,30 +39,32 @@ from bot.core.reply import (
     Reply,
     Style,
     Text,
-    reply_to_json,
 )
-from handlers.context import HandlerContext
+from handlers.context import Feature, HandlerContext, JobContext
 from handlers.meetings.feature import Meetings
 from handlers.meetings.rhythm import Meeting
-from handlers.names import pick
+from handlers.names import pick, unknown_name
 from handlers.proposals.money import euros, parse_euros
-from handlers.text import clean, fold, number_of
-from storage.proposals import PitchRecord
+from handlers.pupils.guard import hold_back
+from handlers.text import clean, fold
+from storage.proposals import PitchDraft, PitchRecord, PitchStatus
 
-STATUSES = ("ingediend", "geagendeerd", "in_stemming", "aangenomen", "afgewezen", "ingetrokken")
+STATUSES = tuple(PitchStatus)
 PROPOSALS = "proposals"  # the channel role the pitches are posted in
-EDITABLE = ("ingediend", "geagendeerd")
+EDITABLE = (PitchStatus.SUBMITTED, PitchStatus.SCHEDULED)
+AnyContext = HandlerContext | JobContext  # what showing a pitch needs: repos, t, now, settings
 
 
 class Pitches:
     def __init__(self, meetings: Meetings) -> None:
         self.meetings = meetings
 
-    def feature(self) -> Feature[HandlerContext]:
-        f: Feature[HandlerContext] = Feature("pitches")
+    def feature(self) -> Feature:
+        f = Feature("pitches")
         f.command("pitch", self.command)
         f.form("pitch.form", self.submitted)
         f.action("pitch.agenderen", self.schedule)
+        f.keep_current("pitch:", self.current)
         return f
 
     async def command(self, ctx: HandlerContext, cmd: Command) -> Outcome:
@@ -85,7 +89,7 @@ class Pitches:
         number = number_of(typed)
         if number is None:
             raise UserError(ctx.t("pitch.number_needed", p=ctx.prefix))
-        found = await ctx.repos.pitches.get(number)
+        found = await ctx.repos.pitches.get(number) if possible_id(number) else None
         if found is None:
             raise UserError(ctx.t("pitch.not_found", nr=number, p=ctx.prefix))
         return found
@@ -134,7 +138,7 @@ class Pitches:
             FormField("contact", t("pitch.field_contact"), max_length=200, initial=initial["contact"]),
         ), t("pitch.form_submit"), state=str(pitch.id) if pitch else "")
 
-    async def read(self, ctx: HandlerContext, values: Mapping[str, str]) -> tuple[dict[str, Any], list[int]]:
+    async def read(self, ctx: HandlerContext, values: Mapping[str, str]) -> PitchDraft:
         """The form's values checked field by field; FormErrors with a Dutch message per wrong field."""
         t = ctx.t
         errors: dict[str, str] = {}
@@ -160,30 +164,36 @@ class Pitches:
         names = [n.strip() for n in values.get("schools", "").replace(";", ",").split(",") if n.strip()]
         if not names:
             errors["schools"] = t("pitch.no_schools")
+        problems: list[str] = []
         for name in names:
             try:
                 schools.append(pick(name, known, t).id)
             except UserError as error:
-                errors["schools"] = error.message
+                problems.append(unknown_name(name, known, t, "defects.unknown_school") or error.message)
+        if problems:
+            errors["schools"] = " ".join(problems)
         if errors:
             raise FormErrors(errors)
-        return out, schools
+        return PitchDraft(**out, schools=tuple(schools))
 
     async def submitted(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
-        values, schools = await self.read(ctx, form.values)
+        draft = await self.read(ctx, form.values)
         t = ctx.t
+        if (held := await hold_back(ctx, form, draft.title, draft.summary, draft.benefit, draft.theme,
+                                    draft.contact)) is not None:
+            return held
         if form.state:
             pitch = await self.own_pitch(ctx, form.state, editing=True)
-            await ctx.repos.pitches.edit(pitch.id, values, schools, by=ctx.member.id, now=ctx.now)
+            await ctx.repos.pitches.edit(pitch.id, draft, by=ctx.member.id, now=ctx.now)
+            ctx.changed(f"pitch:{pitch.id}")
             return Reply.text(t("pitch.edited", nr=pitch.id))
         meetings = await self.trimester_meetings(ctx)
         meeting = next((m for m in meetings if m.pitch_deadline is None or ctx.now <= m.pitch_deadline), None)
-        number = await ctx.repos.pitches.create(values, schools, submitter=ctx.member.id,
+        number = await ctx.repos.pitches.create(draft, submitter=ctx.member.id,
                                                 meeting=meeting.planned if meeting else None, now=ctx.now)
         created = await ctx.repos.pitches.get(number)
         assert created is not None
-        await ctx.repos.outbox.enqueue(PROPOSALS, reply_to_json(self.announcement(ctx, created, meeting)), ctx.now,
-                                       key=f"pitch:{number}")
+        await ctx.post(PROPOSALS, self.announcement(ctx, created, meeting), key=f"pitch:{number}")
         lines = [t("pitch.submitted", nr=number)]
         if meeting is not None:
             lines.append(t("pitch.goes_to", day=self.day(meeting, ctx), deadline=self.when(meeting.pitch_deadline,
@@ -198,18 +208,33 @@ class Pitches:
 
     # -- showing ---------------------------------------------------------------------------------------
 
-    def announcement(self, ctx: HandlerContext, pitch: PitchRecord, meeting: Meeting | None) -> Reply:
+    def announcement(self, ctx: AnyContext, pitch: PitchRecord, meeting: Meeting | None) -> Reply:
         t = ctx.t
+        buttons = self.coordinator_buttons(ctx, pitch)
         return Reply((Heading(t("pitch.heading", nr=pitch.id, title=pitch.title)), *self.details(ctx, pitch, meeting),
-                      self.coordinator_buttons(ctx, pitch), Context(t("pitch.buttons_note"))))
+                      *((buttons, Context(t("pitch.buttons_note"))) if buttons else ())))
+
+    async def current(self, ctx: JobContext, key: str) -> Reply | None:
+        """The pitch message of outbox key `pitch:<nr>` as it is now (bot/refresh.py)."""
+        number = key.removeprefix("pitch:")
+        pitch = await ctx.repos.pitches.get(int(number)) if number.isdigit() else None
+        return self.announcement(ctx, pitch, await self.meeting_of(ctx, pitch)) if pitch else None
 
     @staticmethod
-    def coordinator_buttons(ctx: HandlerContext, pitch: PitchRecord) -> Actions:
+    def coordinator_buttons(ctx: AnyContext, pitch: PitchRecord) -> Actions | None:
+        """The buttons that still apply: "Agenderen" while submitted, "Stemming starten" until it is put
+        to the vote; none once it is in a vote, decided or withdrawn."""
         t = ctx.t
-        return Actions((Button(t("pitch.schedule_button"), "pitch.agenderen", str(pitch.id), Style.PRIMARY),
-                        Button(t("pitch.vote_button"), "stemming.voor_pitch", str(pitch.id))))
+        buttons = []
+        if pitch.status == PitchStatus.SUBMITTED:
+            buttons.append(Button(t("pitch.schedule_button"), "pitch.agenderen", str(pitch.id), Style.PRIMARY))
+        if pitch.status in EDITABLE:
+            buttons.append(Button(t("pitch.vote_button"), "stemming.voor_pitch", str(pitch.id)))
+        if pitch.status in EDITABLE:
+            buttons.append(Button(t("budget.open_button"), "begroting.openen", str(pitch.id)))
+        return Actions(tuple(buttons)) if buttons else None
 
-    def details(self, ctx: HandlerContext, pitch: PitchRecord, meeting: Meeting | None) -> list[Part]:
+    def details(self, ctx: AnyContext, pitch: PitchRecord, meeting: Meeting | None) -> list[Part]:
         t, lang = ctx.t, ctx.settings.language
         return [
             Fields((
@@ -230,7 +255,8 @@ class Pitches:
         history = [f"{format_datetime(e.at.astimezone(ctx.now.tzinfo), 'd MMM HH:mm', locale=ctx.settings.language)}"
                    f" {t(f'pitch.status.{e.status}')}" + (f" ({e.actor_name})" if e.actor_name else "")
                    + (f": {e.note}" if e.note else "") for e in await ctx.repos.pitches.history(pitch.id)]
-        buttons = [self.coordinator_buttons(ctx, pitch)] if ctx.is_coordinator and pitch.status in EDITABLE else []
+        found = self.coordinator_buttons(ctx, pitch)
+        buttons = [found] if ctx.is_coordinator and found else []
         return Reply((Heading(t("pitch.heading", nr=pitch.id, title=pitch.title)),
                       *self.details(ctx, pitch, await self.meeting_of(ctx, pitch)), *buttons,
                       Context(t("pitch.history") + " " + " · ".join(history))))
@@ -239,8 +265,11 @@ class Pitches:
         t = ctx.t
         wanted = fold(status).replace(" ", "_")
         if wanted and wanted not in STATUSES:
-            raise UserError(t("pitch.bad_status", status=status, statuses=", ".join(STATUSES)))
+            raise UserError(t("pitch.bad_status", status=status,
+                              statuses=", ".join(t(f"pitch.status.{s}") for s in STATUSES)))
         found = await ctx.repos.pitches.listing(wanted or None)
+        if not found and wanted:
+            return Reply.text(t("defects.no_pitches_with_status", status=t(f"pitch.status.{wanted}"), p=ctx.prefix))
         if not found:
             return Reply.text(t("pitch.none", p=ctx.prefix))
         items = [Item(f"#{p.id} {p.title}", (
@@ -249,27 +278,28 @@ class Pitches:
         return Reply((Heading(t("pitch.list_heading")), *items))
 
     async def withdraw(self, ctx: HandlerContext, pitch: PitchRecord) -> Reply:
-        if not await ctx.repos.pitches.move(pitch.id, "ingetrokken", by=ctx.member.id, now=ctx.now,
+        if not await ctx.repos.pitches.move(pitch.id, PitchStatus.WITHDRAWN, by=ctx.member.id, now=ctx.now,
                                             from_status=EDITABLE):
             raise UserError(ctx.t("pitch.closed", nr=pitch.id, status=ctx.t(f"pitch.status.{pitch.status}")))
-        await ctx.repos.outbox.enqueue(PROPOSALS, reply_to_json(Reply.text(ctx.t("pitch.withdrawn_note", nr=pitch.id,
-                                                                                 title=pitch.title))), ctx.now)
+        await ctx.post(PROPOSALS, Reply.text(ctx.t("pitch.withdrawn_note", nr=pitch.id, title=pitch.title)))
+        ctx.changed(f"pitch:{pitch.id}")
         return Reply.text(ctx.t("pitch.withdrawn", nr=pitch.id))
 
     async def schedule(self, ctx: HandlerContext, action: Action) -> Outcome:
         """"Agenderen": a coordinator puts the pitch on the agenda of its trimester meeting."""
         ctx.require_coordinator()
         pitch = await self.find(ctx, action.value)
-        if not await ctx.repos.pitches.move(pitch.id, "geagendeerd", by=ctx.member.id, now=ctx.now,
-                                            from_status=("ingediend",)):
+        if not await ctx.repos.pitches.move(pitch.id, PitchStatus.SCHEDULED, by=ctx.member.id, now=ctx.now,
+                                            from_status=(PitchStatus.SUBMITTED,)):
             raise UserError(ctx.t("pitch.cannot_schedule", nr=pitch.id,
                                   status=ctx.t(f"pitch.status.{pitch.status}")))
+        ctx.changed(f"pitch:{pitch.id}")
         meeting = await self.meeting_of(ctx, pitch)
         return Reply.text(ctx.t("pitch.scheduled", nr=pitch.id, day=self.day(meeting, ctx) if meeting else "-"))
 
     # -- trimester meetings ----------------------------------------------------------------------------
 
-    async def trimester_meetings(self, ctx: HandlerContext) -> list[Meeting]:
+    async def trimester_meetings(self, ctx: AnyContext) -> list[Meeting]:
         """Coming meetings with a pitch deadline, in date order."""
         found: list[Meeting] = []
         for series in await self.meetings.all_series(ctx.repos):
@@ -277,11 +307,11 @@ class Pitches:
                 found.extend(await self.meetings.upcoming(ctx.repos, series, ctx.now, len(series.dates)))
         return sorted((m for m in found if m.pitch_deadline is not None and not m.skipped), key=lambda m: m.start)
 
-    async def meeting_of(self, ctx: HandlerContext, pitch: PitchRecord) -> Meeting | None:
+    async def meeting_of(self, ctx: AnyContext, pitch: PitchRecord) -> Meeting | None:
         return next((m for m in await self.trimester_meetings(ctx) if m.planned == pitch.meeting), None)
 
     @staticmethod
-    def day(meeting: Meeting, ctx: HandlerContext) -> str:
+    def day(meeting: Meeting, ctx: AnyContext) -> str:
         return format_date(meeting.start.date(), "EEEE d MMMM y", locale=ctx.settings.language)
 
     @staticmethod

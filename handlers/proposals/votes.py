@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,7 +25,7 @@ from babel.dates import format_datetime
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
-from bot.core.registry import Feature
+from bot.core.numbers import id_of, number_of, possible_id
 from bot.core.reply import (
     Actions,
     Ballot,
@@ -42,20 +42,21 @@ from bot.core.reply import (
     Part,
     Reply,
     Text,
-    reply_to_json,
 )
 from config.i18n import Catalog
+from config.settings import CIRCLE_ROLES as CIRCLES
 from config.settings import Settings
-from handlers.context import HandlerContext, JobContext
-from handlers.dates import parse_moment
-from handlers.text import clean, fold, number_of
-from storage.proposals import SCHOOL_KINDS, VoteRecord
-from storage.records import MemberRecord, OccurrenceRecord, PlannedOccurrence
+from handlers.context import AnyContext, Feature, HandlerContext, JobContext
+from handlers.dates import UnclearDate, parse_deadline
+from handlers.text import clean, fold, has_control
+from storage.proposals import SCHOOL_KINDS, BallotRecord, PitchStatus, VoteDraft, VoteRecord
+from storage.records import MemberRecord, PlannedOccurrence
 from storage.repositories import Repositories
 
 CLOSE, NUDGE = "vote.close", "vote.nudge"
 MAX_OPTIONS = 10
 ABSTAIN = "onthouding"
+VOTABLE = (PitchStatus.SUBMITTED, PitchStatus.SCHEDULED)  # the pitches "Stemming starten" works on
 
 
 def voter_of(vote: VoteRecord, member: MemberRecord) -> str | None:
@@ -86,13 +87,34 @@ def outcome(vote: VoteRecord, counts: Mapping[int, int], eligible: int) -> dict[
             "quorum_met": quorum_met, "winner": winner}
 
 
+def pitch_decision(vote: VoteRecord, result: Mapping[str, Any]) -> str:
+    """What the posted decision means for the pitch: accepted when the accepting option won, rejected
+    when another did, and back on the agenda when there was no decision (no quorum, no majority)."""
+    winner = result.get("winner")
+    if winner is None:
+        return PitchStatus.SCHEDULED
+    accepting = vote.accepting_option
+    if accepting is None:  # a vote from before the form asked
+        accepting = next((i for i, o in enumerate(vote.options) if fold(o) == "voor"), 0)
+    return PitchStatus.ACCEPTED if winner == accepting else PitchStatus.REJECTED
+
+
+SubCommand = Callable[[HandlerContext, str], Awaitable[Outcome]]
+
+
 class Votes:
-    def feature(self) -> Feature[HandlerContext]:
-        f: Feature[HandlerContext] = Feature("votes")
+    def __init__(self, subcommands: Mapping[str, SubCommand] | None = None) -> None:
+        self.subcommands = dict(subcommands or {})  # e.g. "begroting": the budget round (handlers/budget)
+
+    def feature(self) -> Feature:
+        f = Feature("votes")
         f.command("stemming", self.command)
         f.form("stemming.form", self.submitted)
         f.action("stemming.stem", self.pressed)
         f.action("stemming.voor_pitch", self.for_pitch)
+        f.job(CLOSE, self.close_job)
+        f.job(NUDGE, self.nudge_job)
+        f.keep_current("vote:", self.current)
         return f
 
     # -- commands --------------------------------------------------------------------------------------
@@ -102,6 +124,8 @@ class Votes:
         text = clean(cmd.text, t, what=t("vote.what_command"), required=False, max_length=100)
         word, _, rest = text.partition(" ")
         rest = rest.strip()
+        if fold(word) in self.subcommands:
+            return await self.subcommands[fold(word)](ctx, rest)
         match fold(word), rest:
             case "", _:
                 ctx.require_coordinator()
@@ -122,7 +146,7 @@ class Votes:
         number = number_of(typed)
         if number is None:
             raise UserError(ctx.t("vote.number_needed", p=ctx.prefix))
-        vote = await ctx.repos.votes.get(number, lock=lock, share=share)
+        vote = await ctx.repos.votes.get(number, lock=lock, share=share) if possible_id(number) else None
         if vote is None:
             raise UserError(ctx.t("vote.not_found", nr=number, p=ctx.prefix))
         return vote
@@ -132,10 +156,19 @@ class Votes:
     async def for_pitch(self, ctx: HandlerContext, action: Action) -> Outcome:
         """"Stemming starten" under a pitch: the form, with the question about that pitch."""
         ctx.require_coordinator()
-        pitch = await ctx.repos.pitches.get(int(action.value)) if action.value.isdigit() else None
+        pitch_id = id_of(action.value)
+        pitch = await ctx.repos.pitches.get(pitch_id) if pitch_id is not None else None
         if pitch is None:
             raise UserError(ctx.t("errors.unknown_action"))
+        self.require_open_pitch(ctx, pitch.id, pitch.status)
         return self.form(ctx, ctx.t("vote.pitch_question", nr=pitch.id, title=pitch.title), str(pitch.id))
+
+    @staticmethod
+    def require_open_pitch(ctx: HandlerContext, pitch_id: int, status: str) -> None:
+        """Only a pitch that is submitted or scheduled can be put to the vote (not twice, not after it
+        was decided or withdrawn)."""
+        if status not in VOTABLE:
+            raise UserError(ctx.t("defects.cannot_vote", nr=pitch_id, status=ctx.t(f"pitch.status.{status}")))
 
     def form(self, ctx: HandlerContext, question: str | None, state: str) -> Form:
         t = ctx.t
@@ -145,7 +178,8 @@ class Votes:
                       initial="voor, tegen, onthouding"),
             FormField("electorate", t("vote.field_electorate"), FieldKind.CHOICE, initial="schools" if state else
                       "members", choices=(Choice("members", t("vote.per_member")),
-                                          Choice("schools", t("vote.per_school")))),
+                                          Choice("schools", t("vote.per_school")),
+                                          *(Choice(c, t(f"pupil.circle_vote.{c}")) for c in CIRCLES))),
             FormField("werkgebied", t("vote.field_werkgebied"), hint=t("vote.hint_werkgebied"), required=False,
                       max_length=100),
             FormField("secret", t("vote.field_secret"), FieldKind.CHOICE, initial="nee",
@@ -157,9 +191,11 @@ class Votes:
             FormField("quorum", t("vote.field_quorum"), hint=t("vote.hint_quorum"), required=False, max_length=10),
             FormField("threshold", t("vote.field_threshold"), hint=t("vote.hint_threshold"), required=False,
                       max_length=10),
+            *((FormField("accepting", t("defects.field_accepting"), hint=t("defects.hint_accepting"),
+                         required=False, max_length=60),) if state else ()),
         ), t("vote.form_submit"), state=state)
 
-    def read(self, ctx: HandlerContext, values: Mapping[str, str]) -> dict[str, Any]:
+    def read(self, ctx: HandlerContext, values: Mapping[str, str]) -> VoteDraft:
         t = ctx.t
         errors: dict[str, str] = {}
         out: dict[str, Any] = {}
@@ -173,38 +209,66 @@ class Votes:
             errors["options"] = t("vote.bad_options", max=MAX_OPTIONS)
         else:
             try:
-                out["options"] = [clean(o, t, what=t("vote.field_options"), max_length=60) for o in options]
+                out["options"] = tuple(clean(o, t, what=t("vote.field_options"), max_length=60) for o in options)
             except UserError as error:
                 errors["options"] = error.message
-        out["electorate"] = values.get("electorate") if values.get("electorate") in ("members", "schools") \
+        accepting = fold(values.get("accepting", ""))
+        if "options" in out:
+            folded = [fold(o) for o in out["options"]]
+            if accepting and (accepting not in folded or accepting == ABSTAIN):
+                errors["accepting"] = t("defects.bad_accepting", typed=values.get("accepting", "").strip(),
+                                        options=", ".join(o for o in out["options"] if fold(o) != ABSTAIN))
+            else:
+                out["accepting_option"] = folded.index(accepting) if accepting else 0
+        out["electorate"] = values.get("electorate") if values.get("electorate") in ("members", "schools", *CIRCLES) \
             else "members"
-        out["werkgebied"] = " ".join(values.get("werkgebied", "").split())
+        try:
+            out["werkgebied"] = clean(values.get("werkgebied", ""), t, what=t("vote.field_werkgebied"),
+                                      max_length=100, required=False)
+        except UserError as error:
+            errors["werkgebied"] = error.message
         out["secret"] = values.get("secret") == "ja"
         out["show_while_open"] = values.get("visible", "ja") != "nee"
-        deadline = parse_moment(values.get("deadline", ""), ctx.now, ctx.settings.language)
-        if deadline is None:
+        try:
+            typed = clean(values.get("deadline", ""), t, what=t("vote.field_deadline"), max_length=60, required=False)
+            deadline, out["time_filled"] = parse_deadline(typed, ctx.now, ctx.settings.language)
+            if deadline <= ctx.now + timedelta(minutes=5):
+                errors["deadline"] = t("vote.deadline_soon")
+            else:
+                out["deadline"] = deadline
+        except UnclearDate as error:
+            errors["deadline"] = error.message
+        except UserError as error:
+            errors["deadline"] = error.message
+        except ValueError:
             errors["deadline"] = t("vote.bad_deadline")
-        elif deadline <= ctx.now + timedelta(minutes=5):
-            errors["deadline"] = t("vote.deadline_soon")
-        else:
-            out["deadline"] = deadline
         for name, limit in (("quorum", 100_000), ("threshold", 100)):
             typed = values.get(name, "").strip().rstrip("%").split(" ")[0]
-            if typed and (not typed.isdigit() or not 0 <= int(typed) <= limit):
+            number = number_of(typed) if typed else 0
+            if number is None or not 0 <= number <= limit:
                 errors[name] = t(f"vote.bad_{name}")
-            out[name] = int(typed) if typed.isdigit() else 0
+            out[name] = number or 0
         if errors:
             raise FormErrors(errors)
-        return out
+        return VoteDraft(**out)
 
     async def submitted(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
         ctx.require_coordinator()
-        values = self.read(ctx, form.values)
-        pitch_id = int(form.state) if form.state.isdigit() else None
+        draft = self.read(ctx, form.values)
+        pitch_id = id_of(form.state)
+        if form.state and pitch_id is None:
+            raise UserError(ctx.t("trust.pitch_gone", p=ctx.prefix))
+        if pitch_id is not None:
+            pitch = await ctx.repos.pitches.get(pitch_id)
+            if pitch is None:
+                raise UserError(ctx.t("trust.pitch_gone", p=ctx.prefix))
+            self.require_open_pitch(ctx, pitch.id, pitch.status)
         channel = form.channel or "proposals"
-        number = await ctx.repos.votes.create(**values, pitch_id=pitch_id, channel=channel, by=ctx.member.id,
+        if len(channel) > 255 or has_control(channel, multiline=False):  # stored: a channel id is neither
+            raise UserError(ctx.t("errors.unknown_action"))
+        number = await ctx.repos.votes.create(draft, pitch_id=pitch_id, channel=channel, by=ctx.member.id,
                                               now=ctx.now)
-        deadline: datetime = values["deadline"]
+        deadline = draft.deadline
         await ctx.repos.occurrences.schedule(PlannedOccurrence(f"{CLOSE}:{number}", CLOSE, deadline,
                                                                {"vote": number}))
         nudge = deadline - timedelta(hours=ctx.settings.vote_nudge_hours)
@@ -212,31 +276,37 @@ class Votes:
             await ctx.repos.occurrences.schedule(PlannedOccurrence(f"{NUDGE}:{number}", NUDGE, nudge,
                                                                    {"vote": number}, expires_at=deadline))
         if pitch_id is not None:
-            await ctx.repos.pitches.move(pitch_id, "in_stemming", by=ctx.member.id, now=ctx.now,
-                                         from_status=("ingediend", "geagendeerd"), note=f"stemming #{number}")
+            if not await ctx.repos.pitches.move(pitch_id, PitchStatus.VOTING, by=ctx.member.id, now=ctx.now,
+                                                from_status=VOTABLE, note=f"stemming #{number}"):
+                raise UserError(ctx.t("defects.cannot_vote", nr=pitch_id, status=ctx.t("pitch.status.in_stemming")))
+            ctx.changed(f"pitch:{pitch_id}")
         vote = await ctx.repos.votes.get(number)
         assert vote is not None
-        await ctx.repos.outbox.enqueue(channel, reply_to_json(await self.message(ctx.repos, vote, ctx.t,
-                                                                                ctx.settings)),
-                                       ctx.now, key=f"vote:{number}")
-        return Reply.text(ctx.t("vote.started", nr=number, deadline=when(deadline, ctx.settings)))
+        await ctx.post(channel, await self.message(ctx.repos, vote, ctx.t, ctx.settings), key=f"vote:{number}")
+        started = ctx.t("vote.started", nr=number, deadline=when(deadline, ctx.settings))
+        if draft.time_filled:  # "over 3 dagen": say which time of that day
+            started += " " + ctx.t("defects.time_filled", time=f"{deadline:%H:%M}")
+        return Reply.text(started)
 
     # -- the message in the channel --------------------------------------------------------------------
 
     async def current(self, ctx: JobContext, key: str) -> Reply | None:
         """The vote message of outbox key `vote:<nr>` as it is now (bot/refresh.py)."""
-        number = key.removeprefix("vote:")
-        vote = await ctx.repos.votes.get(int(number)) if number.isdigit() else None
+        number = id_of(key.removeprefix("vote:"))
+        vote = await ctx.repos.votes.get(number) if number is not None else None
         return await self.message(ctx.repos, vote, ctx.t, ctx.settings) if vote else None
 
     async def message(self, repos: Repositories, vote: VoteRecord, t: Catalog, settings: Settings) -> Reply:
         """The vote as the channel sees it now: buttons while open, the tally if it may be seen."""
         counts = await repos.votes.tally(vote.id)
         cast = sum(counts.values())
-        rules = [t("vote.per_school") if vote.electorate == "schools" else t("vote.per_member"),
+        rules = [t("vote.per_school") if vote.electorate == "schools" else t(f"pupil.circle_vote.{vote.electorate}")
+                 if vote.electorate in CIRCLES else t("vote.per_member"),
                  t("vote.secret") if vote.secret else t("vote.open")]
         if vote.werkgebied:
             rules.append(t("vote.only_werkgebied", werkgebied=vote.werkgebied))
+        if vote.pitch_id is not None and vote.accepting_option is not None:
+            rules.append(t("defects.accepts", option=vote.options[vote.accepting_option], nr=vote.pitch_id))
         parts: list[Part] = [Heading(t("vote.heading", nr=vote.id, question=vote.question))]
         if vote.closed_at is None:
             parts.append(Context(t("vote.closes", deadline=when(vote.deadline, settings)) + " · " + " · ".join(rules)))
@@ -263,9 +333,10 @@ class Votes:
 
     async def pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
         t = ctx.t
-        number, _, option = action.value.partition(":")
+        number, _, typed_option = action.value.partition(":")
         vote = await self.find(ctx, number, share=True)
-        if not option.isdigit() or int(option) >= len(vote.options):
+        option = number_of(typed_option)
+        if option is None or option >= len(vote.options):
             raise UserError(t("errors.unknown_action"))
         if vote.closed_at is not None or ctx.now >= vote.deadline:
             raise UserError(t("vote.is_closed", deadline=when(vote.closed_at or vote.deadline, ctx.settings)))
@@ -273,11 +344,13 @@ class Votes:
         if voter is None:
             raise UserError(t("vote.not_eligible_school") if vote.electorate == "schools" and not vote.werkgebied
                             else t("vote.not_eligible", werkgebied=vote.werkgebied or "-"))
+        if vote.electorate in CIRCLES and not await ctx.repos.circles.is_member(vote.electorate, ctx.member.id):
+            raise UserError(t("pupil.not_in_circle_vote", circle=t(f"pupil.circle.{vote.electorate}")))
         # the moment of the press, not of its handling: of two quick presses the second counts, also
         # when the platform delivers or we handle them the other way round
         pressed = min(action.pressed_at or ctx.now, ctx.now)
-        if await ctx.repos.votes.cast(vote.id, voter, ctx.member.id, int(option), pressed):
-            ctx.repos.outbox.touch(f"vote:{vote.id}")
+        if await ctx.repos.votes.cast(vote.id, voter, ctx.member.id, option, pressed):
+            ctx.changed(f"vote:{vote.id}")
         current = await ctx.repos.votes.ballot(vote.id, voter)
         assert current is not None
         for_whom = t("vote.for_school", school=ctx.member.organisation.name) \
@@ -287,61 +360,87 @@ class Votes:
 
     # -- closing -----------------------------------------------------------------------------------------
 
-    async def close_job(self, ctx: JobContext, occurrence: OccurrenceRecord) -> None:
+    async def close_job(self, ctx: JobContext) -> None:
         """At the deadline (or at start-up after it): the result as of the deadline."""
-        vote = await ctx.repos.votes.get(int(occurrence.payload["vote"]), lock=True)
+        vote = await ctx.repos.votes.get(int(ctx.due.payload["vote"]), lock=True)
         if vote is not None and vote.closed_at is None:
-            await self.close(ctx.repos, vote, min(ctx.now, vote.deadline), ctx.t, ctx.settings)
+            await self.close(ctx, vote, min(ctx.now, vote.deadline))
 
-    async def close(self, repos: Repositories, vote: VoteRecord, at: datetime, t: Catalog,
-                    settings: Settings) -> VoteRecord:
+    async def close(self, ctx: AnyContext, vote: VoteRecord, at: datetime) -> VoteRecord:
+        repos, t = ctx.repos, ctx.t
         eligible = len(await repos.votes.electorate(vote))
         result = outcome(vote, await repos.votes.tally(vote.id), eligible)
         await repos.votes.close(vote.id, at, result)
         closed = await repos.votes.get(vote.id)
         assert closed is not None
+        for_pitch: list[Part] = []
         if vote.pitch_id is not None:
-            accepted = result["winner"] is not None and fold(vote.options[result["winner"]]) == "voor"
-            await repos.pitches.move(vote.pitch_id, "aangenomen" if accepted else "afgewezen", by=None, now=at,
-                                     from_status=("in_stemming", "ingediend", "geagendeerd"),
-                                     note=f"stemming #{vote.id}")
-        await repos.outbox.enqueue(vote.channel, reply_to_json(Reply((
+            status = pitch_decision(vote, result)
+            if await repos.pitches.move(vote.pitch_id, status, by=None, now=at,
+                                        from_status=(PitchStatus.VOTING, PitchStatus.SUBMITTED, PitchStatus.SCHEDULED),
+                                        note=f"stemming #{vote.id}"):
+                for_pitch.append(Text(t("defects.pitch_now", nr=vote.pitch_id, status=t(f"pitch.status.{status}"))))
+            ctx.changed(f"pitch:{vote.pitch_id}")
+        await ctx.post(vote.channel, Reply((
             Heading(t("vote.result_heading", nr=vote.id, question=vote.question)),
-            *self.result_parts(closed, t), *(await self.names(repos, closed, t))))), at, key=f"vote:{vote.id}:result")
-        repos.outbox.touch(f"vote:{vote.id}")
+            *self.result_parts(closed, t), *for_pitch, *(await self.names(repos, closed, t)))),
+            key=f"vote:{vote.id}:result")
+        ctx.changed(f"vote:{vote.id}")
         return closed
 
     async def names(self, repos: Repositories, vote: VoteRecord, t: Catalog) -> list[Part]:
-        """Who chose what: only for an open vote, only after the close."""
+        """Who chose what: only for an open vote, only after the close; in a vote per school, each school
+        with the member who cast its ballot."""
         if vote.secret or vote.closed_at is None:
             return []
         by_option: dict[int, list[str]] = {}
-        for ballot in await repos.votes.ballots(vote.id):
-            by_option.setdefault(ballot.option, []).append(ballot.member_name)
+        for ballot, name in await self.cast_by(repos, vote):
+            by_option.setdefault(ballot.option, []).append(name)
         return [Context(t("vote.who", option=vote.options[i], names=", ".join(sorted(names))))
                 for i, names in sorted(by_option.items())]
+
+    @staticmethod
+    async def cast_by(repos: Repositories, vote: VoteRecord) -> list[tuple[BallotRecord, str]]:
+        """Every ballot with who it is: the member, or "school (member who cast it)" in a vote per school."""
+        ballots = await repos.votes.ballots(vote.id)
+        if vote.electorate != "schools":
+            return [(b, b.member_name) for b in ballots]
+        schools = {f"s:{o.id}": o.name for o in await repos.organisations.all()}
+        return [(b, f"{schools.get(b.voter, '?')} ({b.member_name or '?'})") for b in ballots]
+
+    async def school_ballots(self, ctx: HandlerContext, vote: VoteRecord) -> list[Part]:
+        """Who cast a school's ballot, for that school's members (their own school) and coordinators
+        (every school): never in the channel. What it says only in an open vote."""
+        if vote.electorate != "schools":
+            return []
+        own = voter_of(vote, ctx.member)
+        lines = []
+        for ballot, name in await self.cast_by(ctx.repos, vote):
+            if ctx.is_coordinator or ballot.voter == own:
+                lines.append(ctx.t("trust.school_ballot_secret", who=name) if vote.secret else
+                             ctx.t("trust.school_ballot", who=name, option=vote.options[ballot.option]))
+        return [Context(line) for line in sorted(lines)]
 
     async def close_early(self, ctx: HandlerContext, vote: VoteRecord) -> Reply:
         occurrence = await ctx.repos.occurrences.by_key(f"{CLOSE}:{vote.id}")
         if occurrence is None or not await ctx.repos.occurrences.claim(occurrence.id, "done", ctx.now):
             raise UserError(ctx.t("vote.already_closed", nr=vote.id))
         locked = await self.find(ctx, str(vote.id), lock=True)
-        await self.close(ctx.repos, locked, ctx.now, ctx.t, ctx.settings)
+        await self.close(ctx, locked, ctx.now)
         return Reply.text(ctx.t("vote.closed_early", nr=vote.id))
 
-    async def nudge_job(self, ctx: JobContext, occurrence: OccurrenceRecord) -> None:
+    async def nudge_job(self, ctx: JobContext) -> None:
         """24 hours before the close: a private reminder to every member (or school) that has not voted."""
-        vote = await ctx.repos.votes.get(int(occurrence.payload["vote"]))
+        vote = await ctx.repos.votes.get(int(ctx.due.payload["vote"]))
         if vote is None or vote.closed_at is not None:
             return
         voted = {b.voter for b in await ctx.repos.votes.ballots(vote.id)}
-        text = reply_to_json(Reply.text(ctx.t("vote.nudge", nr=vote.id, question=vote.question,
-                                              deadline=when(vote.deadline, ctx.settings))))
+        nudge = Reply.text(ctx.t("vote.nudge", nr=vote.id, question=vote.question,
+                                 deadline=when(vote.deadline, ctx.settings)))
         for voter, members in (await ctx.repos.votes.electorate(vote)).items():
             if voter not in voted:
                 for member_id in members:
-                    await ctx.repos.outbox.enqueue(f"member:{member_id}", text, ctx.now,
-                                                   key=f"vote:{vote.id}:nudge:{member_id}")
+                    await ctx.post(f"member:{member_id}", nudge, key=f"vote:{vote.id}:nudge:{member_id}")
 
     # -- the decision log ----------------------------------------------------------------------------------
 
@@ -363,7 +462,8 @@ class Votes:
     async def show(self, ctx: HandlerContext, vote: VoteRecord) -> Reply:
         """The vote as in the channel (with its buttons while open: a press is answered privately)."""
         message = await self.message(ctx.repos, vote, ctx.t, ctx.settings)
-        return Reply((*message.parts, *(await self.names(ctx.repos, vote, ctx.t))))
+        names = await self.names(ctx.repos, vote, ctx.t)
+        return Reply((*message.parts, *(names or await self.school_ballots(ctx, vote))))
 
     async def export(self, ctx: HandlerContext, vote: VoteRecord) -> Reply:
         """CSV: the counts, and per ballot who and what (an open vote) or only what (a secret one)."""
@@ -371,14 +471,15 @@ class Votes:
         writer = csv.writer(out, delimiter=";")
         writer.writerow(["stemming", "vraag", "optie", "stemmen"])
         counts = await ctx.repos.votes.tally(vote.id)
+        if vote.closed_at is not None:  # the result keeps the counts after the ballots' retention (PRIVACY.md)
+            counts = dict(enumerate(vote.result.get("counts", [])))
         for i, option in enumerate(vote.options):
             writer.writerow([vote.id, spreadsheet_safe(vote.question), spreadsheet_safe(option), counts.get(i, 0)])
         if not vote.secret and vote.closed_at is not None:
             writer.writerow([])
             writer.writerow(["stemming", "naam", "optie"])
-            for ballot in await ctx.repos.votes.ballots(vote.id):
-                writer.writerow([vote.id, spreadsheet_safe(ballot.member_name),
-                                 spreadsheet_safe(vote.options[ballot.option])])
+            for ballot, name in await self.cast_by(ctx.repos, vote):
+                writer.writerow([vote.id, spreadsheet_safe(name), spreadsheet_safe(vote.options[ballot.option])])
         return Reply((Heading(ctx.t("vote.export_heading", nr=vote.id)),
                       File(f"stemming-{vote.id}.csv", "text/csv", out.getvalue().encode("utf-8-sig"),
                            ctx.t("vote.export_heading", nr=vote.id))))

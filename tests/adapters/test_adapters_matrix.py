@@ -7,6 +7,7 @@ import aiohttp
 import pytest
 
 from bot.core.clock import ManualClock
+from storage.proposals import VoteDraft
 from tests.matrix_support import MatrixWorld, matrix_world
 from tests.support import add_member
 
@@ -19,8 +20,9 @@ async def test_a_vote_export_is_a_file_in_the_room(world: MatrixWorld, clock: Ma
         coordinator = await add_member(bot, "Marieke de Vries", user_id=marieke.user_id, platform="matrix")
         async with bot.db.transaction() as repos:
             vote_id = await repos.votes.create(
-                question="Financieren we de groeiklas?", options=["voor", "tegen"], electorate="members",
-                werkgebied="", secret=False, show_while_open=True, deadline=clock.now(), quorum=0, threshold=0,
+                VoteDraft(question="Financieren we de groeiklas?", options=("voor", "tegen"), electorate="members",
+                          werkgebied="", secret=False, show_while_open=True, deadline=clock.now(), quorum=0,
+                          threshold=0, accepting_option=0, time_filled=False),
                 pitch_id=None, channel="", by=coordinator.id, now=clock.now())
         room = await world.room_with_bot(marieke)
         await marieke.send(room, f"!stemming export {vote_id}")

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.core.clock import ManualClock
+from storage.proposals import VoteDraft
 from tests.adapters.test_slack_e2e import World, running
 from tests.fake_slack import User
 from tests.support import add_member
@@ -54,10 +55,11 @@ async def test_a_vote_export_is_uploaded_as_a_csv_file(world: World) -> None:
     coordinator = await add_member(world.bot, "Marieke de Vries", user_id=COORDINATOR.id, platform="slack")
     async with world.bot.db.transaction() as repos:
         now = world.bot.clock.now()
-        vote_id = await repos.votes.create(question="Financieren we de groeiklas?", options=["voor", "tegen"],
-                                           electorate="members", werkgebied="", secret=False, show_while_open=True,
-                                           deadline=now, quorum=0, threshold=0, pitch_id=None, channel="C0NETWERK",
-                                           by=coordinator.id, now=now)
+        vote_id = await repos.votes.create(
+            VoteDraft(question="Financieren we de groeiklas?", options=("voor", "tegen"), electorate="members",
+                      werkgebied="", secret=False, show_while_open=True, deadline=now, quorum=0, threshold=0,
+                      accepting_option=0, time_filled=False),
+            pitch_id=None, channel="C0NETWERK", by=coordinator.id, now=now)
     answer = await world.slack.command("/stemming", f"export {vote_id}", COORDINATOR)
     assert answer.status == 200 and f"Stemming #{vote_id} (CSV)" in answer.json["text"]
     await world.adapter.drain()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,12 @@ JOOST = 6  # Joost Visser, leerkracht at Lierenland: no coordinator, no behaviou
 MARIEKE, INGRID = 1, 3  # Marieke Bakker, consultant and coordinator; Ingrid Smit, IB-er at Baeken
 
 
+def as_from_a_terminal() -> None:
+    """In the child before exec: Ctrl-C as a person's terminal delivers it, however the tests were started
+    (a shell's background job inherits SIGINT ignored, and an ignored signal stays ignored across exec)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Console:
     """One console process, spoken to as a person would: a line typed, the answer read."""
 
@@ -30,7 +37,8 @@ class Console:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("NETWERKBOT_", "SLACK_")) and k != "DATABASE_URL"}
         self.child = pexpect.spawn(str(NETWERKBOT), ["console", "--demo"], cwd=str(folder), env=env,
-                                   encoding="utf-8", timeout=TIMEOUT, dimensions=(50, 200))
+                                   encoding="utf-8", timeout=TIMEOUT, dimensions=(50, 200),
+                                   preexec_fn=as_from_a_terminal)
 
     def choose(self, number: int) -> str:
         """Picks a demo member at the "Kies een nummer" prompt; returns the greeting."""
@@ -197,6 +205,13 @@ def test_expertise_added_through_the_form_is_found_and_survives_a_restart(tmp_pa
         second.close()
 
 
+def expect_all(console: Console, *texts: str) -> None:
+    """Wait until each of `texts` has been printed (as often as it is listed), in any order."""
+    wanted = list(texts)
+    while wanted:
+        wanted.pop(console.child.expect_exact(wanted))
+
+
 def session(folder: Path, member: int) -> Console:
     started = Console(folder)
     started.choose(member)
@@ -238,6 +253,7 @@ def test_a_school_pitches_a_coordinator_starts_a_vote_and_the_school_votes(tmp_p
         marieke.fill("over 3 dagen: ", "over 3 dagen")
         marieke.fill("geen quorum: ", "")
         marieke.fill("bijvoorbeeld 66: ", "")
+        marieke.fill("Keuze die de pitch aanneemt (optioneel) — Een van de keuzes hierboven; leeg: de eerste: ", "")
         marieke.child.expect_exact("Stemming #1 staat in het kanaal en sluit")
         marieke.child.expect_exact("[1] voor  [2] tegen  [3] onthouding")
         assert marieke.stop() == 0
@@ -263,8 +279,10 @@ def test_a_school_pitches_a_coordinator_starts_a_vote_and_the_school_votes(tmp_p
     marieke = session(tmp_path, MARIEKE)
     try:
         assert "Stemming #1 is gesloten" in marieke.say("/stemming sluiten 1")
-        marieke.child.expect_exact("Besluit: tegen.")
-        marieke.child.expect_exact("tegen: Ingrid Smit")  # an open vote: who chose what, after the close
+        # three messages, in no fixed order: the result (who chose what, after the close: an open vote),
+        # the vote message and the pitch message brought up to date
+        expect_all(marieke, "Besluit: tegen.", "Pitch #1 is nu afgewezen.", "tegen: Baeken (Ingrid Smit)",
+                   "Besluit: tegen.", "Status: afgewezen", "Voor het werkgebied: Leerlingen blijven in de wijk.")
         assert "Status: afgewezen" in marieke.say("/pitch 1")
         assert marieke.stop() == 0
     finally:

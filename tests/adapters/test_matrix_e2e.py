@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.inputs import Change, ChannelMessage, Listened, Reaction
-from bot.core.registry import Feature
 from bot.core.reply import Outcome, Reply, reply_to_json
-from handlers.context import HandlerContext
+from handlers.context import Feature, HandlerContext
 from tests.matrix_support import MatrixWorld, body, content, html, matrix_world
 from tests.support import add_expertise, add_member
 from tests.synapse import joined
@@ -171,8 +170,8 @@ class Heard:
         self.inputs.append(inp)
         return None
 
-    def feature(self) -> Feature[HandlerContext]:
-        f: Feature[HandlerContext] = Feature("heard")
+    def feature(self) -> Feature:
+        f: Feature = Feature("heard")
         f.listen(self.listen)
         return f
 

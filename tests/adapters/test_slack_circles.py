@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.core.clock import ManualClock
-from handlers.circles.ideas import DIGEST
+from handlers.circles.digest import DIGEST
 from tests.adapters.test_slack_e2e import World, running, texts
 from tests.conftest import AMS
 from tests.fake_slack import User, block_problems

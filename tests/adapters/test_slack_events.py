@@ -19,9 +19,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack import channel_message, emoji
 from bot.core.clock import ManualClock
 from bot.core.inputs import Actor, Change, ChannelMessage, Listened, Reaction
-from bot.core.registry import Feature
 from bot.core.reply import Audience, Outcome, Reply, Text
-from handlers.context import HandlerContext
+from handlers.context import Feature, HandlerContext
 from tests.adapters.test_slack_e2e import World, running
 from tests.fake_slack import BOT_ID, BOT_USER_ID, FakeSlack
 
@@ -54,7 +53,7 @@ async def world(sqlite_url: str, clock: ManualClock) -> AsyncIterator[tuple[Worl
 
 def listening(w: World) -> Ear:
     ear = Ear()
-    feature: Feature[HandlerContext] = Feature("test.ear")
+    feature: Feature = Feature("test.ear")
     feature.listen(ear.listen)
     w.bot.registry.add(feature)
     return ear

@@ -38,9 +38,12 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     # files.uploadV2 (an export as a file): both steps need files:write
     "files.getUploadURLExternal": frozenset({"files:write"}),
     "files.completeUploadExternal": frozenset({"files:write"}),
+    # who is in the circles' channels, public and private
+    "conversations.members": frozenset({"channels:read", "groups:read"}),
 }
 EVENT_SCOPES = {"message.channels": "channels:history", "message.groups": "groups:history",
-                "message.im": "im:history", "message.mpim": "mpim:history", "reaction_added": "reactions:read"}
+                "message.im": "im:history", "message.mpim": "mpim:history", "reaction_added": "reactions:read",
+                "member_joined_channel": "channels:read", "member_left_channel": "channels:read"}
 
 
 def manifest() -> dict[str, Any]:

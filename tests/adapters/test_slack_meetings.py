@@ -31,7 +31,7 @@ async def world(sqlite_url: str, clock: ManualClock) -> AsyncIterator[World]:
         yield w
 
 
-async def test_overleg_in_the_channel_shows_the_alternating_tuesdays_with_christmas_skipped(
+async def test_overleg_in_december_shows_four_meetings_held_with_christmas_in_one_line(
         world: World, clock: ManualClock) -> None:
     clock.set(datetime(2026, 12, 14, 12, 0, tzinfo=AMS))
     answer = await world.slack.command("/overleg", "", User("U0IB", "ib"), channel=CONSULTANTS)
@@ -40,9 +40,11 @@ async def test_overleg_in_the_channel_shows_the_alternating_tuesdays_with_christ
     assert block_problems(blocks) == []
     shown = texts(blocks)
     assert shown.index("*dinsdag 15 december 2026, 09:00–11:30*\nafstemmingsoverleg") \
-        < shown.index("*dinsdag 22 december 2026, 09:00–11:30*\nGeen overleg: kerstvakantie") \
-        < shown.index("*dinsdag 29 december 2026, 09:00–11:30*\nGeen overleg: kerstvakantie") \
-        < shown.index("*dinsdag 5 januari 2027, 09:00–11:30*\nde verdieping")
+        < shown.index("Geen overleg op 22 en 29 december: kerstvakantie") \
+        < shown.index("*dinsdag 5 januari 2027, 09:00–11:30*\nde verdieping") \
+        < shown.index("*dinsdag 12 januari 2027, 09:00–11:30*\nafstemmingsoverleg") \
+        < shown.index("*dinsdag 19 januari 2027, 09:00–11:30*\nde verdieping")
+    assert shown.count("Geen overleg") == 1 and shown.count("09:00–11:30*") == 4
 
 
 async def test_a_reminder_reaches_slack_once_through_429_and_500(world: World, clock: ManualClock) -> None:

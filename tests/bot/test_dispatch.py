@@ -17,21 +17,20 @@ from bot.app import Bot, build
 from bot.core.clock import ManualClock
 from bot.core.errors import UserError
 from bot.core.inputs import Action, Change, ChannelMessage, Command
-from bot.core.registry import Feature
 from bot.core.reply import Reply
-from handlers.context import HandlerContext
+from handlers.context import Feature, HandlerContext
 from tests.conftest import make_settings, started_bot
 from tests.support import actor, run, text_of
 
 
-def exploding_feature(error: Exception) -> Feature[HandlerContext]:
+def exploding_feature(error: Exception) -> Feature:
     """A command that writes, then fails: the write must not survive."""
 
     async def boom(ctx: HandlerContext, cmd: Command) -> Reply:
         await ctx.repos.members.update(ctx.member.id, role="directeur")
         raise error
 
-    feature: Feature[HandlerContext] = Feature("test")
+    feature: Feature = Feature("test")
     feature.command("boem", boom)
     return feature
 
@@ -100,7 +99,7 @@ async def test_a_delivery_seen_before_is_not_handled_again(bot: Bot) -> None:
         calls.append(cmd.delivery_id)
         return Reply.text("ok")
 
-    feature: Feature[HandlerContext] = Feature("test")
+    feature: Feature = Feature("test")
     feature.command("tel", count)
     bot.registry.add(feature)
     first = await bot.dispatcher.dispatch(Command("tel", "", actor(), delivery_id="Ev1"))
@@ -233,7 +232,7 @@ async def test_the_log_of_a_failed_press_names_the_button_but_not_what_was_chose
     async def broken(ctx: HandlerContext, action: Action) -> Reply:
         raise RuntimeError("kapot")
 
-    feature: Feature[HandlerContext] = Feature("test")
+    feature: Feature = Feature("test")
     feature.action("test.stem", broken)
     sqlite_bot.registry.add(feature)
     with caplog.at_level(logging.ERROR):

@@ -17,7 +17,7 @@ from bot.core.reply import Reply, reply_from_json, reply_to_json
 from bot.outbox import DeliveryDelayed
 from handlers.context import JobContext
 from storage.models import Occurrence, OutboxMessage
-from storage.records import OccurrenceRecord, PlannedOccurrence
+from storage.records import PlannedOccurrence
 from tests.conftest import AMS, make_settings, started_bot
 from tests.support import actor, run, text_of
 
@@ -182,12 +182,12 @@ async def test_a_failing_job_leaves_nothing_half_done_and_is_tried_again(bot: Bo
     """A job that breaks after queueing its message: neither the claim nor the message remain."""
     failures = [RuntimeError("bug after queueing")]
 
-    async def flaky(ctx: JobContext, occurrence: OccurrenceRecord) -> None:
-        await ctx.repos.outbox.enqueue("consultants", reply_to_json(Reply.text(occurrence.key)), ctx.now)
+    async def flaky(ctx: JobContext) -> None:
+        await ctx.post("consultants", Reply.text(ctx.due.key))
         if failures:
             raise failures.pop()
 
-    bot.scheduler.jobs["test.flaky"] = flaky
+    bot.registry.jobs["test.flaky"] = flaky
     async with bot.db.transaction() as repos:
         await repos.occurrences.schedule(PlannedOccurrence("test:1", "test.flaky", clock.now(), {}))
         await repos.occurrences.schedule(PlannedOccurrence("test:2", "test.flaky", clock.now(), {}))
@@ -212,10 +212,10 @@ async def test_the_timekeeper_wakes_on_time_with_the_real_scheduler(sqlite_url: 
         async def update(self, channel: str, ref: str, reply: Reply) -> None:
             raise AssertionError("nothing is updated here")
 
-    async def job(ctx: JobContext, occurrence: OccurrenceRecord) -> None:
-        await ctx.repos.outbox.enqueue("consultants", reply_to_json(Reply.text("nu")), ctx.now)
+    async def job(ctx: JobContext) -> None:
+        await ctx.post("consultants", Reply.text("nu"))
 
-    bot.scheduler.jobs["test.wake"] = job
+    bot.registry.jobs["test.wake"] = job
     try:
         await bot.keep_time(Recorder())
         due = datetime.now(UTC) + timedelta(seconds=0.5)

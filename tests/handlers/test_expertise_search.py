@@ -247,6 +247,8 @@ async def test_a_cached_page_shows_a_renamed_member_and_a_new_school_at_once(
         await add_organisation(first, "Lierenland")
         assert "jvisser" in text_of(await run(second, "/expertise gedrag"))  # cached in second
         await run(first, "/netwerkbot profiel school Lierenland", actor("U1"))
+        assert "Lierenland" not in text_of(await run(second, "/expertise gedrag"))  # asked, not confirmed
+        await run(first, "/netwerkbot bevestigen 1", actor("coord"))
         assert "Lierenland" in text_of(await run(second, "/expertise gedrag"))
         async with first.db.transaction() as repos:
             member = await repos.members.by_identity("console", "U1")

@@ -11,12 +11,20 @@ async def test_help_lists_the_commands(sqlite_bot: Bot) -> None:
     assert "/expertise gedrag" in text and "/netwerkbot profiel" in text
 
 
-async def test_member_sets_school_and_role(bot: Bot) -> None:
+async def test_member_sets_role_and_asks_for_a_school_that_a_coordinator_confirms(bot: Bot) -> None:
     await add_organisation(bot, "Vronermeerschool")
-    assert "nu Vronermeerschool" in text_of(await run(bot, "/netwerkbot profiel school vronermeer school"))
+    asked = text_of(await run(bot, "/netwerkbot profiel school vronermeer school"))
+    assert "Je aanvraag voor Vronermeerschool ligt bij de coördinatoren." in asked
     assert "Je rol is nu IB-er" in text_of(await run(bot, "/netwerkbot profiel rol IB-er"))
     profile = text_of(await run(bot, "/netwerkbot profiel"))
-    assert "Rol: IB-er" in profile and "School of organisatie: Vronermeerschool" in profile
+    assert "Rol: IB-er" in profile and "School of organisatie: -" in profile
+    assert "Aangevraagd: Vronermeerschool (wacht op een coördinator)." in profile
+    assert "Dit kunnen alleen coördinatoren." in text_of(await run(bot, "/netwerkbot bevestigen 1"))
+    confirmed = text_of(await run(bot, "/netwerkbot bevestigen 1", actor("coord")))
+    assert confirmed == "Aanvraag 1 bevestigd: U1 is nu van Vronermeerschool."
+    profile = text_of(await run(bot, "/netwerkbot profiel"))
+    assert "School of organisatie: Vronermeerschool" in profile and "Aangevraagd" not in profile
+    assert "Aanvraag 1 is al bevestigd." in text_of(await run(bot, "/netwerkbot weigeren 1", actor("coord")))
 
 
 async def test_unknown_role_or_school_is_explained(sqlite_bot: Bot) -> None:

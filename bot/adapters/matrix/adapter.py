@@ -56,7 +56,9 @@ from bot.adapters.matrix.render import (
 )
 from bot.adapters.matrix.state import MatrixState
 from bot.adapters.matrix.sync import sorted_error as sorted_error  # named here too
-from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, Input, Reaction
+from bot.adapters.matrix.transactions import transaction_id
+from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, Input, MembershipChanged, Reaction
+from bot.core.numbers import id_of, number_of
 from bot.core.port import DeliveryDelayed, Port, Profile
 from bot.core.reply import (
     Audience,
@@ -125,6 +127,7 @@ class MatrixAdapter(AdapterBase[Origin]):
         self.told_encrypted: set[str] = set()
         self.inviters: dict[str, str] = {}  # rooms joined since the start: who invited the bot
         self.seen: OrderedDict[str, None] = OrderedDict()
+        self.circles_read = False  # the circles' rooms' members, read once per start after the first sync
         self.synced = asyncio.Event()  # set after every handled sync, for tests and benchmarks
         self.syncs = 0
         self._dm_lock = asyncio.Lock()
@@ -194,6 +197,10 @@ class MatrixAdapter(AdapterBase[Origin]):
             await self.on_poll_response(room_id, event, content)
         elif kind == "m.reaction":
             await self.on_reaction(room_id, event, content)
+        elif kind == "m.room.member" and event.get("state_key") and event["state_key"] != self.user_id:
+            await self.port.membership(MembershipChanged(
+                PLATFORM, room_id, str(event["state_key"]), joined=content.get("membership") == "join",
+                delivery_id=str(event["event_id"])))
         elif kind == "m.room.redaction":
             redacts = str(event.get("redacts") or content.get("redacts") or "")
             if redacts and not await self.is_direct(room_id):
@@ -251,8 +258,8 @@ class MatrixAdapter(AdapterBase[Origin]):
         word, _, rest = typed.replace("\n", " ").partition(" ")
         name, rest = word.lower(), rest.strip()
         event_id = str(event["event_id"])
-        if name.isdigit():
-            await self.press_number(origin, int(name), event)
+        if (number := number_of(name)) is not None and not name.startswith("#"):
+            await self.press_number(origin, number, event)
             return
         if name == "stem":
             await self.secret_ballot(origin, rest, event)
@@ -281,15 +288,15 @@ class MatrixAdapter(AdapterBase[Origin]):
                 origin.actor, origin.room_id, private=True))
             return
         code, _, number = typed.partition(" ")
-        poll = await self.state.poll(int(code)) if code.isdigit() else None
-        number = number.strip()
+        poll = await self.state.poll(poll_id) if (poll_id := id_of(code)) is not None else None
         if poll is None or not poll.secret:
             await self.deliver(Reply.text(self.t("matrix.unknown_ballot", p=PREFIX), error=True), origin)
             return
-        if not number.isdigit() or not 1 <= int(number) <= len(poll.buttons):
+        chosen = number_of(number)
+        if chosen is None or not 1 <= chosen <= len(poll.buttons):
             await self.deliver(Reply.text(self.t("matrix.choose_number", max=len(poll.buttons)), error=True), origin)
             return
-        action_id, value, _ = poll.buttons[int(number) - 1]
+        action_id, value, _ = poll.buttons[chosen - 1]
         await self.run_input(Action(action_id, value, origin.actor, channel=poll.room_id,
                                     delivery_id=str(event["event_id"]), pressed_at=event_time(event)), origin)
 
@@ -358,7 +365,7 @@ class MatrixAdapter(AdapterBase[Origin]):
                             reply_to=origin.event_id)
         elif origin.direct:
             await self.post(origin.room_id, reply, for_user=user)
-        elif origin.private:
+        elif origin.private or reply.private:
             await self.tell_user(user, reply)
         else:
             await self.post(origin.room_id, reply, reply_to=origin.event_id, thread=origin.thread_id, for_user=user)
@@ -415,7 +422,8 @@ class MatrixAdapter(AdapterBase[Origin]):
     async def send_event(self, client: AsyncClient, room_id: str, kind: str, content: dict[str, Any]) -> str:
         """One event; a refusal or failure sorted as the outbox reads it (an answer to a person just logs it)."""
         try:
-            response = await client.room_send(room_id, kind, content, ignore_unverified_devices=True)
+            response = await client.room_send(room_id, kind, content, tx_id=transaction_id(),  # edge: idempotent
+                                              ignore_unverified_devices=True)
         except (ClientError, OSError, TimeoutError) as error:
             raise DeliveryDelayed(f"Matrix unreachable: {error!r}") from error
         if isinstance(response, RoomSendResponse):
@@ -471,7 +479,7 @@ class MatrixAdapter(AdapterBase[Origin]):
 async def running(adapter: MatrixAdapter) -> AsyncIterator[asyncio.Task[None]]:
     """Log in, connect the bot's time (reminders, deadlines, outbox) and sync until the block ends."""
     await sync.login(adapter)
-    await adapter.port.keep_time(adapter)
+    await adapter.port.keep_time(adapter, PLATFORM)
     task = asyncio.create_task(sync.run(adapter), name="matrix-sync")
     try:
         yield task

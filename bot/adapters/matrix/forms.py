@@ -44,7 +44,7 @@ def question(dialog: Dialog, t: Catalog, problem: str = "") -> Reply:
     parts.append(Text(f.label + ("" if f.required else " " + t("matrix.optional"))))
     if f.hint:
         parts.append(Context(f.hint))
-    if f.kind is FieldKind.CHOICE:
+    if f.kind in (FieldKind.CHOICE, FieldKind.MULTI_CHOICE):
         parts.append(Text("\n".join(f"{i}. {c.label}" for i, c in enumerate(f.choices, 1))))
     if f.initial:
         shown = next((c.label for c in f.choices if c.value == f.initial), f.initial)
@@ -61,6 +61,11 @@ def value_of(f: FormField, text: str) -> str | None:
     if f.kind is FieldKind.CHOICE:
         return next((c.value for i, c in enumerate(f.choices, 1)
                      if text.strip() == str(i) or fold(text) in (fold(c.value), fold(c.label))), None)
+    if f.kind is FieldKind.MULTI_CHOICE:  # "1,3,4": the listed choices 1, 3 and 4 (budget round)
+        picked = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
+        if not all(p.isdigit() and 0 < int(p) <= len(f.choices) for p in picked):
+            return None
+        return ",".join(f.choices[int(p) - 1].value for p in picked)
     return text
 
 

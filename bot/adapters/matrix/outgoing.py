@@ -18,6 +18,7 @@ from bot.adapters.matrix.render import (
     render,
     without_ballot,
 )
+from bot.adapters.matrix.transactions import outbox_send_begins
 from bot.core.port import DeliveryRefused
 from bot.core.reply import Ballot, Context, Heading, Reply, Text
 
@@ -43,6 +44,7 @@ async def room_for(adapter: MatrixAdapter, channel: str) -> str:
 
 async def send(adapter: MatrixAdapter, channel: str, reply: Reply) -> str:
     """Post what the bot says by itself; a vote becomes a poll (open) or `!stem` choices (secret)."""
+    outbox_send_begins()  # edge (issue 14): its events' transaction ids come from the outbox message
     room = await room_for(adapter, channel)
     ballot = ballot_of(reply)
     if ballot is None:  # a thread is a message's event id, or the ref this method gave ("room|event")

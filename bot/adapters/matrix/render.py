@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.adapters.base import render_parts
+from bot.core.numbers import number_of
 from bot.core.reply import (
     Actions,
     Ballot,
@@ -159,7 +160,8 @@ def answer_id(index: int) -> str:
 
 
 def answer_index(answer: str) -> int | None:
-    return int(answer[1:]) - 1 if answer.startswith("a") and answer[1:].isdigit() else None
+    number = number_of(answer[1:]) if answer.startswith("a") and not answer.startswith("a#") else None
+    return number - 1 if number is not None else None
 
 
 def poll_start(question: str, labels: list[str]) -> dict[str, Any]:

@@ -11,9 +11,11 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientError
-from nio import ErrorResponse, LoginResponse, SyncError, SyncResponse, WhoamiResponse
+from nio import ErrorResponse, JoinedMembersResponse, LoginResponse, SyncError, SyncResponse, WhoamiResponse
 
+from bot.core.inputs import MembershipChanged
 from bot.core.port import DeliveryDelayed, DeliveryRefused
+from config.settings import CIRCLE_ROLES
 
 if TYPE_CHECKING:
     from bot.adapters.matrix.adapter import MatrixAdapter
@@ -94,8 +96,25 @@ async def handle(adapter: MatrixAdapter, response: SyncResponse, *, history: boo
         await adapter.state.save_position(adapter.user_id, adapter.next_batch)
     except Exception as error:  # the next sync saves it; after a restart in between, the deliveries
         log.warning("could not keep the Matrix sync position: %s", error)  # table keeps events once
+    if not adapter.circles_read:
+        adapter.circles_read = True
+        await guarded(adapter, sync_circles, adapter)
     adapter.syncs += 1
     adapter.synced.set()
+
+
+async def sync_circles(adapter: MatrixAdapter) -> None:
+    """The members of the circles' rooms (joined_members); after that, m.room.member events keep them."""
+    for role in CIRCLE_ROLES:
+        room_id = adapter.port.settings.channel(role, "matrix")
+        if not room_id:
+            continue
+        found = await adapter.client.joined_members(room_id)
+        if not isinstance(found, JoinedMembersResponse):
+            log.warning("members of the %s room not read: %s", role, found)
+            continue
+        members = tuple(m.user_id for m in found.members if m.user_id != adapter.user_id)
+        await adapter.port.membership(MembershipChanged("matrix", room_id, members=members))
 
 
 async def guarded(adapter: MatrixAdapter, work: Callable[..., Awaitable[None]], *args: Any) -> None:

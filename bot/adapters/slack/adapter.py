@@ -26,11 +26,13 @@ import contextlib
 import json
 import logging
 import re
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import ClientError, web
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -43,13 +45,17 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.base import AdapterBase
 from bot.adapters.slack.events import (
+    PLATFORM,
     Origin,
     channel_message,
     emoji,
     interaction_actor,
     slack_time,
 )
+from bot.adapters.slack.guard import SlackDoor, SlackGuard, request_key
+from bot.adapters.slack.kept import KeptInputs
 from bot.adapters.slack.render import (
+    USER_ID,
     escape,
     files_of,
     form_errors,
@@ -59,14 +65,13 @@ from bot.adapters.slack.render import (
     pressed_action,
     render,
 )
-from bot.core.inputs import Action, Actor, Command, FormSubmission, Input, Reaction
-from bot.core.port import DeliveryDelayed, DeliveryRefused, Port, Profile
+from bot.core.inputs import Action, Actor, Command, FormSubmission, Input, MembershipChanged, Reaction
+from bot.core.port import DeliveryDelayed, DeliveryRefused, Kept, Port, Profile, Sending, sending
 from bot.core.reply import Audience, Form, FormRejected, Outcome, Reply
-from config.settings import Settings
+from config.settings import CIRCLE_ROLES, Settings
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "slack"
 # chat.postMessage errors that pass (Slack's side is busy or briefly inconsistent): the outbox tries again
 TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
                               "request_timeout"})
@@ -99,7 +104,14 @@ def _slack_error(error: Exception) -> str:
     return str(error.response.get("error", "")) if isinstance(error, SlackApiError) else repr(error)
 
 
-class SlackAdapter(AdapterBase[Origin]):
+def outbox_mark(outbox: Sending | None) -> dict[str, Any] | None:
+    """The message metadata that says which outbox message a post is (edge, issue 14)."""
+    if outbox is None:
+        return None
+    return {"event_type": "netwerkbot_outbox", "event_payload": {"outbox_id": outbox.message_id}}
+
+
+class SlackAdapter(AdapterBase[Origin], KeptInputs):
     """One bolt `AsyncApp` wired to the bot's port; `web_app()` serves it over HTTP (bot/adapters/slack/serving.py)."""
 
     platform = PLATFORM
@@ -117,13 +129,20 @@ class SlackAdapter(AdapterBase[Origin]):
         self.outbox_client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
                                             base_url=settings.slack_api_url, retry_handlers=[])
         self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret.get_secret_value(),
-                            process_before_response=True, name="netwerkbot")
+                            process_before_response=True, name="netwerkbot",
+                            request_verification_enabled=False)  # the door verifies, before parsing
+        # edge (issue 14): signature first, then the payload's schema; see bot/adapters/slack/guard.py
+        self.door = SlackDoor(SlackGuard(settings.slack_signing_secret.get_secret_value()), self.app,
+                              lambda: self.t("edge.malformed"))
+        self.inbox = port.new_inbox()  # edge (issue 14): what is acked before it is handled
         any_id = re.compile(r".*")
         self.app.command(any_id)(self.on_command)
         self.app.block_action(any_id)(self.on_action)
         self.app.view_submission(any_id)(self.on_submission)
         self.app.event("message")(self.on_message)
         self.app.event("reaction_added")(self.on_reaction)
+        self.app.event("member_joined_channel")(self.on_membership)
+        self.app.event("member_left_channel")(self.on_membership)
 
     def web_app(self, *, events: bool = True) -> web.Application:
         """The aiohttp application (bot/adapters/slack/serving.py): events, health, calendar feeds."""
@@ -142,6 +161,8 @@ class SlackAdapter(AdapterBase[Origin]):
                 await self.deliver(await outcome, origin)
             elif files_of_ack is not None:
                 await self.upload(files_of_ack, origin)
+        except SlackApiError as error:  # Slack refused (e.g. an expired trigger_id): no bug of ours
+            log.warning("could not deliver the answer to %s: %s", origin.actor.user_id, _slack_error(error))
         except Exception:
             log.exception("could not deliver the answer to %s", origin.actor.user_id)
         await self.refresh_profile(origin.actor)
@@ -154,36 +175,47 @@ class SlackAdapter(AdapterBase[Origin]):
 
     # -- listeners (bolt injects the arguments by name) ---------------------------------------------
 
-    async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> BoltResponse | None:
         actor = Actor(PLATFORM, command["user_id"], command.get("user_name", ""))
         origin = Origin(actor, command.get("channel_id", ""), command.get("response_url", ""),
                         command.get("trigger_id", ""))
         name = str(command.get("command", "")).lstrip("/").lower()
-        work, done = await self.within_budget(Command(name, str(command.get("text", "")).strip(), actor,
-                                                      channel=origin.channel))
+        inp = Command(name, str(command.get("text", "")).strip(), actor, channel=origin.channel,
+                      delivery_id=request_key() or f"slack:{uuid.uuid4().hex}")
+        work, done = await self.within_budget(inp)
         outcome = work.result() if done else None
         if isinstance(outcome, Reply) and outcome.audience is not Audience.GROUP:
             await ack(message(outcome, self.t))
             self.background(self.follow_up(None, origin, outcome if files_of(outcome) else None), f"after /{name}")
-            return
+            return None
         if done:
             await ack()  # a modal, a group conversation: opened right after the ack
         else:
+            if (entry := await self.keep_late(inp, origin)) is None:
+                return BoltResponse(status=503)
             await ack(text=escape(self.t("slack.please_wait")), response_type="ephemeral")
+            self.background(self.finish_late(work, entry, origin), f"after /{name}")
+            return None
         self.background(self.follow_up(work, origin), f"after /{name}")
+        return None
 
-    async def on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any]) -> BoltResponse | None:
+        """Presses are kept in the inbox (group-committed) before the ack and handled after it."""
         actor = interaction_actor(body.get("user") or {})
         origin = Origin(actor, str((body.get("channel") or {}).get("id", "")), body.get("response_url", ""),
                         body.get("trigger_id", ""))
-        for pressed in body.get("actions", []):
-            action = Action(pressed_action(str(pressed.get("action_id", ""))), str(pressed.get("value", "")), actor,
-                            channel=origin.channel, pressed_at=slack_time(pressed.get("action_ts")))
-            work = asyncio.create_task(self.dispatch(action))
-            self.background(self.follow_up(work, origin), f"after {action.action_id}")
+        actions: list[Kept] = [
+            Action(pressed_action(str(pressed.get("action_id", ""))), str(pressed.get("value", "")), actor,
+                   channel=origin.channel, pressed_at=slack_time(pressed.get("action_ts")),
+                   delivery_id=request_key(number))
+            for number, pressed in enumerate(body.get("actions", []))]
+        if (entry := await self.keep(actions, origin)) is None:
+            return BoltResponse(status=503)  # not acknowledged: Slack tells the person it did not work
+        await ack()
+        self.background(self.handle_kept(entry, actions, origin), f"after press {entry}")
+        return None
 
-    async def on_submission(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def on_submission(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> BoltResponse | None:
         actor = interaction_actor(body.get("user") or {})
         try:
             metadata = json.loads(view.get("private_metadata") or "{}")
@@ -192,13 +224,21 @@ class SlackAdapter(AdapterBase[Origin]):
         channel = str(metadata.get("channel", ""))
         origin = Origin(actor, channel, trigger_id=body.get("trigger_id", ""))
         submission = FormSubmission(str(view.get("callback_id", "")), form_values(view), actor,
-                                    state=str(metadata.get("state", "")), channel=channel)
+                                    state=str(metadata.get("state", "")), channel=channel,
+                                    delivery_id=request_key() or f"slack:{uuid.uuid4().hex}")
         work, done = await self.within_budget(submission)
         if done and isinstance(outcome := work.result(), FormRejected) and outcome.errors:
             await ack(response_action="errors", errors=form_errors(outcome, view))
-            return
-        await ack()  # closes the modal
+            return None
+        if not done:
+            if (entry := await self.keep_late(submission, origin)) is None:
+                return BoltResponse(status=503)
+            await ack()
+            self.background(self.finish_late(work, entry, origin), f"after form {submission.form_id}")
+            return None
+        await ack()  # closes the modal; what it changed is committed
         self.background(self.follow_up(work, origin), f"after form {submission.form_id}")
+        return None
 
     async def on_message(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any],
                          context: AsyncBoltContext) -> None:
@@ -222,6 +262,29 @@ class SlackAdapter(AdapterBase[Origin]):
         delivery_id = str(body.get("event_id", ""))
         self.background(self.react(emoji(str(event.get("reaction") or "")), Actor(PLATFORM, user), channel, ts,
                                    delivery_id), f"after reaction {delivery_id}")
+
+    # -- circle membership (who is in the circles' channels) ---------------------------------------------
+
+    async def on_membership(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        await ack()
+        change = MembershipChanged(PLATFORM, str(event.get("channel") or ""), str(event.get("user") or ""),
+                                   joined=event.get("type") == "member_joined_channel",
+                                   delivery_id=str(body.get("event_id", "")))
+        self.background(self.port.membership(change), f"membership {change.delivery_id}")
+
+    async def sync_circles(self) -> None:
+        """The members of the circles' channels as Slack lists them (conversations.members, paged); at start."""
+        for role in CIRCLE_ROLES:
+            channel, members, cursor = self.port.settings.channel(role, PLATFORM), [], ""
+            try:
+                while channel:
+                    page = await self.client.conversations_members(channel=channel, cursor=cursor or None, limit=200)
+                    members += [str(m) for m in page.get("members") or []]
+                    if not (cursor := str((page.get("response_metadata") or {}).get("next_cursor") or "")):
+                        await self.port.membership(MembershipChanged(PLATFORM, channel, members=tuple(members)))
+                        break
+            except (SlackApiError, ClientError) as error:
+                log.warning("members of the %s channel not read: %s", role, _slack_error(error))
 
     async def react(self, reacted: str, actor: Actor, channel: str, ts: str, delivery_id: str) -> None:
         """Read the message under the reaction and its link, dispatch the Reaction, deliver its outcome
@@ -340,15 +403,46 @@ class SlackAdapter(AdapterBase[Origin]):
         target = await self.target(channel)
         text, blocks = render(reply, self.t)
         thread = reply.thread.rpartition("/")[2] or None
+        outbox = sending()
+        if outbox is not None and outbox.resend and (found := await self.find_sent(target, thread, outbox)):
+            log.info("outbox message %s was taken before the crash: %s, not sent again", outbox.message_id, found)
+            return found
         async with self.sorted_failures():
             response = await self.outbox_client.chat_postMessage(channel=target, text=text, blocks=blocks,
-                                                                 thread_ts=thread)
+                                                                 thread_ts=thread, metadata=outbox_mark(outbox))
             files = files_of(reply)
             if files:
                 posted_in = str(response.get("channel", target))
                 await self.outbox_client.files_upload_v2(channel=posted_in, thread_ts=thread, file_uploads=[
                     {"content": f.data, "filename": f.name, "title": f.title or f.name} for f in files])
         return f"{response.get('channel', target)}/{response.get('ts', '')}"
+
+    async def find_sent(self, target: str, thread: str | None, outbox: Sending) -> str | None:
+        """The ref of the message marked with this outbox message's id, when Slack has it (edge, issue 14).
+
+        Read with include_all_metadata from the newest 200 messages of the conversation (or the thread's
+        first 200: the outbox waits at most minutes before trying again, not hundreds of messages). Slack
+        busy or away: DeliveryDelayed (look again later rather than risk a second post); refused (no
+        history scope): logged, and posted (a rare double is better than a message never sent)."""
+        try:
+            async with self.sorted_failures():
+                channel = target
+                if USER_ID.fullmatch(target):  # a DM: its conversation id
+                    channel = str((await self.outbox_client.conversations_open(users=target))["channel"]["id"])
+                if thread:
+                    found = await self.outbox_client.conversations_replies(
+                        channel=channel, ts=thread, include_all_metadata=True, limit=200)
+                else:
+                    found = await self.outbox_client.conversations_history(
+                        channel=channel, include_all_metadata=True, limit=200)
+        except DeliveryRefused as refused:
+            log.warning("could not look for outbox message %s before sending it again: %s", outbox.message_id, refused)
+            return None
+        mark = outbox_mark(outbox)
+        for posted in found.get("messages") or []:
+            if posted.get("metadata") == mark:
+                return f"{channel}/{posted.get('ts', '')}"
+        return None
 
     async def update(self, channel: str, ref: str, reply: Reply) -> None:
         """Replace a message `send` posted (a vote's tally): chat.update of its channel and ts."""

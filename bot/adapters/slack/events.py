@@ -42,6 +42,12 @@ class Origin:
     trigger_id: str = ""
     thread_ts: str = ""
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Origin:
+        """Back from the inbox, where `dataclasses.asdict` wrote it (edge, issue 14)."""
+        fields = dict(data)
+        return cls(actor=Actor(**fields.pop("actor")), **fields)
+
 
 def emoji(name: str) -> str:
     """Slack's reaction name as the emoji: "bulb" → "💡", "+1::skin-tone-3" → "👍", "parrot" → ":parrot:"."""

@@ -209,6 +209,13 @@ def _input_element(field: FormField) -> dict[str, Any]:
         if chosen:
             element["initial_option"] = chosen[0]
         return element
+    if field.kind is FieldKind.MULTI_CHOICE:  # budget round (issue 16): checkboxes (Slack allows 10), else a
+        boxes = [{"text": plain(c.label, MAX_LABEL), "value": c.value[:MAX_OPTION_VALUE]}  # multi-select
+                 for c in field.choices[:MAX_OPTIONS]]
+        ticked = [o for o, c in zip(boxes, field.choices, strict=False) if c.value in field.initial.split(",")]
+        kind = "checkboxes" if len(boxes) <= 10 else "multi_static_select"
+        return {"type": kind, "action_id": INPUT_ACTION, "options": boxes} | (
+            {"initial_options": ticked} if ticked else {})
     limit = max(1, min(field.max_length, MAX_INPUT))
     element = {"type": "plain_text_input", "action_id": INPUT_ACTION,
                "multiline": field.kind is FieldKind.LONG_TEXT, "max_length": limit}
@@ -242,6 +249,8 @@ def form_values(view: Mapping[str, Any]) -> dict[str, str]:
         for element in elements.values():
             if element.get("type") == "static_select":
                 values[block_id] = str((element.get("selected_option") or {}).get("value") or "")
+            elif element.get("type") in ("checkboxes", "multi_static_select"):  # budget round (issue 16)
+                values[block_id] = ",".join(str(o.get("value") or "") for o in element.get("selected_options") or ())
             else:
                 values[block_id] = str(element.get("value") or "")
     return values

@@ -10,7 +10,6 @@ import sys
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.adapters.base import until_signal
@@ -36,8 +35,7 @@ def web_app(adapter: SlackAdapter, *, events: bool = True) -> web.Application:
     port = adapter.port
 
     async def handle_events(request: web.Request) -> web.Response:
-        response = await adapter.app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        return await adapter.door.handle(request)  # edge (issue 14): signature and schema first
 
     async def healthz(_: web.Request) -> web.Response:
         """200 when the database answers a `SELECT 1` within 2 seconds, else 503."""
@@ -64,8 +62,13 @@ def web_app(adapter: SlackAdapter, *, events: bool = True) -> web.Application:
     if events:
         app.router.add_post(EVENTS_PATH, handle_events)
     app.router.add_get(HEALTH_PATH, healthz)
+    port.add_routes(app)  # GET /metrics, /healthz/live, /healthz/ready (bot/metrics.py)
     if port.settings.calendar_token is not None:
         app.router.add_get(CALENDAR_PATH, calendar)
+    async def handle_leftovers(_: web.Application) -> None:
+        adapter.background(adapter.handle_leftovers(), "inbox leftovers")
+
+    app.on_startup.append(handle_leftovers)
     app.on_shutdown.append(finish_background)
     return app
 
@@ -73,6 +76,7 @@ def web_app(adapter: SlackAdapter, *, events: bool = True) -> web.Application:
 async def serve(bot: Port, port: int) -> int:
     """`netwerkbot slack`: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on `port`; runs until a signal."""
     from bot.adapters.slack.adapter import SlackAdapter, missing_settings
+    from bot.adapters.slack.events import PLATFORM
 
     missing = missing_settings(bot.settings)
     if missing:
@@ -80,7 +84,8 @@ async def serve(bot: Port, port: int) -> int:
         return 2
     await bot.start()
     adapter = SlackAdapter(bot)
-    await bot.keep_time(adapter)
+    await bot.keep_time(adapter, PLATFORM)
+    adapter.background(adapter.sync_circles(), "circle members")
     app_token = bot.settings.slack_app_token
     socket = AsyncSocketModeHandler(adapter.app, app_token.get_secret_value()) if app_token else None
     runner = web.AppRunner(adapter.web_app(events=socket is None))
