@@ -59,7 +59,7 @@ async def test_a_vote_with_ja_nee_accepts_the_pitch_when_ja_wins_and_the_message
     message = world.fake.message(PROPOSALS, scheduled.params["ts"])  # the pitch's own message is replaced
     assert message is not None and "Pitch #1: Samen een groeiklas" in message.text
     assert [e["text"]["text"] for b in scheduled.params["blocks"] if b["type"] == "actions"
-            for e in b["elements"]] == ["Stemming starten"]  # "Agenderen" is done
+            for e in b["elements"]] == ["Stemming starten", "Begrotingsronde"]  # "Agenderen" is done
 
     view = await vote_form(world, announcement, 2)
     accepting = next(b for b in view["blocks"] if b.get("block_id") == "accepting")
