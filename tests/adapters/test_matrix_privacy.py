@@ -14,7 +14,7 @@ world = pytest.fixture(matrix_world, name="world")
 
 
 async def test_a_member_sees_their_data_and_is_forgotten_with_a_numbered_button(world: MatrixWorld) -> None:
-    anna = await world.person("anna", "Anna")
+    anna = await world.person("anna", "Anna de Wit")  # the Matrix display name becomes the member's name
     async with world.bot() as (bot, _):
         member = await add_member(bot, "Anna de Wit", user_id=anna.user_id, platform="matrix")
         await add_expertise(bot, member, "dyslexie")
