@@ -29,6 +29,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_e
 
 from bot.core.clock import Clock
 from bot.core.inputs import Action, Actor, Command, FormSubmission
+from bot.core.port import Kept as Kept  # what an adapter keeps: one definition, in the port
 from bot.core.reply import Outcome
 from storage import inbox as rows
 from storage.db import Database, is_unavailable
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 
 LANES = 4  # inbox rows handled at the same time
 
-Kept = Action | Command | FormSubmission
 KINDS: dict[str, type[Kept]] = {"Action": Action, "Command": Command, "FormSubmission": FormSubmission}
 
 
