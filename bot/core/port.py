@@ -56,6 +56,13 @@ class Sender(Protocol):
         ...
 
 
+HOME_VIEW = "home:"  # the key of a person's own view (Slack's Home tab): home:<platform>:<user id>
+
+
+def home_view(platform: str, user_id: str) -> str:
+    return f"{HOME_VIEW}{platform}:{user_id}"
+
+
 @runtime_checkable
 class Publisher(Protocol):
     """A sender that can show a person a view of their own (Slack's Home tab; issue 17)."""

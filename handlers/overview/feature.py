@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from bot.core.errors import UserError
 from bot.core.inputs import Action, FormSubmission
+from bot.core.port import HOME_VIEW
 from bot.core.reply import Form, FormField, Heading, Outcome, Part, Reply
 from handlers.context import AnyContext, Feature, HandlerContext, JobContext
 from handlers.meetings.feature import KIND as REMINDER
@@ -24,12 +25,7 @@ from handlers.overview.sections import ADD_ITEM, Viewer
 from handlers.pupils.guard import hold_back
 from handlers.text import clean
 
-HOME = "home:"  # the key of a member's Home view: home:<platform>:<user id>
 PREFIXES = {"matrix": "!"}
-
-
-def home_key(platform: str, user_id: str) -> str:
-    return f"{HOME}{platform}:{user_id}"
 
 
 class Overview:
@@ -40,7 +36,7 @@ class Overview:
         f = Feature("overview")
         f.action(ADD_ITEM, self.add_item_pressed)
         f.form(ADD_ITEM, self.add_item_submitted)
-        f.keep_published(HOME, self.current)
+        f.keep_published(HOME_VIEW, self.current)
         return f
 
     async def command(self, ctx: HandlerContext, rest: str) -> Outcome:
@@ -59,7 +55,7 @@ class Overview:
     async def current(self, ctx: JobContext, key: str) -> Reply | None:
         """The Home view of `home:<platform>:<user id>` as it is now; the person becomes a member on first
         contact, as with any input (the platform's profile names them after: bot/members.py)."""
-        platform, _, user_id = key.removeprefix(HOME).partition(":")
+        platform, _, user_id = key.removeprefix(HOME_VIEW).partition(":")
         if not platform or not user_id:
             return None
         member = await ctx.repos.members.of_account(platform, user_id, name="", now=ctx.now)
