@@ -28,7 +28,12 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 PING_AFTER_IDLE_SECONDS = 2.0
 POOL_TIMEOUT_SECONDS = 30
-WROTE = "wrote"  # session.info: the transaction wrote something (issue 17: views kept current hear of it)
+WROTE = "wrote"  # session.info: the transaction wrote something a view may show (issue 17: views kept current)
+# tables whose writes no member's view shows: a platform's bookkeeping, what an input is kept or claimed by,
+# the search index beside the expertise itself, profiles and accounts (every first contact and profile fetch)
+BOOKKEEPING = frozenset({"deliveries", "inbox", "search_state", "search_terms", "expertise_terms", "members",
+                         "identities", "matrix_sessions", "matrix_direct_rooms", "matrix_buttons", "matrix_polls",
+                         "pending_shares", "coordinator_log"})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -167,12 +172,17 @@ class Database:
 
 
 def _executed(state: ORMExecuteState) -> None:
-    if not state.is_select:
+    if state.is_select:
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) not in BOOKKEEPING:
         state.session.info[WROTE] = True
 
 
 def _flushed(session: Session, _context: Any) -> None:
-    session.info[WROTE] = True
+    if any(getattr(getattr(row, "__table__", None), "name", None) not in BOOKKEEPING
+           for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info[WROTE] = True
 
 
 def _mark_begun(session: Any, _transaction: Any, _connection: Any) -> None:

@@ -136,3 +136,15 @@ async def test_malformed_or_unknown_shortcuts_get_a_dutch_message_and_change_not
     await world.adapter.drain()
     assert await ideas(world) == []
     assert not world.fake.ok_calls("views.open") and not world.fake.ok_calls("chat.postMessage")
+
+
+def test_the_manifest_declares_the_home_tab_and_every_shortcut_the_adapter_answers() -> None:
+    from bot.adapters.slack.home import GLOBAL_SHORTCUTS, MESSAGE_SHORTCUTS
+    from tests.adapters.test_slack_manifest import manifest
+
+    features = manifest()["features"]
+    declared = {s["callback_id"]: s["type"] for s in features["shortcuts"]}
+    assert declared == {**dict.fromkeys(GLOBAL_SHORTCUTS, "global"), **dict.fromkeys(MESSAGE_SHORTCUTS, "message")}
+    assert all(s["description"] and s["name"] for s in features["shortcuts"])
+    assert features["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in manifest()["settings"]["event_subscriptions"]["bot_events"]

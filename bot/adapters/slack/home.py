@@ -1,11 +1,11 @@
 """Slack's Home tab and shortcuts (issue 17), mixed into `SlackAdapter`.
 
-Home: `app_home_opened` is acknowledged at once; then the person is named (their profile, as before any
-first input) and the port is told they watch `home:slack:<user>`: the refresher renders their overview and
-hands it to `publish` (views.publish), now and, while they opened it recently, after each change, at most
-once a second. A view the same as the one published last is not sent again. Buttons on Home are the
-features' own: their presses come as block_actions without channel or response_url, and their answers go
-to the person's direct conversation with the bot (or a modal, for a form).
+Home: `app_home_opened` is acknowledged at once; then a new person is named (their profile, as before any
+first input; a stale one is fetched after) and the port is told they watch `home:slack:<user>`: the
+refresher renders their overview and hands it to `publish` (views.publish), now and, while they opened it
+recently, after each change, at most once a second. A view the same as the one published last is not sent
+again. Buttons on Home are the features' own: their presses come as block_actions without channel or
+response_url, and their answers go to the person's direct conversation with the bot (or a modal, for a form).
 
 Shortcuts are inputs like any other:
 - "Pitch indienen" (global, `pitch_indienen`): `/pitch`, which opens the pitch form;
@@ -81,7 +81,9 @@ class HomeAndShortcuts:
     if TYPE_CHECKING:
         def background(self, work: Any, name: str) -> None: ...
 
-        async def refresh_profile(self, actor: Actor) -> None: ...
+        async def name_first(self, actor: Actor) -> None: ...
+
+        def refresh_profile_later(self, actor: Actor) -> None: ...
 
         async def follow_up(self, outcome: asyncio.Task[Outcome] | None, origin: Origin) -> None: ...
 
@@ -110,8 +112,9 @@ class HomeAndShortcuts:
             self.background(self.open_home(Actor(PLATFORM, str(event["user"]))), "home opened")
 
     async def open_home(self, actor: Actor) -> None:
-        await self.refresh_profile(actor)  # a new person is named before their overview greets them
+        await self.name_first(actor)  # a new person is named before their overview greets them
         self.port.watch(home_view(PLATFORM, actor.user_id))
+        self.refresh_profile_later(actor)
 
     async def publish(self, key: str, reply: Reply) -> None:
         """views.publish of the person's Home, unless it is what they were shown last (bot/core/port.Publisher)."""
