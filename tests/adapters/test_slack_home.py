@@ -85,6 +85,17 @@ async def test_opening_home_publishes_the_members_overview(world: World) -> None
     assert len(homes(world, ANNA)) == 1 and len(homes(world, BART)) == 1
 
 
+async def test_a_new_person_opening_home_becomes_a_member_named_by_their_profile(world: World) -> None:
+    world.fake.add_user("U0NIEUW", "Noor Nieuw")
+    await world.slack.home_opened("U0NIEUW", "EvNew1")
+    [view] = await published(world, User("U0NIEUW", "noor"))
+    shown = texts(view["blocks"])
+    assert "Overzicht voor Noor Nieuw" in shown and "Je hebt nog geen expertise" in shown
+    async with world.bot.db.transaction() as repos:
+        member = await repos.members.by_identity("slack", "U0NIEUW")
+    assert member is not None and member.name == "Noor Nieuw"
+
+
 async def test_every_button_on_home_works(world: World) -> None:
     await world.slack.home_opened(ANNA.id, "EvHome1")
     await published(world, ANNA)
