@@ -8,7 +8,7 @@ from bot.app import Bot
 from bot.core.reply import Actions, Form, Item, Reply
 from tests.conftest import AMS
 from tests.handlers.test_proposals import COORD, PITCH, VOTE, network, pitch_and_vote
-from tests.support import add_expertise, add_member, press, run, submit, text_of
+from tests.support import actor, add_expertise, add_member, press, run, submit, text_of
 
 
 def buttons(reply: Reply) -> dict[str, tuple[str, str]]:
@@ -94,5 +94,5 @@ async def test_long_lists_end_in_meer_with_the_command(sqlite_bot: Bot) -> None:
     member = await add_member(sqlite_bot, "Veelweter", user_id="veel")
     for number in range(12):
         await add_expertise(sqlite_bot, member, f"onderwerp{number}")
-    text = text_of(await overview(sqlite_bot, COORD.__class__("console", "veel")))
+    text = text_of(await overview(sqlite_bot, actor("veel")))
     assert "meer…: /expertise mijn" in text and text.count("bevestigd") == 8
