@@ -19,7 +19,7 @@ from config.i18n import Catalog
 from tests.adapters.test_slack_e2e import World, running, texts
 from tests.conftest import AMS
 from tests.fake_slack import User, block_problems
-from tests.handlers.test_proposals import VOTE
+from tests.handlers.test_proposals import PITCH, VOTE
 from tests.support import add_expertise, add_member, add_organisation, submit
 
 ANNA, BART, MARIEKE = User("U0ANNA", "anna"), User("U0BART", "bart"), User("UCOORD", "marieke")
@@ -41,6 +41,11 @@ async def world(sqlite_url: str, clock: ManualClock) -> AsyncIterator[World]:
         anna = await add_member_record(w, ANNA)
         await add_expertise(w.bot, anna, "gedrag", confirmed=datetime(2025, 12, 10, tzinfo=AMS))  # nearly stale
         await submit(w.bot, "stemming.form", VOTE | {"electorate": "members"}, slack(MARIEKE))
+        await submit(w.bot, "pitch.form", PITCH | {"schools": "Baeken"}, slack(BART))
+        async with w.bot.db.transaction() as repos:  # a budget round over Bart's pitch, open until Friday
+            await repos.budget.create(budget_cents=20_000_00, pitches=[1], electorate="members", werkgebied="",
+                                      secret=True, kind="approval", deadline=datetime(2026, 11, 27, 17, tzinfo=AMS),
+                                      channel="C0VOORSTEL", by=None, now=w.bot.clock.now())
         try:
             yield w
         finally:
@@ -113,13 +118,16 @@ async def test_every_button_on_home_works(world: World) -> None:
             assert said["channel"] == ANNA.id and ":warning:" not in texts(said["blocks"]), (button, said)
         else:
             modal = world.fake.ok_calls("views.open")[-1].params["view"]
-            assert modal["callback_id"] in ("overzicht.punt", "expertise.add"), button
+            assert modal["callback_id"] in ("overzicht.punt", "expertise.add", "begroting.stembiljet"), button
+    assert {"Stemmen", "voor", "Punt inbrengen", "Expertise toevoegen"} <= {b["text"]["text"] for b in buttons(view)}
     forms = [c.params["view"] for c in world.fake.ok_calls("views.open")]
     punt = next(f for f in forms if f["callback_id"] == "overzicht.punt")
     assert (await world.slack.submit(punt, {"item": "Voortgang thuiszitters"}, ANNA)).status == 200
     await world.adapter.drain()
-    latest = await world.fake.wait_for(lambda: "Voortgang thuiszitters" in texts(homes(world, ANNA)[-1]["blocks"]))
-    assert latest
+    await world.fake.wait_for(lambda: "Voortgang thuiszitters" in texts(homes(world, ANNA)[-1]["blocks"]))
+    ballot = next(f for f in forms if f["callback_id"] == "begroting.stembiljet")
+    assert (await world.slack.submit(ballot, {"pitches": "1"}, ANNA)).status == 200
+    await world.fake.wait_for(lambda: "Je keuze: #1" in texts(homes(world, ANNA)[-1]["blocks"]))
 
 
 async def test_home_is_republished_when_what_it_shows_changes_at_most_once_a_second(world: World) -> None:
