@@ -33,6 +33,7 @@ from handlers.expertise import ExpertiseFeature, ExpertiseSearch, load_synonyms
 from handlers.meetings.feature import Meetings
 from handlers.meetings.holiday_watch import HolidayWatch
 from handlers.meetings.rhythm import load_holidays, load_series
+from handlers.overview.feature import Overview
 from handlers.proposals.pitches import Pitches
 from handlers.proposals.votes import Votes
 from handlers.pupils.guard import PupilGuard
@@ -121,6 +122,9 @@ class Bot:
         async with self.db.transaction() as repos:
             return await self.meetings.ical_feed(repos, series, self.clock.now())
 
+    def watch(self, key: str) -> None:
+        self.refresher.watch(key)
+
     async def healthy(self) -> bool:
         return await self.db.reachable()
 
@@ -134,8 +138,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
     meetings = Meetings(load_series(settings.meetings_file, settings.zone),
                         load_holidays(settings.school_holidays_file))
     budget = BudgetRounds()
+    overview = Overview(meetings)
     registry = Features([
-        general.feature(),
+        general.feature({"overzicht": overview.command}),
+        overview.feature(),
         privacy.feature(),
         ExpertiseFeature(search).feature(),
         meetings.feature(),
@@ -149,9 +155,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Bot:
     outbox = Outbox(db, clock)
     scheduler = Scheduler(db, clock, settings, catalog, registry)
     timekeeper = Timekeeper(scheduler, outbox, clock)
-    refresher = Refresher(db, clock, settings, catalog, registry.renderers)
+    refresher = Refresher(db, clock, settings, catalog, registry.renderers, published=registry.published)
     router.on_queued(timekeeper.poke)
     router.on_changed(refresher.mark)
+    router.on_wrote(refresher.wrote)
     return Bot(
         settings=settings, catalog=catalog, clock=clock, db=db, registry=registry,
         dispatcher=Dispatcher(registry, db, settings, catalog, clock),

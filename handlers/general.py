@@ -9,9 +9,13 @@
     /netwerkbot bevestigen|weigeren 3 coordinators: decide one
     /netwerkbot mijn gegevens, vergeet mij, verwijder <naam>, inactief: see handlers/privacy.py
     /netwerkbot coordinatoren [toevoegen|verwijderen @iemand], /netwerkbot logboek [export]: handlers/governance.py
+    /netwerkbot overzicht             what waits for you (handlers/overview), handed in by bot/app.py
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 
 from bot.core.errors import UserError
 from bot.core.inputs import Command
@@ -21,13 +25,17 @@ from handlers.context import Feature, HandlerContext
 from handlers.text import clean, fold
 from storage.schools import CONFIRMED, REFUSED
 
+SubCommand = Callable[[HandlerContext, str], Awaitable[Outcome]]  # a word of /netwerkbot another feature answers
+
 ROLES = ("consulent", "ib-er", "directeur", "locatieleider", "leerkracht", "expert", "jeugdwerker",
          "bestuurder", "onderwijsassistent", "overig")
 
 
-async def command(ctx: HandlerContext, cmd: Command) -> Outcome:
+async def command(ctx: HandlerContext, cmd: Command, subcommands: Mapping[str, SubCommand] | None = None) -> Outcome:
     t = ctx.t
     first, _, raw = cmd.text.strip().partition(" ")
+    if (other := (subcommands or {}).get(fold(first))) is not None:
+        return await other(ctx, raw.strip())
     if fold(first) in ("coordinatoren", "coordinators"):  # before `clean`: a Slack mention is <@U123>
         return await governance.coordinators(ctx, raw)
     text = clean(cmd.text, t, what=t("general.what_command"), required=False)
@@ -100,9 +108,9 @@ def settings(ctx: HandlerContext) -> Reply:
     return Reply((Heading(t("general.settings_heading")), Fields(tuple(pairs))))
 
 
-def feature() -> Feature:
+def feature(subcommands: Mapping[str, SubCommand] | None = None) -> Feature:
     f = Feature("netwerkbot")
-    f.command("netwerkbot", command)
+    f.command("netwerkbot", partial(command, subcommands=subcommands))
     f.action(schools.CONFIRM, schools.confirm_pressed)
     f.action(schools.REFUSE, schools.refuse_pressed)
     f.membership(governance.membership_changed)

@@ -16,6 +16,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from storage.repositories import BEGUN, PEEK, Repositories, StateSnapshot
 from storage.scheduling import Happened
@@ -27,6 +28,12 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 PING_AFTER_IDLE_SECONDS = 2.0
 POOL_TIMEOUT_SECONDS = 30
+WROTE = "wrote"  # session.info: the transaction wrote something a view may show (issue 17: views kept current)
+# tables whose writes no member's view shows: a platform's bookkeeping, what an input is kept or claimed by,
+# the search index beside the expertise itself, profiles and accounts (every first contact and profile fetch)
+BOOKKEEPING = frozenset({"deliveries", "inbox", "search_state", "search_terms", "expertise_terms", "members",
+                         "identities", "matrix_sessions", "matrix_direct_rooms", "matrix_buttons", "matrix_polls",
+                         "pending_shares", "coordinator_log"})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -118,6 +125,9 @@ class Database:
         else:
             _ping_after_idle(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        if not event.contains(Session, "do_orm_execute", _executed):  # once per process, for every session
+            event.listen(Session, "do_orm_execute", _executed)
+            event.listen(Session, "after_flush", _flushed)
         database = self.url.database or ""
         on_disk = self.dialect == "sqlite" and database not in ("", ":memory:") and "mode=memory" not in database
         self._committed_state = _CommittedState(database) if on_disk else None
@@ -137,6 +147,7 @@ class Database:
                 event.listen(session.sync_session, "after_begin", _mark_begun)
             repos = Repositories(session)
             yield repos
+        repos.happened.wrote = bool(session.info.pop(WROTE, False))
         if repos.happened and self.after_commit is not None:
             self.after_commit(repos.happened)
 
@@ -158,6 +169,20 @@ class Database:
         if self._committed_state is not None:
             self._committed_state.close()
         await self.engine.dispose()
+
+
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_select:
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) not in BOOKKEEPING:
+        state.session.info[WROTE] = True
+
+
+def _flushed(session: Session, _context: Any) -> None:
+    if any(getattr(getattr(row, "__table__", None), "name", None) not in BOOKKEEPING
+           for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info[WROTE] = True
 
 
 def _mark_begun(session: Any, _transaction: Any, _connection: Any) -> None:

@@ -40,6 +40,7 @@ from storage.models import (
     SearchState,
     SearchTerm,
 )
+from storage.overview import OverviewRepository
 from storage.privacy import PrivacyRepository
 from storage.proposals import PitchRepository, VoteRepository
 from storage.records import (
@@ -444,6 +445,7 @@ class Repositories:
         self.coordinators = CoordinatorRepository(session)
         self.circles = CircleRepository(session)
         self.budget = BudgetRepository(session)
+        self.overview = OverviewRepository(session)  # a member's overview (handlers/overview)
 
 
 

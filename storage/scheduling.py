@@ -117,9 +117,10 @@ class Happened:
 
     queued: int = 0  # outbox messages queued: wake the sender
     changed: set[str] = field(default_factory=set)  # keys of sent messages whose content changed: refresh them
+    wrote: bool = False  # anything was written: views kept current for who watches them may show it (issue 17)
 
     def __bool__(self) -> bool:
-        return bool(self.queued or self.changed)
+        return bool(self.queued or self.changed or self.wrote)
 
 
 class OutboxRepository:

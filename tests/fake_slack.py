@@ -267,7 +267,10 @@ class FakeSlack:
             "files.getUploadURLExternal": self.files_get_upload_url_external,
             "files.completeUploadExternal": self.files_complete_upload_external,
             "conversations.members": self.conversations_members,
+            "views.publish": self.views_publish, "views.update": self.views_update,
         }
+        self.homes: dict[str, dict[str, Any]] = {}  # user id → the Home view published last (issue 17)
+        self.views: dict[str, dict[str, Any]] = {}  # view id → the view as views.open/.publish/.update left it
         self.uploads: dict[str, dict[str, Any]] = {}  # file id → filename, length, data (once uploaded)
         self.files: list[dict[str, Any]] = []  # files shared in a conversation: id, title, name, data, channel
 
@@ -569,9 +572,50 @@ class FakeSlack:
         view: dict[str, Any] = params.get("view") or {}
         if problems := view_problems(view):
             return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+        return {"ok": True, "view": self._keep_view(view)}
+
+    def _keep_view(self, view: dict[str, Any], view_id: str = "") -> dict[str, Any]:
         number = next(self._numbers)
-        return {"ok": True, "view": {**view, "id": f"V{number:08d}", "team_id": TEAM_ID, "hash": f"{number}.hash",
-                                     "state": {"values": {}}, "app_id": "A0NETWERK", "bot_id": BOT_ID}}
+        kept = {**view, "id": view_id or f"V{number:08d}", "team_id": TEAM_ID, "hash": f"{number}.hash",
+                "state": {"values": {}}, "app_id": "A0NETWERK", "bot_id": BOT_ID}
+        self.views[kept["id"]] = kept
+        return kept
+
+    def views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A user's Home tab: a `home` view of at most 100 blocks; `hash`, when given, must be the current one."""
+        user_id = str(params.get("user_id") or "")
+        view: Any = params.get("view")
+        if not user_id or not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments",
+                    "response_metadata": {"messages": ["[ERROR] missing required field: user_id or view"]}}
+        current = self.homes.get(user_id)
+        if params.get("hash") and (current is None or params["hash"] != current["hash"]):
+            return {"ok": False, "error": "hash_conflict"}
+        problems = ([] if view.get("type") == "home" else ["view: must be a home view"]) + \
+            block_problems(view.get("blocks"), max_blocks=100)
+        if problems:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+        kept = self._keep_view(view, current["id"] if current else "")
+        self.homes[user_id] = kept
+        return {"ok": True, "view": kept}
+
+    def views_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A modal already open, by `view_id` (or `external_id`); a stale `hash` is a hash_conflict."""
+        view_id = str(params.get("view_id") or "")
+        external = str(params.get("external_id") or "")
+        current = self.views.get(view_id) or next(
+            (v for v in self.views.values() if external and v.get("external_id") == external), None)
+        if not view_id and not external:
+            return {"ok": False, "error": "invalid_arguments",
+                    "response_metadata": {"messages": ["[ERROR] view_id or external_id required"]}}
+        if current is None:
+            return {"ok": False, "error": "not_found"}
+        if params.get("hash") and params["hash"] != current["hash"]:
+            return {"ok": False, "error": "hash_conflict"}
+        view: dict[str, Any] = params.get("view") or {}
+        if problems := view_problems(view):
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+        return {"ok": True, "view": self._keep_view(view, current["id"])}
 
     def _conversation(self, users: frozenset[str]) -> str:
         prefix = "D" if len(users) == 1 else "G"
@@ -809,6 +853,50 @@ class SlackSender:
                          "type": "button", "action_ts": f"{time.time():.6f}",
                          **({"value": button["value"]} if "value" in button else {})}],
         }
+        return await self.form({"payload": json.dumps(payload)})
+
+    async def press_in_view(self, button: Mapping[str, Any], user: User, view: Mapping[str, Any]) -> Answer:
+        """A block_actions payload for a button on a view (the Home tab): no channel and no response_url."""
+        payload = {
+            "type": "block_actions", "team": {"id": TEAM_ID, "domain": "netwerk"},
+            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM_ID},
+            "api_app_id": "A0NETWERK", "token": "verification-token-unused",
+            "container": {"type": "view", "view_id": view.get("id", "")}, "trigger_id": self.fake.trigger(),
+            "view": dict(view),
+            "actions": [{"action_id": button["action_id"], "block_id": "b1", "text": button["text"],
+                         "type": "button", "action_ts": f"{time.time():.6f}",
+                         **({"value": button["value"]} if "value" in button else {})}],
+        }
+        return await self.form({"payload": json.dumps(payload)})
+
+    async def home_opened(self, user: str, event_id: str, *, tab: str = "home") -> Answer:
+        """`user` opens the app's Home tab (or its Messages tab): app_home_opened."""
+        event: dict[str, Any] = {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": tab,
+                                 "event_ts": self.fake.next_ts()}
+        if user in self.fake.homes:  # Slack sends the view last published along
+            event["view"] = self.fake.homes[user]
+        return await self.event(event, event_id)
+
+    async def shortcut(self, callback_id: str, user: User) -> Answer:
+        """A global shortcut chosen from the shortcuts menu."""
+        payload = {"type": "shortcut", "token": "verification-token-unused", "action_ts": f"{time.time():.6f}",
+                   "team": {"id": TEAM_ID, "domain": "netwerk"}, "callback_id": callback_id,
+                   "user": {"id": user.id, "username": user.name, "team_id": TEAM_ID},
+                   "trigger_id": self.fake.trigger(), "is_enterprise_install": False}
+        return await self.form({"payload": json.dumps(payload)})
+
+    async def message_shortcut(self, callback_id: str, user: User, channel: str, ts: str, *,
+                               response_url: str = "") -> Answer:
+        """A message shortcut on the fake's message `ts` in `channel` (Slack sends the message along)."""
+        found = self.fake.message(channel, ts)
+        if found is None:
+            raise KeyError(f"no message {ts} in {channel}: add_message it first")
+        payload = {"type": "message_action", "token": "verification-token-unused",
+                   "action_ts": f"{time.time():.6f}", "team": {"id": TEAM_ID, "domain": "netwerk"},
+                   "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM_ID},
+                   "channel": {"id": channel, "name": "netwerkgroep"}, "callback_id": callback_id,
+                   "trigger_id": self.fake.trigger(), "message_ts": ts, "message": found.payload(),
+                   "response_url": response_url or self.fake.response_url(f"shortcut-{next(self._numbers)}")}
         return await self.form({"payload": json.dumps(payload)})
 
     async def submit(self, view: Mapping[str, Any], values: Mapping[str, str], user: User) -> Answer:

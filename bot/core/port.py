@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.core.inputs import Action, Actor, Command, FormSubmission, Input, MembershipChanged
 from bot.core.reply import Outcome, Reply
@@ -53,6 +53,22 @@ class Sender(Protocol):
 
     async def update(self, channel: str, ref: str, reply: Reply) -> None:
         """Replace the content of the message `ref` that `send` posted in `channel`."""
+        ...
+
+
+HOME_VIEW = "home:"  # the key of a person's own view (Slack's Home tab): home:<platform>:<user id>
+
+
+def home_view(platform: str, user_id: str) -> str:
+    return f"{HOME_VIEW}{platform}:{user_id}"
+
+
+@runtime_checkable
+class Publisher(Protocol):
+    """A sender that can show a person a view of their own (Slack's Home tab; issue 17)."""
+
+    async def publish(self, key: str, reply: Reply) -> None:
+        """Show `reply` as the view `key` (`home:<platform>:<user id>`)."""
         ...
 
 
@@ -148,6 +164,11 @@ class Port(Protocol):
 
     async def calendar_feed(self, series: str) -> bytes | None:
         """A meeting series' iCalendar feed, None for an unknown series."""
+        ...
+
+    def watch(self, key: str) -> None:
+        """A person opened the view `key` (`home:<platform>:<user id>`): publish it now and keep it current
+        while they look (through the sender's `publish`, see `Publisher`)."""
         ...
 
     async def healthy(self) -> bool:

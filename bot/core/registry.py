@@ -39,6 +39,7 @@ class Feature(Generic[C, J]):
     planners: list[Planner[J]] = field(default_factory=list)
     renderers: dict[str, Renderer[J]] = field(default_factory=dict)
     memberships: list[MembershipListener[J]] = field(default_factory=list)
+    published: dict[str, Renderer[J]] = field(default_factory=dict)
 
     def command(self, name: str, handler: CommandHandler[C]) -> None:
         self.commands[name] = handler
@@ -67,6 +68,11 @@ class Feature(Generic[C, J]):
         """Messages sent with an outbox key starting with `key_prefix` are re-rendered when `ctx.changed(key)`."""
         self.renderers[key_prefix] = render
 
+    def keep_published(self, key_prefix: str, render: Renderer[J]) -> None:
+        """Views a platform shows one person (Slack's Home tab), keyed `key_prefix…`: rendered when the person
+        opens it and again, at most once a second, when anything changes while they watch (bot/refresh.py)."""
+        self.published[key_prefix] = render
+
 
 class Registry(Generic[C, J]):
     """All features of one bot. Names must be unique across features."""
@@ -81,13 +87,15 @@ class Registry(Generic[C, J]):
         self.planners: list[Planner[J]] = []
         self.renderers: dict[str, Renderer[J]] = {}
         self.memberships: list[MembershipListener[J]] = []
+        self.published: dict[str, Renderer[J]] = {}
         for feature in features or []:
             self.add(feature)
 
     def add(self, feature: Feature[C, J]) -> None:
         clash = (self.commands.keys() & feature.commands.keys()) | (
             self.actions.keys() & feature.actions.keys()) | (self.forms.keys() & feature.forms.keys()) | (
-            self.jobs.keys() & feature.jobs.keys()) | (self.renderers.keys() & feature.renderers.keys())
+            self.jobs.keys() & feature.jobs.keys()) | (self.renderers.keys() & feature.renderers.keys()) | (
+            self.published.keys() & feature.published.keys())
         if clash:
             raise ValueError(f"{feature.name}: already registered: {sorted(clash)}")
         self.features.append(feature)
@@ -99,3 +107,4 @@ class Registry(Generic[C, J]):
         self.planners.extend(feature.planners)
         self.renderers.update(feature.renderers)
         self.memberships.extend(feature.memberships)
+        self.published.update(feature.published)

@@ -17,6 +17,7 @@ there is none). The digest's message is kept up to date as its ideas move on (bo
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -25,7 +26,7 @@ from babel.dates import format_date
 from rapidfuzz import fuzz, process
 
 from bot.core.errors import FormErrors, UserError
-from bot.core.inputs import Action, Change, ChannelMessage, Command, FormSubmission, Listened, Reaction
+from bot.core.inputs import Action, Actor, Change, ChannelMessage, Command, FormSubmission, Input, Listened, Reaction
 from bot.core.numbers import number_of, possible_id
 from bot.core.reply import (
     Audience,
@@ -42,7 +43,7 @@ from bot.core.reply import (
     Text,
 )
 from handlers.circles.digest import DIGEST, Digests
-from handlers.circles.questions import QuestionDetector
+from handlers.circles.questions import Experts, QuestionDetector
 from handlers.context import Feature, HandlerContext
 from handlers.dates import UnclearDate, parse_moment
 from handlers.expertise.feature import holder_line, mention
@@ -58,6 +59,7 @@ IDEA_EMOJI = "💡"
 MAX_IDEA = 2000
 MAX_THEME = 40
 SHOWN = 20
+MAKE_IDEA, WHO_KNOWS = "idee.maken", "vraag.wie_weet"  # a message's shortcuts: its JSON in the value
 HASHTAG = re.compile(r"(?<![\w&<])#([^\W_][\w-]{1,59})")  # not an HTML entity, not Slack's <#C123>
 
 
@@ -67,6 +69,21 @@ def themed(text: str) -> tuple[str, str]:
     if found is None:
         return "", text
     return found.group(1), " ".join((text[:found.start()] + text[found.end():]).split())
+
+
+def message_of(ctx: HandlerContext, action: Action) -> Reaction:
+    """The message a shortcut was used on, as the 💡 under it would give it (the adapter put it in the value)."""
+    try:
+        data = json.loads(action.value)
+        channel, ts, thread, author, text, link = (str(data.get(k) or "") for k in
+                                                   ("channel", "ts", "thread", "author", "text", "link"))
+    except (ValueError, AttributeError):
+        raise UserError(ctx.t("errors.unknown_action")) from None
+    if not channel or not ts:
+        raise UserError(ctx.t("errors.unknown_action"))
+    return Reaction(IDEA_EMOJI, action.actor, channel, ts, message_text=text, link=link,
+                    message_author=Actor(action.actor.platform, author) if author else None,
+                    thread_id="" if thread == ts else thread)
 
 
 def source_of(inp: Listened, message_id: str) -> str:
@@ -87,6 +104,8 @@ class Circles:
         f.action("idee.parkeren", inner_circle_only(self.park_pressed))
         f.action("idee.afgerond", inner_circle_only(self.done_pressed))
         f.form("idee.oppakken", inner_circle_only(self.pick_up_submitted))
+        f.action(MAKE_IDEA, self.make_pressed)  # Slack's message shortcuts (issue 17)
+        f.action(WHO_KNOWS, self.who_knows)
         f.listen(self.listen)
         f.plan(self.digests.plan)
         f.job(DIGEST, self.digests.digest_job)
@@ -275,27 +294,52 @@ class Circles:
             return None
         if (held := await hold_back(ctx, inp, inp.text)) is not None:
             return held
+        return self.experts_reply(ctx, experts, Audience.THREAD)
+
+    @staticmethod
+    def experts_reply(ctx: HandlerContext, experts: Experts, audience: Audience) -> Reply:
         t = ctx.t
         items = [Item(hit.holder.name, tuple(x for x in (holder_line(ctx, hit.holder),) if x),
                       mention=mention(hit.holder))
                  for hit in experts.hits if isinstance(hit.holder, MemberRecord)]
         return Reply((Text(t.plural("circles.experts", len(items), topic=experts.topic)), *items,
-                      Context(t("circles.experts_more", p=ctx.prefix, topic=experts.topic))),
-                     audience=Audience.THREAD)
+                      Context(t("circles.experts_more", p=ctx.prefix, topic=experts.topic))), audience=audience)
+
+    async def who_knows(self, ctx: HandlerContext, action: Action) -> Outcome:
+        """"Wie weet dit?" on a message, in any channel: its experts, for the asker's eyes only."""
+        inp = message_of(ctx, action)
+        experts = await self.questions.experts_about(ctx.repos, inp.message_text, asker_id=ctx.member.id)
+        if experts is None:
+            return Reply.text(ctx.t("home.who_knows_none"))
+        return self.experts_reply(ctx, experts, Audience.ACTOR)
+
+    async def make_pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
+        """"Maak er een idee van" on a message: as a 💡, in the outer circle's channel, or anywhere for coordinators."""
+        inp = message_of(ctx, action)
+        outer = ctx.settings.channel("outer_circle", ctx.actor.platform)
+        if not outer or inp.channel != outer:
+            if not ctx.is_coordinator:
+                raise UserError(ctx.t("home.idea_where"))
+            ctx.acts_as_coordinator()
+        return await self.from_message(ctx, inp, action)
 
     async def reacted(self, ctx: HandlerContext, inp: Reaction) -> Outcome:
         """A 💡 under a message in the outer circle: the message becomes an idea."""
-        t = ctx.t
         outer = ctx.settings.channel("outer_circle", ctx.actor.platform)
         if not outer or inp.channel != outer:
             return None  # a light bulb elsewhere is just a light bulb
+        return await self.from_message(ctx, inp, inp)
+
+    async def from_message(self, ctx: HandlerContext, inp: Reaction, held_as: Input) -> Outcome:
+        """The message `inp` is under becomes an idea (`held_as`: the input run again after "Toch delen")."""
+        t = ctx.t
         source = source_of(inp, inp.message_id)
         if (same := await ctx.repos.ideas.by_source(source)) is not None:
             return Reply.text(t("circles.already_message", nr=same.id, p=ctx.prefix))
         text = " ".join(inp.message_text.split())[:MAX_IDEA]
         if has_control(text, multiline=False) or len(text) < 3:
             raise UserError(t("circles.unreadable", p=ctx.prefix))
-        if (held := await hold_back(ctx, inp, text)) is not None:
+        if (held := await hold_back(ctx, held_as, text)) is not None:
             return held
         author = ctx.member
         if inp.message_author is not None:

@@ -252,9 +252,16 @@ class QuestionDetector:
         the asker (or only organisations) gives way to the next.
         """
         question = question_text(text)
-        if not question or limit < 1:
+        if not question:
             return None
-        for topic, _ in await self.topics_in(repos, question):
+        return await self.experts_about(repos, question, asker_id=asker_id, limit=limit)
+
+    async def experts_about(self, repos: Repositories, text: str, *, asker_id: int | None,
+                            limit: int = 3) -> Experts | None:
+        """The members who know about the topics `text` names, asked or not ("Wie weet dit?" on a message)."""
+        if limit < 1:
+            return None
+        for topic, _ in await self.topics_in(repos, text):
             hits = await self._members(repos, topic.topic, asker_id=asker_id, limit=limit)
             if hits:
                 return Experts(topic=topic.topic, hits=hits)

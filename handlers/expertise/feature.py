@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
 from bot.core.numbers import MAX_ID, id_of, number_of
@@ -40,6 +42,7 @@ from handlers.text import clean
 from storage.records import ExpertiseRecord, Holder, HolderHit, MemberRecord, OrganisationRecord
 
 MAX_DESCRIPTION = 500
+SEARCH = "expertise.zoeken"
 OVERVIEW_PAGE = 20
 ENTRIES_SHOWN = 3
 
@@ -73,6 +76,8 @@ class ExpertiseFeature:
         f.action("expertise.contact", self.contact)
         f.action("expertise.form", self.open_form)
         f.form("expertise.add", self.submit_form)
+        f.action(SEARCH, self.search_form)  # Slack's shortcut "Expertise zoeken" (issue 17)
+        f.form(SEARCH, self.search_submitted)
         return f
 
     async def command(self, ctx: HandlerContext, cmd: Command) -> Outcome:
@@ -197,6 +202,22 @@ class ExpertiseFeature:
 
     async def search_topic(self, ctx: HandlerContext, action: Action) -> Outcome:
         return await self.results(ctx, clean(action.value, ctx.t, what=ctx.t("expertise.what_topic")), 0)
+
+    async def search_form(self, ctx: HandlerContext, action: Action) -> Outcome:
+        t = ctx.t
+        return Form(SEARCH, t("home.search_title"), (FormField("query", t("home.search_field"),
+                                                               hint=t("home.search_hint"), max_length=200),),
+                    t("home.search_submit"))
+
+    async def search_submitted(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
+        """The results replace the form's content where the platform can (Slack: in the modal, to search again)."""
+        t = ctx.t
+        try:
+            query = clean(form.values.get("query", ""), t, what=t("expertise.what_topic"), max_length=200)
+        except UserError as error:
+            raise FormErrors({"query": error.message}) from None
+        found = await self.results(ctx, query, 0)
+        return dataclasses.replace(found, replace_original=True)
 
     # -- registering ------------------------------------------------------------------------------
 

@@ -43,7 +43,8 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
 }
 EVENT_SCOPES = {"message.channels": "channels:history", "message.groups": "groups:history",
                 "message.im": "im:history", "message.mpim": "mpim:history", "reaction_added": "reactions:read",
-                "member_joined_channel": "channels:read", "member_left_channel": "channels:read"}
+                "member_joined_channel": "channels:read", "member_left_channel": "channels:read",
+                "app_home_opened": ""}  # the Home tab (issue 17) needs no scope
 
 
 def manifest() -> dict[str, Any]:
@@ -86,7 +87,7 @@ def test_the_scopes_are_exactly_those_the_code_needs() -> None:
     assert not unknown, f"add the scopes of {unknown} to METHOD_SCOPES and the manifest"
     settings = manifest()["settings"]
     needed = {"commands"} | {scope for m in methods for scope in METHOD_SCOPES[m]}
-    needed |= {EVENT_SCOPES[event] for event in settings["event_subscriptions"]["bot_events"]}
+    needed |= {EVENT_SCOPES[event] for event in settings["event_subscriptions"]["bot_events"]} - {""}
 
     assert set(manifest()["oauth_config"]["scopes"]["bot"]) == needed
 

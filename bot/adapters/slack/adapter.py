@@ -53,6 +53,7 @@ from bot.adapters.slack.events import (
     slack_time,
 )
 from bot.adapters.slack.guard import SlackDoor, SlackGuard, request_key
+from bot.adapters.slack.home import HomeAndShortcuts, results_view
 from bot.adapters.slack.kept import KeptInputs
 from bot.adapters.slack.render import (
     USER_ID,
@@ -111,7 +112,7 @@ def outbox_mark(outbox: Sending | None) -> dict[str, Any] | None:
     return {"event_type": "netwerkbot_outbox", "event_payload": {"outbox_id": outbox.message_id}}
 
 
-class SlackAdapter(AdapterBase[Origin], KeptInputs):
+class SlackAdapter(AdapterBase[Origin], KeptInputs, HomeAndShortcuts):
     """One bolt `AsyncApp` wired to the bot's port; `web_app()` serves it over HTTP (bot/adapters/slack/serving.py)."""
 
     platform = PLATFORM
@@ -143,6 +144,7 @@ class SlackAdapter(AdapterBase[Origin], KeptInputs):
         self.app.event("reaction_added")(self.on_reaction)
         self.app.event("member_joined_channel")(self.on_membership)
         self.app.event("member_left_channel")(self.on_membership)
+        self.listen_home_and_shortcuts()  # issue 17: bot/adapters/slack/home.py
 
     def web_app(self, *, events: bool = True) -> web.Application:
         """The aiohttp application (bot/adapters/slack/serving.py): events, health, calendar feeds."""
@@ -229,6 +231,9 @@ class SlackAdapter(AdapterBase[Origin], KeptInputs):
         work, done = await self.within_budget(submission)
         if done and isinstance(outcome := work.result(), FormRejected) and outcome.errors:
             await ack(response_action="errors", errors=form_errors(outcome, view))
+            return None
+        if done and isinstance(outcome, Reply) and outcome.replace_original:  # results shown in the modal
+            await ack(response_action="update", view=results_view(view, outcome, self.t))
             return None
         if not done:
             if (entry := await self.keep_late(submission, origin)) is None:

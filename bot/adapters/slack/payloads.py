@@ -5,7 +5,7 @@ press whose `user` is a string, `private_metadata` that is a JSON list, an event
 a string. Each kind the bot listens to has a pydantic model of the fields the adapter reads (with
 Slack's types, strictly: a number is no string; ids look like Slack ids; no NUL characters, which
 PostgreSQL refuses, and no text longer than Slack allows). What does not fit is answered at the
-edge and changes nothing: a command gets a Dutch message (Slack shows the ack's body), a form
+edge and changes nothing: a command or a shortcut gets a Dutch message in the ack's body, a form
 submission a modal saying so, a press or an event a plain 200 (Slack shows nothing for those,
 and an event answered otherwise would only be sent again). Kinds nobody listens to (shortcuts,
 closed modals, other events) are answered 200 here, so bolt never logs their bodies as unhandled.
@@ -30,8 +30,9 @@ MAX_TEXT = 40_000  # Slack's own limit of a message's text
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT, pattern=r"^[^\x00]*$")]
 Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^(https?://[^\s\x00]*)?$")]
 
-LISTENED_EVENTS = frozenset({"message", "reaction_added", "member_joined_channel", "member_left_channel"})
-LISTENED_INTERACTIONS = frozenset({"block_actions", "view_submission"})
+LISTENED_EVENTS = frozenset({"message", "reaction_added", "member_joined_channel", "member_left_channel",
+                             "app_home_opened"})
+LISTENED_INTERACTIONS = frozenset({"block_actions", "view_submission", "shortcut", "message_action"})
 
 
 class Strict(BaseModel):
@@ -180,9 +181,42 @@ class MembershipEvent(Strict):
     channel: SlackId
 
 
+class HomeOpened(Strict):
+    """The member opened the app's Home (or Messages, or About) tab (issue 17)."""
+
+    type: Literal["app_home_opened"]
+    user: SlackId
+    tab: Name = "home"
+
+
 EVENT_MODELS: dict[str, type[Strict]] = {"message": MessageEvent, "reaction_added": ReactionEvent,
                                          "member_joined_channel": MembershipEvent,
-                                         "member_left_channel": MembershipEvent}
+                                         "member_left_channel": MembershipEvent, "app_home_opened": HomeOpened}
+
+
+# -- shortcuts (issue 17) ------------------------------------------------------------------------------
+
+CallbackId = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00]*$")]
+
+
+class GlobalShortcut(Strict):
+    type: Literal["shortcut"]
+    user: User
+    callback_id: CallbackId
+    trigger_id: Name
+
+
+class MessageShortcut(Strict):
+    """A shortcut on a message: the message as Slack gives it (its text may be empty: a file, a bot's blocks)."""
+
+    type: Literal["message_action"]
+    user: User
+    callback_id: CallbackId
+    trigger_id: Name
+    channel: Channel
+    response_url: Url = ""
+    message_ts: Stamp
+    message: Posted
 
 
 # -- the verdict ---------------------------------------------------------------------------------------
@@ -223,6 +257,9 @@ def judge(body: Any) -> Refusal | None:
         if kind == "view_submission":
             ViewSubmission.model_validate(dict(body))
             return None
+        if kind in ("shortcut", "message_action"):
+            (GlobalShortcut if kind == "shortcut" else MessageShortcut).model_validate(dict(body))
+            return None
         if kind == "event_callback":
             callback = EventCallback.model_validate(dict(body))
             model = EVENT_MODELS.get(str(callback.event.get("type")))
@@ -231,7 +268,8 @@ def judge(body: Any) -> Refusal | None:
             model.model_validate(callback.event)
             return None
     except ValidationError as error:
-        tell: Literal["", "text", "modal"] = "text" if kind is None else "modal" if kind == "view_submission" else ""
+        tell: Literal["", "text", "modal"] = "text" if kind in (None, "shortcut", "message_action") \
+            else "modal" if kind == "view_submission" else ""
         return Refusal(tell=tell, reason=f"{named if kind is not None else 'command'}: {_errors(error)}")
     if kind == "url_verification" and isinstance(body.get("challenge"), str) and len(body["challenge"]) <= 200:
         return None

@@ -145,7 +145,8 @@ class _Blocks:
             self.blocks.append({"type": "actions", "elements": [self.button(b) for b in row]})
 
 
-def render(reply: Reply, t: Catalog) -> tuple[str, list[dict[str, Any]]]:
+def render(reply: Reply, t: Catalog, *, max_blocks: int = MAX_BLOCKS,
+           shortened: str = "slack.shortened") -> tuple[str, list[dict[str, Any]]]:
     """The fallback `text` (notifications, screen readers) and the Block Kit blocks of a reply.
 
     Every user-supplied string goes through `escape`; the only mentions are those of `Item.mention`.
@@ -183,8 +184,8 @@ def render(reply: Reply, t: Catalog) -> tuple[str, list[dict[str, Any]]]:
                                Actions: lambda part: out.actions(part.buttons), Context: context,
                                File: lambda part: None}, "Slack")
     blocks = out.blocks
-    if len(blocks) > MAX_BLOCKS:
-        blocks = [*blocks[:MAX_BLOCKS - 1], context_block(escape(t("slack.shortened")))]
+    if len(blocks) > max_blocks:  # a message holds 50 blocks, a view 100 (Home: issue 17)
+        blocks = [*blocks[:max_blocks - 1], context_block(escape(t(shortened)))]
     return clip(escape(reply.plain()), MAX_SECTION), blocks
 
 
