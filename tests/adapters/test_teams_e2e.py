@@ -1,0 +1,125 @@
+"""The Teams adapter end to end: the Microsoft 365 Agents SDK's CloudAdapter in the real aiohttp app over HTTP,
+its connector client talking to a fake Bot Connector (tests/fake_teams.py) that the activities' serviceUrl
+names. Without TEAMS_APP_ID the bot accepts unauthenticated activities (as in local tests with the Bot
+Framework emulator); tests/adapters/test_teams_auth.py covers the token check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.adapters.teams import TeamsAdapter, web_app
+from bot.app import Bot
+from bot.core.clock import ManualClock
+from storage.teams import TeamsStore
+from tests.conftest import started_bot
+from tests.fake_teams import FakeConnector, Person, TeamsSender, buttons, card_texts
+from tests.support import add_expertise, add_member
+
+ANNA = Person("29:anna", "aad-anna", "Anna Bakker")
+PIET = Person("29:piet", "aad-piet", "Piet Jansen")
+CHANNEL = "19:netwerk@thread.tacv2"
+
+
+@dataclass
+class World:
+    bot: Bot
+    adapter: TeamsAdapter
+    fake: FakeConnector
+    teams: TeamsSender
+    base: str
+
+
+@asynccontextmanager
+async def running(url: str, clock: ManualClock, **overrides: object) -> AsyncIterator[World]:
+    fake = await FakeConnector().start()
+    try:
+        async with started_bot(url, clock, **overrides) as bot:
+            adapter = TeamsAdapter(bot, TeamsStore(bot.db, bot.clock.now))
+            runner = web.AppRunner(web_app(adapter))
+            await runner.setup()
+            try:
+                await web.TCPSite(runner, "127.0.0.1", 0).start()
+                base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+                async with aiohttp.ClientSession() as session:
+                    yield World(bot, adapter, fake, TeamsSender(session, f"{base}/api/messages", fake), base)
+            finally:
+                await runner.cleanup()
+    finally:
+        await fake.close()
+
+
+@pytest.fixture
+async def world(sqlite_url: str, clock: ManualClock) -> AsyncIterator[World]:
+    async with running(sqlite_url, clock, teams_channel_proposals=CHANNEL) as w:
+        yield w
+
+
+async def test_health_answers(world: World) -> None:
+    async with aiohttp.ClientSession() as session, session.get(f"{world.base}/healthz") as response:
+        assert response.status == 200
+        assert (await response.json())["status"] == "ok"
+
+
+@pytest.mark.parametrize("typed", ["expertise gedrag", "/expertise gedrag"])
+async def test_expertise_in_a_personal_chat_is_a_card_with_escaped_text(world: World, typed: str) -> None:
+    anna = await add_member(world.bot, "Anna Bakker", user_id=ANNA.aad, platform="teams")
+    await add_expertise(world.bot, anna, "gedrag", "Zie **vet** [klik](http://evil.example) <at>Iedereen</at>")
+    response = await world.teams.message(PIET, typed)
+    assert response.status == 202
+    sent = world.fake.to(f"a:personal-{PIET.aad}")
+    assert len(sent) == 1, "answered once, in the turn (before Teams got its 202)"
+    content = sent[0].card()
+    text = card_texts(content)
+    assert "Anna Bakker" in text
+    assert r"\*\*vet\*\*" in text and r"\[klik\]\(http://evil.example\)" in text
+    assert r"\<at\>Iedereen\</at\>" in text  # no mention from user text
+    mentions = content.get("msteams", {}).get("entities", [])
+    assert [m["mentioned"]["id"] for m in mentions] == [ANNA.aad]  # the only mention: the explicit part
+    assert content["fallbackText"] and sent[0].activity["summary"]
+
+
+async def test_in_a_channel_the_mention_is_stripped_and_a_private_answer_is_targeted(world: World) -> None:
+    anna = await add_member(world.bot, "Anna Bakker", user_id=ANNA.aad, platform="teams")
+    await add_expertise(world.bot, anna, "gedrag", "Observaties")
+    response = await world.teams.message(PIET, "expertise gedrag", conversation=CHANNEL, kind="channel",
+                                         mention=True)
+    assert response.status == 202
+    [sent] = world.fake.to(CHANNEL)
+    assert "Anna Bakker" in card_texts(sent.card())
+    assert sent.targeted and sent.activity["recipient"]["id"] == PIET.bf_id  # only Piet sees it
+
+
+async def test_unknown_command_is_answered_in_dutch(world: World) -> None:
+    await world.teams.message(PIET, "vliegtuig")
+    [sent] = world.fake.to(f"a:personal-{PIET.aad}")
+    assert "Die opdracht ken ik niet" in card_texts(sent.card())
+
+
+async def test_garbage_is_refused_with_a_dutch_message_and_no_traceback(world: World) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{world.base}/api/messages", data=b"{not json") as response:
+            assert response.status == 400
+            assert "niets veranderd" in (await response.json())["error"]
+        async with session.post(f"{world.base}/api/messages", json={"type": "message"}) as response:
+            assert response.status == 400
+    assert world.fake.sent == []
+
+
+async def test_form_errors_are_shown_in_the_form_and_a_good_submit_is_stored(world: World) -> None:
+    await add_member(world.bot, "Piet Jansen", user_id=PIET.aad, platform="teams")
+    await world.teams.message(PIET, "pitch")
+    [sent] = world.fake.to(f"a:personal-{PIET.aad}")
+    form = sent.card()
+    assert any(e.get("type", "").startswith("Input.") for e in form["body"])
+    [submit] = buttons(form)
+    status, body = await world.teams.press(PIET, submit, {})
+    assert status == 200
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert any(e.get("errorMessage") for e in body["value"]["body"]), "the errors stand in the form"
