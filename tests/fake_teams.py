@@ -4,7 +4,8 @@
 send to a conversation, reply to an activity (in its thread), update an activity (only one that was sent),
 create a (personal) conversation, and the members of a conversation (the team roster). It records every
 sent and updated activity with the bearer token it came with, and injects faults: the next N calls answer
-429 with `Retry-After` or a 5xx. An unknown activity in an update is 404, as on Teams.
+429 with `Retry-After` or a 5xx. An unknown activity in an update is 404, as on Teams. It also holds the
+Bot Framework's signing key: `/keys` is its JWKS, `token` signs what Teams would send.
 
 `TeamsSender` is the other direction: message, invoke and conversationUpdate activities as Teams posts them
 to `POST /api/messages`, their `serviceUrl` pointing at the fake (with a bearer token when one is given).
@@ -14,16 +15,24 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import jwt
 from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 
 TENANT = "8a1c7d1e-0000-4000-8000-000000000001"
 BOT_ID = "28:netwerkbot-app-id"
 WAIT = 10.0
+KID = "netwerkbot-test-key"
+BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,17 @@ def buttons(content: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def signed(key: rsa.RSAPrivateKey, claims: dict[str, Any], kid: str = KID) -> str:
+    """A token as the Bot Framework signs it (RS256, its key id in the header)."""
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    return jwt.encode(claims, pem, algorithm="RS256", headers={"kid": kid})
+
+
 @dataclass
 class FakeConnector:
     members: dict[str, list[Person]] = field(default_factory=dict)  # conversation → its roster
@@ -100,6 +120,20 @@ class FakeConnector:
     url: str = ""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
+    key: rsa.RSAPrivateKey = field(default_factory=rsa_key)  # the Bot Framework's signing key, JWKS at /keys
+
+    def jwks_url(self) -> str:
+        return f"{self.url}keys"
+
+    def token(self, app_id: str, *, issuer: str = BOT_FRAMEWORK_ISSUER, key: rsa.RSAPrivateKey | None = None,
+              lifetime: int = 3600) -> str:
+        now = int(time.time())
+        return signed(key or self.key, {"iss": issuer, "aud": app_id, "serviceurl": self.url, "nbf": now - 5,
+                                        "iat": now - 5, "exp": now + lifetime})
+
+    async def keys(self, _: web.Request) -> web.Response:
+        public = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        return web.json_response({"keys": [public | {"kid": KID, "use": "sig", "alg": "RS256"}]})
 
     async def start(self) -> FakeConnector:
         app = web.Application()
@@ -108,6 +142,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self.post)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self.put)
         app.router.add_get("/v3/conversations/{conversation}/members", self.roster)
+        app.router.add_get("/keys", self.keys)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
