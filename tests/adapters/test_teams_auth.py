@@ -26,7 +26,7 @@ APP_ID = "3f1a2b4c-5d6e-4f70-8192-a3b4c5d6e7f8"
 OUTGOING = "outgoing-token-from-entra"
 
 
-class StandIn(AccessTokenProviderBase):  # type: ignore[misc]
+class StandIn(AccessTokenProviderBase):
     """MSAL's place: the bot's token for the Bot Connector."""
 
     def __init__(self, configuration: AgentAuthConfiguration) -> None:
