@@ -78,7 +78,7 @@ async def test_expertise_in_a_personal_chat_is_a_card_with_escaped_text(world: W
     content = sent[0].card()
     text = card_texts(content)
     assert "Anna Bakker" in text
-    assert r"\*\*vet\*\*" in text and r"\[klik\]\(http://evil.example\)" in text
+    assert r"\*\*vet\*\*" in text and r"\[klik\](http://evil.example)" in text
     assert r"\<at\>Iedereen\</at\>" in text  # no mention from user text
     mentions = content.get("msteams", {}).get("entities", [])
     assert [m["mentioned"]["id"] for m in mentions] == [ANNA.aad]  # the only mention: the explicit part

@@ -162,7 +162,11 @@ class TeamsAdapter(AdapterBase[Origin]):
             submission = FormSubmission(str(data.get("form_id", "")), form_values(data), actor,
                                         state=str(data.get("state", "")), channel=origin.conversation,
                                         delivery_id=f"teams:{origin.activity_id}" if origin.activity_id else "")
+            origin.closing_form = True
             await self.deliver(await self.dispatch(submission), origin)
+            if origin.invoke and not origin.answered and (form := form_of(data)) is not None:
+                done = Reply.text(self.t("teams.form_sent", title=form.title))  # the form card, filled in: closed
+                origin.answered = {"statusCode": 200, "type": CARD_RESPONSE, "value": card(done, self.t)}
             return
         press = Action(str(data.get("action_id") or data.get("verb") or ""), str(data.get("value", "")), actor,
                        channel=origin.conversation,
@@ -252,7 +256,7 @@ class TeamsAdapter(AdapterBase[Origin]):
                     await self.send(f"teams-user:{user}", reply)
         if reply.audience in (Audience.CHANNEL, Audience.THREAD) or not origin.shared:
             if origin.invoke and reply.audience is Audience.ACTOR and not origin.answered:
-                origin.answered = self.invoke_answer(reply)
+                origin.answered = self.invoke_answer(reply, origin)
                 return
             sent = self.activity(reply)
             if reply.audience is Audience.THREAD and origin.activity_id:
@@ -260,27 +264,28 @@ class TeamsAdapter(AdapterBase[Origin]):
             await context.send_activity(sent)
             return
         if origin.invoke and not origin.answered:
-            origin.answered = self.invoke_answer(reply)
+            origin.answered = self.invoke_answer(reply, origin)
             return
         sent_to = context.activity.from_property.id if context.activity.from_property else ""
         await context.send_activity(self.activity(reply, targeted=str(sent_to or "")))
 
-    def invoke_answer(self, reply: Reply) -> dict[str, Any]:
-        """A press's answer for the presser alone: a plain message when it is one text, else the card."""
-        if len(reply.parts) == 1 and not reply.replace_original and reply.plain():
+    def invoke_answer(self, reply: Reply, origin: Origin) -> dict[str, Any]:
+        """A press's answer for the presser alone: a plain message when it is one text, else the card (which
+        takes the place of the pressed card: a filled-in form, a page of results)."""
+        if len(reply.parts) == 1 and not reply.replace_original and not origin.closing_form and reply.plain():
             return {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": reply.plain()}
         return {"statusCode": 200, "type": CARD_RESPONSE, "value": card(reply, self.t)}
 
     async def deliver_form(self, form: Form, origin: Origin) -> None:
-        """A form is a card with inputs (for the asker alone in a channel); its submit is a press."""
+        """A form is a card with inputs of its own (for the asker alone in a channel); its submit is a press."""
         assert origin.context is not None
-        if origin.invoke and not origin.answered:
-            origin.answered = {"statusCode": 200, "type": CARD_RESPONSE, "value": form_card(form, self.t)}
-            return
         sent = Activity(type=ActivityTypes.message, attachments=[attachment(form_card(form, self.t))])
-        if origin.shared and origin.context.activity.from_property:
-            sent.with_targeted_recipient(ChannelAccount(id=origin.context.activity.from_property.id, role="user"))
+        sender = origin.context.activity.from_property
+        if origin.shared and sender is not None:
+            sent.with_targeted_recipient(ChannelAccount(id=sender.id, role="user"))
         await origin.context.send_activity(sent)
+        if origin.invoke and not origin.answered:
+            origin.answered = {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": self.t("teams.form_below")}
 
     async def deliver_rejected(self, rejected: FormRejected, origin: Origin) -> None:
         """A refused submit: the same form again, each error above its field, what was typed kept."""

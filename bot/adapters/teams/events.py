@@ -32,6 +32,7 @@ class Origin:
     context: TurnContext | None = None
     activity_id: str = ""
     invoke: bool = False  # a press or a submit: the answer for the actor alone goes in the invoke response
+    closing_form: bool = False  # a form's submit: its answer takes the form card's place
     answered: dict[str, Any] = field(default_factory=dict)  # the invoke response, once there is one
 
     @property

@@ -45,13 +45,15 @@ MAX_ACTIONS = 6  # Teams shows at most 6 buttons in one ActionSet
 MAX_TEXT = 4000
 MAX_LABEL = 80
 ELLIPSIS = "…"
-_MARKDOWN = re.compile(r"([\\`*_\[\](){}#+\-!<>|~])")
-_NUMBERED = re.compile(r"^(\s*\d+)\.", re.MULTILINE)
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>~])")  # emphasis, links, code, and `<at>` (a mention's markup)
+_LINE_START = re.compile(r"^(\s*)([-+#]|\d+\.)", re.MULTILINE)  # lists and headings
 
 
 def escape(text: str) -> str:
     """User text made inert in a TextBlock: no Markdown (`**`, `[link](…)`, lists), no `<at>` mention."""
-    return _NUMBERED.sub(r"\1\\.", _MARKDOWN.sub(r"\\\1", text))
+    escaped = _MARKDOWN.sub(r"\\\1", text)
+    return _LINE_START.sub(lambda m: m.group(1) + (m.group(2)[:-1] + "\\." if m.group(2).endswith(".")
+                                                   else "\\" + m.group(2)), escaped)
 
 
 def shorten(text: str, limit: int) -> str:
