@@ -93,6 +93,12 @@ def delivery_error(error: Exception) -> Exception:
     return error
 
 
+def team_of(activity: Activity) -> str:
+    """The team a channel activity came from (Teams says it in channelData)."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    return str(data["team"].get("id") or "") if isinstance(data.get("team"), dict) else ""
+
+
 class TeamsAdapter(AdapterBase[Origin]):
     platform = PLATFORM
 
@@ -192,16 +198,16 @@ class TeamsAdapter(AdapterBase[Origin]):
         if conversation is None or not conversation.id or not activity.service_url:
             return
         kind = str(conversation.conversation_type or "personal")
-        data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-        team = str((data.get("team") or {}).get("id") or "") if isinstance(data.get("team"), dict) else ""
+        team = team_of(activity)
         user = person(activity.from_property).user_id if kind == "personal" else ""
         await self.store.remember(conversation.id.split(";")[0], kind, activity.service_url,
                                   str(conversation.tenant_id or ""), team,
                                   str(activity.recipient.id if activity.recipient else ""), user)
 
     async def installed(self, context: TurnContext) -> None:
-        """The bot added to a team, channel or chat (or removed from it): its reference kept (or dropped);
-        in a circle's channel the roster read again."""
+        """The bot added to a team, channel or chat (or removed from it): its reference kept (or dropped).
+        Whoever joins or leaves a team changes its channels' members: a circle's channel in that team has its
+        roster read again."""
         activity = context.activity
         bot = activity.recipient.id if activity.recipient else ""
         removed = any(m.id == bot for m in activity.members_removed or []) or activity.action == "remove"
@@ -210,8 +216,12 @@ class TeamsAdapter(AdapterBase[Origin]):
             await self.store.forget(conversation)
             return
         await self.remember(activity)
-        if conversation in {self.port.settings.channel(role, PLATFORM) for role in CIRCLE_ROLES} - {""}:
-            await self.read_roster(context, conversation)
+        team = team_of(activity)
+        for role in CIRCLE_ROLES:
+            channel = self.port.settings.channel(role, PLATFORM)
+            found = await self.store.conversation(channel) if channel else None
+            if found is not None and (channel == conversation or (team and found.team_id == team)):
+                await self.read_roster(context, channel)
 
     async def read_roster(self, context: TurnContext, conversation: str) -> None:
         client = context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
