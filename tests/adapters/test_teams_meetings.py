@@ -116,4 +116,5 @@ async def ballot_of(w: World, user: Person, message: dict[str, Any], ticked: str
         status, _ = await w.teams.press(user, buttons(content)[0], {"pitches": ticked}, conversation=PROPOSALS,
                                         kind="channel")
         assert status == 200
-    return element
+    found: dict[str, Any] = element
+    return found
