@@ -109,10 +109,10 @@ async def measure(messages: int, warmup: int) -> None:
     env |= {"DATABASE_URL": database, "NETWERKBOT_LOG_LEVEL": "WARNING"}
     bot_port, echo_port = free_port(), free_port()
     processes = [
-        subprocess.Popen([str(NETWERKBOT), "teams", "--port", str(bot_port)], cwd=folder, env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, __file__, "--echo", str(echo_port)], cwd=folder, env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+        await asyncio.create_subprocess_exec(str(NETWERKBOT), "teams", "--port", str(bot_port), cwd=folder, env=env,
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        await asyncio.create_subprocess_exec(sys.executable, __file__, "--echo", str(echo_port), cwd=folder, env=env,
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     times: dict[str, list[float]] = {"echo bot (bare SDK)": [], "netwerkbot expertise gedrag": []}
     try:
         async with aiohttp.ClientSession() as session:
@@ -134,7 +134,7 @@ async def measure(messages: int, warmup: int) -> None:
     finally:
         for process in processes:
             process.terminate()
-            process.wait(timeout=30)
+            await process.wait()
         await fake.close()
     print(f"{machine()}; {messages} messages each after {warmup} warm-up, interleaved, one fake connector")
     print(f"{'bot':<30} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}")

@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.adapters.teams import TeamsAdapter, web_app
 from bot.app import Bot
 from bot.core.clock import ManualClock
+from bot.core.reply import Reply
 from storage.teams import TeamsStore
 from tests.conftest import started_bot
 from tests.fake_teams import FakeConnector, Person, TeamsSender, buttons, card_texts
@@ -106,7 +107,7 @@ async def test_garbage_is_refused_with_a_dutch_message_and_no_traceback(world: W
     async with aiohttp.ClientSession() as session:
         async with session.post(f"{world.base}/api/messages", data=b"{not json") as response:
             assert response.status == 400
-            assert "niets veranderd" in (await response.json())["error"]
+            assert "Dit bericht van Teams kon ik niet lezen" in (await response.json())["error"]
         async with session.post(f"{world.base}/api/messages", json={"type": "message"}) as response:
             assert response.status == 400
     assert world.fake.sent == []
@@ -123,3 +124,26 @@ async def test_form_errors_are_shown_in_the_form_and_a_good_submit_is_stored(wor
     assert status == 200
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
     assert any(e.get("errorMessage") for e in body["value"]["body"]), "the errors stand in the form"
+
+
+async def test_a_member_is_reached_in_their_personal_chat_and_without_one_refused_for_good(world: World) -> None:
+    from bot.core.port import DeliveryRefused
+
+    piet = await add_member(world.bot, "Piet Jansen", user_id=PIET.aad, platform="teams")
+    anna = await add_member(world.bot, "Anna Bakker", user_id=ANNA.aad, platform="teams")
+    await world.teams.message(PIET, "netwerkbot")  # Piet opened a personal chat with the bot
+    ref = await world.adapter.send(f"member:{piet.id}", Reply.text("Herinnering: je stem"))
+    conversation, _, activity_id = ref.rpartition("/")
+    assert conversation == f"a:personal-{PIET.aad}"
+    assert [s.activity_id for s in world.fake.to(conversation)][-1] == activity_id
+    assert "Herinnering: je stem" in card_texts(world.fake.to(conversation)[-1].card())
+    with pytest.raises(DeliveryRefused):
+        await world.adapter.send(f"member:{anna.id}", Reply.text("Herinnering"))
+
+
+async def test_an_activity_the_sdk_cannot_read_is_refused_in_dutch(world: World) -> None:
+    activity = world.teams.base(PIET, "a:personal-x", "personal") | {"type": "message", "text": "netwerkbot",
+                                                                     "from": "geen persoon"}
+    response = await world.teams.post(activity)
+    assert response.status == 400
+    assert world.fake.sent == []

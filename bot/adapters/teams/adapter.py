@@ -112,7 +112,11 @@ class TeamsAdapter(AdapterBase[Origin]):
                                         connections_configurations={"SERVICE_CONNECTION": self.auth})
         self.cloud = CloudAdapter(connection_manager=connections)
         self.cloud.on_turn_error = self.turn_failed
+        if not self.app_id:  # without credentials (local tests) the SDK warns at every turn: once is enough
+            logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client").setLevel(
+                logging.ERROR)
         self.names: dict[str, str] = {}  # user id → the name Teams gave in their last activity
+        self.remembered: dict[str, tuple[str, ...]] = {}  # conversation id → what was last kept of it
 
     async def turn_failed(self, context: TurnContext, error: Exception) -> None:
         """A turn that raised: logged (no text, no traceback to the person), a short apology where it can go."""
@@ -200,9 +204,14 @@ class TeamsAdapter(AdapterBase[Origin]):
         kind = str(conversation.conversation_type or "personal")
         team = team_of(activity)
         user = person(activity.from_property).user_id if kind == "personal" else ""
-        await self.store.remember(conversation.id.split(";")[0], kind, activity.service_url,
-                                  str(conversation.tenant_id or ""), team,
-                                  str(activity.recipient.id if activity.recipient else ""), user)
+        found = (conversation.id.split(";")[0], kind, activity.service_url, str(conversation.tenant_id or ""), team,
+                 str(activity.recipient.id if activity.recipient else ""), user)
+        if self.remembered.get(found[0]) == found:
+            return  # kept already (by this process): no write per message
+        await self.store.remember(*found)
+        if len(self.remembered) >= MAX_PROFILES_CHECKED:
+            self.remembered.clear()
+        self.remembered[found[0]] = found
 
     async def installed(self, context: TurnContext) -> None:
         """The bot added to a team, channel or chat (or removed from it): its reference kept (or dropped).
@@ -213,6 +222,7 @@ class TeamsAdapter(AdapterBase[Origin]):
         removed = any(m.id == bot for m in activity.members_removed or []) or activity.action == "remove"
         conversation = str(activity.conversation.id if activity.conversation else "").split(";")[0]
         if removed:
+            self.remembered.pop(conversation, None)
             await self.store.forget(conversation)
             return
         await self.remember(activity)
@@ -260,10 +270,13 @@ class TeamsAdapter(AdapterBase[Origin]):
     async def deliver_reply(self, reply: Reply, origin: Origin) -> None:
         assert origin.context is not None
         context = origin.context
-        if reply.audience is Audience.GROUP:
+        if reply.audience is Audience.GROUP:  # Teams bots cannot open group chats: each in their personal chat
             for member in reply.group:
                 if (user := member.user_id(PLATFORM)) and user != origin.actor.user_id:
-                    await self.send(f"teams-user:{user}", reply)
+                    try:
+                        await self.send(f"teams-user:{user}", reply)
+                    except (DeliveryRefused, DeliveryDelayed) as error:
+                        log.warning("group answer not delivered to %s: %s", user, error)
         if reply.audience in (Audience.CHANNEL, Audience.THREAD) or not origin.shared:
             if origin.invoke and reply.audience is Audience.ACTOR and not origin.answered:
                 origin.answered = self.invoke_answer(reply, origin)

@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator
 from pydantic import ValidationError
 
@@ -31,14 +30,18 @@ def web_app(adapter: TeamsAdapter) -> web.Application:
     port = adapter.port
 
     async def activity(request: web.Request) -> web.StreamResponse:
+        refused = web.json_response({"error": adapter.t("teams.malformed")}, status=400)
         try:
             body = await request.json()
-            Activity.model_validate(body)
-            if not isinstance(body, dict) or not body.get("type") or not (body.get("conversation") or {}).get("id"):
-                raise ValueError("no type or conversation")
-        except (ValueError, ValidationError, AttributeError):  # (json errors are ValueErrors)
-            return web.json_response({"error": adapter.t("edge.malformed")}, status=400)
-        response = await adapter.cloud.process(request, adapter)
+        except ValueError:
+            return refused
+        if not isinstance(body, dict) or not body.get("type") or not isinstance(body.get("conversation"), dict) \
+                or not body["conversation"].get("id"):
+            return refused
+        try:  # the SDK reads the activity (pydantic) before anything else happens
+            response = await adapter.cloud.process(request, adapter)
+        except ValidationError:
+            return refused
         return response if response is not None else web.Response(status=202)
 
     # the SDK's check of Teams' token (signature, audience, issuer), before the body is read
