@@ -15,12 +15,9 @@ import pytest
 from microsoft_agents.hosting.core import AccessTokenProviderBase, AgentAuthConfiguration
 from microsoft_agents.hosting.core.authorization import _entra_issuers
 
-from bot.adapters.teams import TeamsAdapter, web_app
 from bot.core.clock import ManualClock
-from storage.teams import TeamsStore
-from tests.adapters.test_teams_e2e import PIET, World
-from tests.conftest import started_bot
-from tests.fake_teams import BOT_FRAMEWORK_ISSUER, FakeConnector, TeamsSender, rsa_key
+from tests.adapters.test_teams_e2e import PIET, World, running
+from tests.fake_teams import BOT_FRAMEWORK_ISSUER, FakeConnector, rsa_key
 
 APP_ID = "3f1a2b4c-5d6e-4f70-8192-a3b4c5d6e7f8"
 OUTGOING = "outgoing-token-from-entra"
@@ -45,25 +42,10 @@ class StandIn(AccessTokenProviderBase):
 
 @pytest.fixture
 async def world(sqlite_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
-    import aiohttp
-    from aiohttp import web
-
     fake = await FakeConnector().start()
     monkeypatch.setitem(_entra_issuers.BOTFRAMEWORK_JWKS_URIS, BOT_FRAMEWORK_ISSUER, fake.jwks_url())
-    try:
-        async with started_bot(sqlite_url, clock, teams_app_id=APP_ID, teams_app_password="s3cret") as bot:
-            adapter = TeamsAdapter(bot, TeamsStore(bot.db, bot.clock.now), providers=StandIn)
-            runner = web.AppRunner(web_app(adapter))
-            await runner.setup()
-            try:
-                await web.TCPSite(runner, "127.0.0.1", 0).start()
-                base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-                async with aiohttp.ClientSession() as session:
-                    yield World(bot, adapter, fake, TeamsSender(session, f"{base}/api/messages", fake), base)
-            finally:
-                await runner.cleanup()
-    finally:
-        await fake.close()
+    async with running(sqlite_url, clock, StandIn, fake, teams_app_id=APP_ID, teams_app_password="s3cret") as w:
+        yield w
 
 
 async def test_a_valid_token_is_answered_with_the_bots_own_token(world: World) -> None:

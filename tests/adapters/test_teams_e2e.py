@@ -15,6 +15,7 @@ import pytest
 from aiohttp import web
 
 from bot.adapters.teams import TeamsAdapter, web_app
+from bot.adapters.teams.adapter import TokenProviders
 from bot.app import Bot
 from bot.core.clock import ManualClock
 from bot.core.reply import Reply
@@ -38,11 +39,14 @@ class World:
 
 
 @asynccontextmanager
-async def running(url: str, clock: ManualClock, **overrides: object) -> AsyncIterator[World]:
-    fake = await FakeConnector().start()
+async def running(url: str, clock: ManualClock, providers: TokenProviders | None = None,
+                  fake: FakeConnector | None = None, **overrides: object) -> AsyncIterator[World]:
+    """A started bot served by the Teams adapter on a random port; its connector the fake (`providers`: what
+    gives the bot its own token, MSAL when credentials are set)."""
+    fake = fake or await FakeConnector().start()
     try:
         async with started_bot(url, clock, **overrides) as bot:
-            adapter = TeamsAdapter(bot, TeamsStore(bot.db, bot.clock.now))
+            adapter = TeamsAdapter(bot, TeamsStore(bot.db, bot.clock.now), providers=providers)
             runner = web.AppRunner(web_app(adapter))
             await runner.setup()
             try:
