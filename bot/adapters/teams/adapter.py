@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -41,7 +42,7 @@ from microsoft_agents.hosting.core.authorization import AuthTypes
 from microsoft_agents.hosting.core.authorization.connection_manager import ConnectionManager
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
 
-from bot.adapters.base import MAX_PROFILES_CHECKED, AdapterBase
+from bot.adapters.base import MAX_PROFILES_CHECKED, PROFILE_CHECK_SECONDS, AdapterBase
 from bot.adapters.teams.events import PLATFORM, Origin, command_of, idea_of, origin_of, person
 from bot.adapters.teams.render import FORM_VERB, attachment, card, form_card, form_of, form_values
 from bot.adapters.teams.state import Known, TeamsState
@@ -117,7 +118,7 @@ class TeamsAdapter(AdapterBase[Origin]):
             logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client").setLevel(
                 logging.ERROR)
         self.names: dict[str, str] = {}  # user id → the name Teams gave in their last activity
-        self.remembered: dict[str, tuple[str, ...]] = {}  # conversation id → what was last kept of it
+        self.remembered: dict[str, tuple[tuple[str, ...], float]] = {}  # conversation id → what was kept, when
 
     async def turn_failed(self, context: TurnContext, error: Exception) -> None:
         """A turn that raised: logged (no text, no traceback to the person), a short apology where it can go."""
@@ -207,12 +208,14 @@ class TeamsAdapter(AdapterBase[Origin]):
         user = person(activity.from_property).user_id if kind == "personal" else ""
         found = (conversation.id.split(";")[0], kind, activity.service_url, str(conversation.tenant_id or ""), team,
                  str(activity.recipient.id if activity.recipient else ""), user)
-        if self.remembered.get(found[0]) == found:
-            return  # kept already (by this process): no write per message
+        kept = self.remembered.get(found[0])
+        if kept is not None and kept[0] == found and time.monotonic() - kept[1] < PROFILE_CHECK_SECONDS:
+            return  # kept a moment ago by this process: no write per message (again after ten minutes, in case
+            # the row went with a forgotten member)
         await self.store.remember(*found)
         if len(self.remembered) >= MAX_PROFILES_CHECKED:
             self.remembered.clear()
-        self.remembered[found[0]] = found
+        self.remembered[found[0]] = (found, time.monotonic())
 
     async def installed(self, context: TurnContext) -> None:
         """The bot added to a team, channel or chat (or removed from it): its reference kept (or dropped).
