@@ -151,3 +151,23 @@ async def test_an_activity_the_sdk_cannot_read_is_refused_in_dutch(world: World)
     response = await world.teams.post(activity)
     assert response.status == 400
     assert world.fake.sent == []
+
+
+async def test_more_results_come_for_the_presser_alone_and_an_older_submit_button_works_too(
+        sqlite_url: str, clock: ManualClock) -> None:
+    async with running(sqlite_url, clock, expertise_page_size=2) as w:
+        for n in range(3):
+            member = await add_member(w.bot, f"Lid {n}", user_id=f"aad-lid{n}", platform="teams")
+            await add_expertise(w.bot, member, "gedrag", f"Ervaring {n}")
+        await w.teams.message(PIET, "expertise gedrag", conversation=CHANNEL, kind="channel", mention=True)
+        [first] = w.fake.to(CHANNEL)
+        [more] = [b for b in buttons(first.card()) if b["title"] == "Meer"]
+        status, page = await w.teams.press(PIET, more, conversation=CHANNEL, kind="channel")
+        assert status == 200 and page["type"] == "application/vnd.microsoft.card.adaptive"
+        assert "Lid" in card_texts(page["value"])
+        assert len(w.fake.to(CHANNEL)) == 1, "the next page is in the invoke answer, not a new message"
+        # a card of Action.Submit (older Teams clients) posts a message activity carrying the button's data
+        submitted = w.teams.base(PIET, f"a:personal-{PIET.aad}", "personal") | {
+            "type": "message", "value": more["data"]}
+        assert (await w.teams.post(submitted)).status == 202
+        assert "Lid" in card_texts(w.fake.to(f"a:personal-{PIET.aad}")[-1].card())
