@@ -171,3 +171,13 @@ async def test_more_results_come_for_the_presser_alone_and_an_older_submit_butto
             "type": "message", "value": more["data"]}
         assert (await w.teams.post(submitted)).status == 202
         assert "Lid" in card_texts(w.fake.to(f"a:personal-{PIET.aad}")[-1].card())
+
+
+async def test_a_reply_teams_refuses_is_followed_by_an_apology_and_no_traceback(
+        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    world.fake.fail_next(500)  # the connector fails the answer itself
+    response = await world.teams.message(PIET, "expertise geheimzinnig onderwerp")
+    assert response.status == 202
+    [apology] = world.fake.to(f"a:personal-{PIET.aad}")
+    assert "Sorry, er ging iets mis aan mijn kant" in card_texts(apology.card())
+    assert "geheimzinnig" not in caplog.text  # logs never carry what members wrote

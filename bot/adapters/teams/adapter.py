@@ -123,9 +123,12 @@ class TeamsAdapter(AdapterBase[Origin]):
     async def turn_failed(self, context: TurnContext, error: Exception) -> None:
         """A turn that raised: logged (no text, no traceback to the person), a short apology where it can go."""
         log.error("Teams turn (%s) failed", context.activity.type, exc_info=error)
-        if context.activity.type == ActivityTypes.message:
-            with contextlib.suppress(Exception):
-                await context.send_activity(self.activity(Reply.text(self.t("teams.sorry"), error=True)))
+        with contextlib.suppress(Exception):
+            if context.activity.type == ActivityTypes.message:
+                await self.post(context, self.activity(Reply.text(self.t("teams.sorry"), error=True)))
+            elif context.activity.type == ActivityTypes.invoke:  # the presser hears it, not "501"
+                await self.respond(context, 200, {"statusCode": 200, "type": MESSAGE_RESPONSE,
+                                                  "value": self.t("teams.sorry")})
 
     # -- the turn (the SDK's Agent protocol) ------------------------------------------------------------
 
