@@ -105,11 +105,13 @@ async def test_an_idea_from_the_message_extension_reaches_the_inner_circle_and_i
 
 
 async def test_idee_typed_in_the_outer_circle_is_an_idea_too(world: World) -> None:
-    response = await world.teams.message(ANNA, "idee #gedrag Een rustige plek in elke school", conversation=OUTER,
-                                         kind="channel", mention=True)
+    """Typed in a thread of the channel (Teams names the conversation `<channel>;messageid=<root>`)."""
+    response = await world.teams.message(ANNA, "idee #gedrag Een rustige plek in elke school",
+                                         conversation=f"{OUTER};messageid=1790000000200", kind="channel",
+                                         mention=True)
     assert response.status == 202
     await world.bot.outbox.flush()
-    answer, confirmed = world.fake.to(OUTER)
+    answer, confirmed = world.fake.to(f"{OUTER};messageid=1790000000200") + world.fake.to(OUTER)
     assert answer.targeted and "Idee 1 staat genoteerd onder #gedrag." in card_texts(answer.card())
     assert not confirmed.targeted and "Genoteerd als idee 1 (#gedrag) van Anna" in card_texts(confirmed.card())
 

@@ -43,7 +43,7 @@ from microsoft_agents.hosting.core.authorization.connection_manager import Conne
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
 
 from bot.adapters.base import MAX_PROFILES_CHECKED, PROFILE_CHECK_SECONDS, AdapterBase
-from bot.adapters.teams.events import PLATFORM, Origin, command_of, idea_of, origin_of, person
+from bot.adapters.teams.events import PLATFORM, Origin, base_id, command_of, idea_of, origin_of, person
 from bot.adapters.teams.render import FORM_VERB, attachment, card, form_card, form_of, form_values
 from bot.adapters.teams.state import Known, TeamsState
 from bot.core.inputs import Action, FormSubmission, MembershipChanged
@@ -209,7 +209,7 @@ class TeamsAdapter(AdapterBase[Origin]):
         kind = str(conversation.conversation_type or "personal")
         team = team_of(activity)
         user = person(activity.from_property).user_id if kind == "personal" else ""
-        found = (conversation.id.split(";")[0], kind, activity.service_url, str(conversation.tenant_id or ""), team,
+        found = (base_id(activity), kind, activity.service_url, str(conversation.tenant_id or ""), team,
                  str(activity.recipient.id if activity.recipient else ""), user)
         kept = self.remembered.get(found[0])
         if kept is not None and kept[0] == found and time.monotonic() - kept[1] < PROFILE_CHECK_SECONDS:
@@ -227,7 +227,7 @@ class TeamsAdapter(AdapterBase[Origin]):
         activity = context.activity
         bot = activity.recipient.id if activity.recipient else ""
         removed = any(m.id == bot for m in activity.members_removed or []) or activity.action == "remove"
-        conversation = str(activity.conversation.id if activity.conversation else "").split(";")[0]
+        conversation = base_id(activity)
         if removed:
             self.remembered.pop(conversation, None)
             await self.store.forget(conversation)

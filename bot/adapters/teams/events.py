@@ -46,11 +46,16 @@ def person(account: ChannelAccount | None) -> Actor:
     return Actor(PLATFORM, str(account.aad_object_id or account.id or ""), str(account.name or ""))
 
 
+def base_id(activity: Activity) -> str:
+    """The conversation without the thread Teams appends (`19:…@thread.tacv2;messageid=…`): the channel."""
+    return str(activity.conversation.id if activity.conversation else "").split(";")[0]
+
+
 def origin_of(context: TurnContext) -> Origin:
     activity = context.activity
     conversation = activity.conversation
     kind = str((conversation.conversation_type if conversation else "") or "personal")
-    return Origin(person(activity.from_property), str(conversation.id if conversation else ""), kind, context,
+    return Origin(person(activity.from_property), base_id(activity), kind, context,
                   str(activity.id or ""), invoke=activity.type == "invoke")
 
 
@@ -62,8 +67,7 @@ def command_of(activity: Activity, actor: Actor) -> Command | None:
         return None
     word, _, rest = text.replace("\n", " ").lstrip("/").partition(" ")
     name = word.lower()
-    return Command(HELP_ALIASES.get(name, name), rest.strip(), actor,
-                   channel=str(activity.conversation.id if activity.conversation else ""),
+    return Command(HELP_ALIASES.get(name, name), rest.strip(), actor, channel=base_id(activity),
                    delivery_id=f"teams:{activity.id}" if activity.id else "")
 
 
@@ -76,7 +80,7 @@ def idea_of(activity: Activity, actor: Actor) -> Reaction | None:
     body: dict[str, Any] = payload["body"] if isinstance(payload.get("body"), dict) else {}
     user = ((payload.get("from") or {}).get("user") or {}) if isinstance(payload.get("from"), dict) else {}
     author = Actor(PLATFORM, str(user.get("id") or ""), str(user.get("displayName") or "")) if user else None
-    channel = str(activity.conversation.id if activity.conversation else "").split(";")[0]
+    channel = base_id(activity)
     message_id = str(payload.get("id") or "")
     return Reaction(IDEA_EMOJI, actor, channel, message_id=message_id,
                     message_text=plain_text(str(body.get("content") or ""), str(body.get("contentType") or "")),
