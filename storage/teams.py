@@ -85,6 +85,13 @@ class TeamsStore:
                 TeamsConversation.user_id == user_id, TeamsConversation.kind == "personal"))).first()
             return _record(row) if row is not None else None
 
+    async def latest(self) -> ConversationRecord | None:
+        """The conversation Teams described last (its service URL and tenant serve for a new personal chat)."""
+        async with self.db.transaction() as repos:
+            row = (await repos.session.scalars(select(TeamsConversation)
+                                               .order_by(TeamsConversation.updated_at.desc()).limit(1))).first()
+            return _record(row) if row is not None else None
+
     async def forget(self, conversation_id: str) -> None:
         """The bot was removed from the conversation: nothing is sent there any more."""
         async with self.db.transaction() as repos:

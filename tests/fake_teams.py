@@ -118,6 +118,8 @@ class FakeConnector:
     faults: list[tuple[int, float | None]] = field(default_factory=list)  # (status, Retry-After) of next calls
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     url: str = ""
+    created: list[str] = field(default_factory=list)  # personal chats the bot opened
+    uninstalled: set[str] = field(default_factory=set)  # users without the app: no chat can be opened
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     key: rsa.RSAPrivateKey = field(default_factory=rsa_key)  # the Bot Framework's signing key, JWKS at /keys
@@ -196,9 +198,19 @@ class FakeConnector:
         return web.json_response({"id": activity_id})
 
     async def create(self, request: web.Request) -> web.Response:
+        """A personal chat (Teams bots cannot create group chats): one member, the bot, the tenant."""
         if (fault := self._fault()) is not None:
             return fault
-        return web.json_response({"id": f"a:personal-{next(self._ids)}"}, status=201)
+        body = await request.json()
+        members = body.get("members") or []
+        if body.get("isGroup") or len(members) != 1 or not (body.get("bot") or {}).get("id") \
+                or not body.get("tenantId"):
+            return web.json_response({"error": {"code": "BadArgument"}}, status=400)
+        if members[0].get("id") in self.uninstalled:
+            return web.json_response({"error": {"code": "Forbidden", "message": "app not installed"}}, status=403)
+        conversation = f"a:personal-new-{members[0]['id']}"
+        self.created.append(conversation)
+        return web.json_response({"id": conversation}, status=201)
 
     async def roster(self, request: web.Request) -> web.Response:
         conversation = request.match_info["conversation"].split(";")[0]

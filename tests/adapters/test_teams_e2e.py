@@ -130,8 +130,7 @@ async def test_form_errors_are_shown_in_the_form_and_a_good_submit_is_stored(wor
     assert any(e.get("errorMessage") for e in body["value"]["body"]), "the errors stand in the form"
 
 
-async def test_a_member_is_reached_in_their_personal_chat_and_without_one_refused_for_good(world: World) -> None:
-    from bot.core.port import DeliveryRefused
+async def test_a_member_is_reached_in_their_personal_chat(world: World) -> None:
 
     piet = await add_member(world.bot, "Piet Jansen", user_id=PIET.aad, platform="teams")
     anna = await add_member(world.bot, "Anna Bakker", user_id=ANNA.aad, platform="teams")
@@ -141,8 +140,8 @@ async def test_a_member_is_reached_in_their_personal_chat_and_without_one_refuse
     assert conversation == f"a:personal-{PIET.aad}"
     assert [s.activity_id for s in world.fake.to(conversation)][-1] == activity_id
     assert "Herinnering: je stem" in card_texts(world.fake.to(conversation)[-1].card())
-    with pytest.raises(DeliveryRefused):
-        await world.adapter.send(f"member:{anna.id}", Reply.text("Herinnering"))
+    assert world.fake.created == []  # his own chat, not a new one
+    del anna
 
 
 async def test_an_activity_the_sdk_cannot_read_is_refused_in_dutch(world: World) -> None:
@@ -181,3 +180,27 @@ async def test_a_reply_teams_refuses_is_followed_by_an_apology_and_no_traceback(
     [apology] = world.fake.to(f"a:personal-{PIET.aad}")
     assert "Sorry, er ging iets mis aan mijn kant" in card_texts(apology.card())
     assert "geheimzinnig" not in caplog.text  # logs never carry what members wrote
+
+
+async def test_stuur_bericht_introduces_the_asker_in_the_experts_personal_chat(world: World) -> None:
+    anna = await add_member(world.bot, "Anna Bakker", user_id=ANNA.aad, platform="teams")
+    await add_expertise(world.bot, anna, "gedrag", "Observaties")
+    await world.teams.message(PIET, "expertise gedrag")
+    [results] = world.fake.to(f"a:personal-{PIET.aad}")
+    [contact] = [b for b in buttons(results.card()) if b["title"] == "Stuur bericht"]
+    status, _ = await world.teams.press(PIET, contact)
+    assert status == 200
+    assert world.fake.created == [f"a:personal-new-{ANNA.aad}"]  # Anna never chatted with the bot: opened
+    [introduction] = world.fake.to(f"a:personal-new-{ANNA.aad}")
+    assert "zoekt contact met Anna Bakker over gedrag" in card_texts(introduction.card())
+    assert "zoekt contact met Anna Bakker" in card_texts(world.fake.to(f"a:personal-{PIET.aad}")[-1].card())
+
+
+async def test_a_member_without_the_app_cannot_be_written_to(world: World) -> None:
+    from bot.core.port import DeliveryRefused
+
+    anna = await add_member(world.bot, "Anna Bakker", user_id=ANNA.aad, platform="teams")
+    world.fake.uninstalled.add(ANNA.aad)
+    await world.teams.message(PIET, "netwerkbot")
+    with pytest.raises(DeliveryRefused):
+        await world.adapter.send(f"member:{anna.id}", Reply.text("Herinnering"))

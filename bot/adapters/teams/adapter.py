@@ -28,6 +28,7 @@ from microsoft_agents.activity import (
     ActivityTypes,
     ChannelAccount,
     ConversationAccount,
+    ConversationParameters,
     InvokeResponse,
     ResourceResponse,
 )
@@ -346,16 +347,39 @@ class TeamsAdapter(AdapterBase[Origin]):
         if channel.startswith("member:"):
             channel = "teams-user:" + await self.member_account(channel, "teams.member_not_on_teams")
         if channel.startswith("teams-user:"):
-            found = await self.store.personal(channel.removeprefix("teams-user:"))
-            if found is None:
-                raise DeliveryRefused(self.t("teams.no_personal_chat"))
-            return found
+            user = channel.removeprefix("teams-user:")
+            return await self.store.personal(user) or await self.open_personal(user)
         target = self.port.settings.channel(channel, PLATFORM)
         if not target:
             raise DeliveryRefused(self.t("teams.channel_not_set", role=channel))
         found = await self.store.conversation(target)
         if found is None:
             raise DeliveryRefused(self.t("teams.not_installed", role=channel))
+        return found
+
+    async def open_personal(self, user: str) -> Known:
+        """A personal chat with `user` created through the connector (Teams allows it where the app is
+        installed for them, e.g. in a team they are in), and kept."""
+        seed = await self.store.latest()
+        if seed is None:
+            raise DeliveryRefused(self.t("teams.no_personal_chat"))
+        created: list[str] = []
+
+        async def create(context: TurnContext) -> None:
+            client = context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
+            assert client is not None
+            result = await client.conversations.create_conversation(ConversationParameters(
+                is_group=False, agent=ChannelAccount(id=seed.bot_id), members=[ChannelAccount(id=user)],
+                tenant_id=seed.tenant_id or None))
+            created.append(str(result.id or ""))
+
+        async with self.sorted_failures():
+            await self.proactive(seed, create)
+        if not created or not created[0]:
+            raise DeliveryRefused(self.t("teams.no_personal_chat"))
+        await self.store.remember(created[0], "personal", seed.service_url, seed.tenant_id, "", seed.bot_id, user)
+        found = await self.store.conversation(created[0])
+        assert found is not None
         return found
 
     async def proactive(self, found: Known, work: Callable[[TurnContext], Awaitable[None]]) -> None:
