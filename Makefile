@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/questions.py
 	$(BIN)/python bench/matrix_roundtrip.py
 	$(BIN)/python bench/home.py
+	$(BIN)/python bench/teams_roundtrip.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis netwerkbot.db*

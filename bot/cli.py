@@ -25,6 +25,10 @@ def parser() -> argparse.ArgumentParser:
     console.add_argument("--als", metavar="NAAM", help="kies het demolid meteen (bijv. marieke)")
     slack = sub.add_parser("slack", help="verbind met Slack (Socket Mode of HTTP)")
     slack.add_argument("--port", type=int, default=3000, help="HTTP-poort (standaard 3000)")
+    teams = sub.add_parser("teams", help="verbind met Microsoft Teams (TEAMS_APP_ID, TEAMS_APP_PASSWORD)")
+    teams.add_argument("action", nargs="?", choices=["pakket"], help="pakket: schrijf het Teams-app-pakket (zip)")
+    teams.add_argument("--port", type=int, default=3978, help="HTTP-poort (standaard 3978)")
+    teams.add_argument("--uit", metavar="BESTAND", default="netwerkbot-teams.zip", help="pakket: het zipbestand")
     sub.add_parser("matrix", help="verbind met een Matrix-homeserver (MATRIX_HOMESERVER, MATRIX_USER_ID)")
     db = sub.add_parser("db", help="database")
     db.add_argument("action", choices=["upgrade"])
@@ -74,6 +78,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         from bot.adapters.slack import serve
 
         return asyncio.run(serve(build(settings), port=args.port))
+    if args.command == "teams":
+        return run_teams(args, settings)
     if args.command == "matrix":
         from bot.adapters.matrix import serve as serve_matrix
         from storage.matrix import MatrixStore
@@ -93,6 +99,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         return asyncio.run(run_import(build(settings), args.kind, args.file))
     return 2
+
+
+def run_teams(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "pakket":
+        from bot.adapters.teams.package import write_package
+
+        return write_package(settings, str(args.uit))
+    from bot.adapters.teams import serve as serve_teams
+    from storage.teams import TeamsStore
+
+    bot = build(settings)
+    return asyncio.run(serve_teams(bot, TeamsStore(bot.db, bot.clock.now), port=args.port))
 
 
 async def upgrade(bot: Bot) -> int:

@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     matrix_room_outer_circle: str = ""
     matrix_room_proposals: str = ""
     matrix_device_name: str = "netwerkbot"
+    # Microsoft Teams (issue 20): the Azure bot registration's app id, client secret and tenant
+    teams_app_id: str = Field(default="", validation_alias="TEAMS_APP_ID")
+    teams_app_password: SecretStr | None = Field(default=None, validation_alias="TEAMS_APP_PASSWORD")
+    teams_tenant_id: str = Field(default="", validation_alias="TEAMS_TENANT_ID")
+    teams_channel_consultants: str = ""
+    teams_channel_inner_circle: str = ""
+    teams_channel_outer_circle: str = ""
+    teams_channel_proposals: str = ""
 
     language: Literal["nl", "en"] = "nl"
     timezone: str = "Europe/Amsterdam"
@@ -128,6 +136,9 @@ class Settings(BaseSettings):
         if platform == "matrix":
             roles = {"consultants": self.matrix_room_consultants, "inner_circle": self.matrix_room_inner_circle,
                      "outer_circle": self.matrix_room_outer_circle, "proposals": self.matrix_room_proposals}
+        elif platform == "teams":
+            roles = {"consultants": self.teams_channel_consultants, "inner_circle": self.teams_channel_inner_circle,
+                     "outer_circle": self.teams_channel_outer_circle, "proposals": self.teams_channel_proposals}
         else:
             roles = {"consultants": self.channel_consultants, "inner_circle": self.channel_inner_circle,
                      "outer_circle": self.channel_outer_circle, "proposals": self.channel_proposals}

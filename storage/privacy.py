@@ -43,6 +43,7 @@ from storage.models import (
     SeriesSettings,
     Vote,
 )
+from storage.teams import TeamsConversation
 
 # rewrites an outbox body (a reply as JSON) without the member: (body, needles, their platform ids) → body
 OutboxScrub = Callable[[str, list[str], list[str]], str]
@@ -192,6 +193,7 @@ class PrivacyRepository:
         if user_ids:
             await s.execute(delete(MatrixDirectRoom).where(MatrixDirectRoom.user_id.in_(user_ids)))
             await s.execute(delete(MatrixButtons).where(MatrixButtons.user_id.in_(user_ids)))
+            await s.execute(delete(TeamsConversation).where(TeamsConversation.user_id.in_(user_ids)))
             await s.execute(delete(Delivery).where(or_(*(Delivery.delivery_id.contains(u, autoescape=True)
                                                          for u in user_ids))))
         await s.execute(delete(Identity).where(Identity.member_id == member_id))
