@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import ClientError
 from nio import ErrorResponse, JoinedMembersResponse, LoginResponse, SyncError, SyncResponse, WhoamiResponse
 
+from bot.adapters.matrix import crypto
 from bot.core.inputs import MembershipChanged
 from bot.core.port import DeliveryDelayed, DeliveryRefused
 from config.settings import CIRCLE_ROLES
@@ -37,8 +38,8 @@ async def login(adapter: MatrixAdapter) -> None:
         adapter.next_batch = saved.next_batch
     elif s.matrix_access_token is not None:
         token = s.matrix_access_token.get_secret_value()
-    if token:
-        adapter.client.restore_login(adapter.user_id, device or "unknown", token)
+    if token:  # which device the token belongs to, before its crypto store is opened
+        adapter.client.user_id, adapter.client.access_token = adapter.user_id, token
         whoami = await adapter.client.whoami()
         if isinstance(whoami, WhoamiResponse) and whoami.user_id == adapter.user_id:
             device = whoami.device_id or device
@@ -54,9 +55,12 @@ async def login(adapter: MatrixAdapter) -> None:
         if not isinstance(response, LoginResponse):
             raise RuntimeError(adapter.t("matrix.login_failed", error=str(response)))
         token, device = response.access_token, response.device_id
-    adapter.client.restore_login(adapter.user_id, device, token)
+    adapter.client.restore_login(adapter.user_id, device, token)  # opens the device's crypto store
+    crypto.share_state(adapter.client, adapter.outbox_client)
     adapter.outbox_client.restore_login(adapter.user_id, device, token)
     adapter.device_id = device
+    adapter.crypto.loaded()
+    await adapter.crypto.keep_up()  # the device's keys uploaded before anyone encrypts for it
     await adapter.state.save_login(adapter.user_id, device, token)
     if saved is not None and saved.device_id != device:
         adapter.next_batch = ""
@@ -91,6 +95,8 @@ async def handle(adapter: MatrixAdapter, response: SyncResponse, *, history: boo
         await asyncio.gather(*(guarded(adapter, adapter.on_room, room_id, [e.source for e in info.timeline.events],
                                             [e.source for e in info.state])
                                for room_id, info in response.rooms.join.items()))
+    await guarded(adapter, adapter.crypto.keep_up)  # keys: uploaded, queried, claimed, room keys sent
+    await guarded(adapter, adapter.crypto.retry)  # what could not be decrypted, if its key came now
     adapter.next_batch = response.next_batch
     try:
         await adapter.state.save_position(adapter.user_id, adapter.next_batch)
