@@ -30,7 +30,6 @@ from nio import (
     MatrixRoom,
     MegolmEvent,
     RoomGetStateEventError,
-    RoomGetStateEventResponse,
 )
 
 from bot.adapters.matrix import sync
@@ -132,20 +131,31 @@ class Crypto:
 
     async def before_send(self, client: AsyncClient, room_id: str) -> None:
         """A room no sync brought yet is looked up (encrypted or not; refused when the bot is not in it).
-        With MATRIX_TRUST=verified: the room's devices known, the unverified ones blacklisted (no keys)."""
+        Before a new room key goes out, every member's devices are known; with MATRIX_TRUST=verified the
+        unverified ones are blacklisted (no keys)."""
         if client.olm is not None and room_id not in client.rooms:
             state = await client.room_get_state_event(room_id, "m.room.encryption")
-            if isinstance(state, RoomGetStateEventError) and state.status_code != "M_NOT_FOUND":
-                raise sync.sorted_error(state)
-            created(client, room_id, [], encrypted=isinstance(state, RoomGetStateEventResponse))
+            found: dict[str, Any] = getattr(state, "content", None) or {}  # (nio parses an error as a response)
+            if isinstance(state, RoomGetStateEventError) or found.get("errcode"):
+                error = RoomGetStateEventError.from_dict(found or {"errcode": "", "error": str(state)}, room_id)
+                error.transport_response = state.transport_response
+                if error.status_code != "M_NOT_FOUND":
+                    raise sync.sorted_error(error)
+            created(client, room_id, [], encrypted=bool(found.get("algorithm")))
         room = client.rooms.get(room_id)
-        if self.settings.matrix_trust != "verified" or client.olm is None or room is None or not room.encrypted:
+        if client.olm is None or room is None or not room.encrypted:
             return
-        if not room.members_synced:
-            await client.joined_members(room_id)
-        if client.should_query_keys:
-            await client.keys_query()
-            self.note_devices()
+        if client.olm.should_share_group_session(room_id):  # a new room key: every member's devices known first
+            if not room.members_synced:
+                await client.joined_members(room_id)
+            device_store = client.device_store
+            client.olm.users_for_key_query.update(user for user in room.users
+                                                  if not any(device_store.active_user_devices(user)))
+            if client.should_query_keys:
+                await client.keys_query()
+                self.note_devices()
+        if self.settings.matrix_trust != "verified":
+            return
         for user in room.users:
             for device in client.device_store.active_user_devices(user):
                 if device.ed25519 in self.settings.matrix_verified_keys:
