@@ -187,3 +187,19 @@ async def test_a_message_without_its_key_is_answered_once_when_the_key_arrives(w
         assert await anna.quiet(world.bot_id, room, seconds=1.5) == []  # once
     assert adapter.crypto.counts["recovered"] == 1
     assert late["event_id"] in anna.decrypted
+
+
+async def test_with_verified_trust_only_the_listed_devices_can_read_the_bot(world: MatrixWorld) -> None:
+    anna = await world.person("anna")
+    bert = await world.person("bert")
+    listed = anna.client.olm.account.identity_keys["ed25519"]  # her session key, as Element shows it
+    async with world.bot(matrix_trust="verified", matrix_verified_keys=frozenset({listed})):
+        room = await world.room_with_bot(anna, bert, encrypted=True)
+        await bert.send(room, "!expertise")  # the bot reads Bert (decrypting needs no trust) ...
+        answer_ = await anna.reply_from(world.bot_id, room, contains="expertise")
+        sealed = await bert.wait(lambda r, e: r == room and e.get("sender") == world.bot_id
+                                 and e.get("type") == "m.room.encrypted", what="the answer Bert cannot read")
+    assert answer_["event_id"] in anna.decrypted
+    assert sealed["event_id"] == answer_["event_id"]  # ... but only Anna's listed device got the room key
+    assert not [e for r, e in bert.events if r == room and e.get("sender") == world.bot_id
+                and e.get("type") == "m.room.message"]
