@@ -25,7 +25,8 @@ def parser() -> argparse.ArgumentParser:
     console.add_argument("--als", metavar="NAAM", help="kies het demolid meteen (bijv. marieke)")
     slack = sub.add_parser("slack", help="verbind met Slack (Socket Mode of HTTP)")
     slack.add_argument("--port", type=int, default=3000, help="HTTP-poort (standaard 3000)")
-    sub.add_parser("matrix", help="verbind met een Matrix-homeserver (MATRIX_HOMESERVER, MATRIX_USER_ID)")
+    matrix = sub.add_parser("matrix", help="verbind met een Matrix-homeserver (MATRIX_HOMESERVER, MATRIX_USER_ID)")
+    matrix.add_argument("--port", type=int, default=None, help="HTTP-poort voor /metrics en /healthz (standaard geen)")
     db = sub.add_parser("db", help="database")
     db.add_argument("action", choices=["upgrade"])
     agenda = sub.add_parser("agenda", help="de overlegreeksen als iCalendar")
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         from storage.matrix import MatrixStore
 
         bot = build(settings)
-        return asyncio.run(serve_matrix(bot, MatrixStore(bot.db, bot.clock.now)))
+        return asyncio.run(serve_matrix(bot, MatrixStore(bot.db, bot.clock.now), port=args.port))
     if args.command == "db":
         return asyncio.run(upgrade(build(settings)))
     if args.command == "agenda":

@@ -9,8 +9,10 @@ import logging
 from datetime import datetime
 from typing import Any
 
+import aiohttp
 import pytest
 
+from bot.adapters.matrix import metrics_served
 from bot.core.clock import ManualClock
 from bot.core.port import Sending, _sending
 from bot.core.reply import Reply, reply_to_json
@@ -18,7 +20,7 @@ from tests.adapters.test_matrix_votes import POLL_TYPES, answer, from_bot_elsewh
 from tests.conftest import AMS
 from tests.matrix_support import MatrixWorld, body, content, matrix_world
 from tests.support import add_expertise, add_member
-from tests.synapse import until
+from tests.synapse import free_port, until
 
 world = pytest.fixture(matrix_world, name="world")
 
@@ -165,7 +167,8 @@ async def test_a_new_device_of_a_member_mid_conversation(world: MatrixWorld, cap
 
 async def test_a_message_without_its_key_is_answered_once_when_the_key_arrives(world: MatrixWorld) -> None:
     anna = await world.person("anna")
-    async with world.bot() as (_, adapter):
+    port = free_port()
+    async with world.bot() as (bot, adapter), metrics_served(bot, adapter, port):
         room = await world.room_with_bot(anna, encrypted=True)
         await anna.send(room, "!netwerkbot")
         await anna.reply_from(world.bot_id, room)
@@ -185,6 +188,10 @@ async def test_a_message_without_its_key_is_answered_once_when_the_key_arrives(w
         await anna.client.send_to_device_messages()
         late = await anna.reply_from(world.bot_id, room, contains="expertise")
         assert await anna.quiet(world.bot_id, room, seconds=1.5) == []  # once
+        async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/metrics") as response:
+            scraped = await response.text()
+    assert 'netwerkbot_matrix_undecryptable_total{state="seen"} 1.0' in scraped
+    assert 'netwerkbot_matrix_undecryptable_total{state="recovered"} 1.0' in scraped
     assert adapter.crypto.counts["recovered"] == 1
     assert late["event_id"] in anna.decrypted
 
