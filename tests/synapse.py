@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from nio import AsyncClient, AsyncClientConfig, LoginResponse, RoomCreateResponse, RoomSendResponse, SyncResponse
+from nio import Api, AsyncClient, AsyncClientConfig, LoginResponse, RoomCreateResponse, RoomSendResponse, SyncResponse
 
 SECRET = "netwerkbot-test-shared-secret"
 PASSWORD = "wachtwoord-van-de-test"
@@ -214,6 +214,17 @@ class Person:
     async def send_event(self, room_id: str, kind: str, content: dict[str, Any]) -> str:
         if self.client.olm is not None and room_id not in self.client.rooms:
             await self.sync_once(timeout_ms=0)
+        room = self.client.rooms.get(room_id)
+        if kind == "m.reaction" and room is not None and room.encrypted:  # nio sends reactions plain; Element not
+            if not room.members_synced:
+                await self.client.joined_members(room_id)
+            if self.client.olm is not None and self.client.olm.should_share_group_session(room_id):
+                await self.client.share_group_session(room_id, ignore_unverified_devices=True)
+            kind, content = self.client.encrypt(room_id, kind, content)
+            method, path, data = Api.room_send(self.client.access_token, room_id, kind, content, uuid.uuid4())
+            sent = await self.client._send(RoomSendResponse, method, path, data, (room_id,))
+            assert isinstance(sent, RoomSendResponse), sent
+            return str(sent.event_id)
         sent = await self.client.room_send(room_id, kind, content, ignore_unverified_devices=True)
         assert isinstance(sent, RoomSendResponse), sent
         return str(sent.event_id)

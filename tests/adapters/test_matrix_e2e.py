@@ -155,7 +155,8 @@ class Heard:
         return f
 
 
-async def test_messages_edits_deletions_and_reactions_reach_the_listeners(world: MatrixWorld) -> None:
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+async def test_messages_edits_deletions_and_reactions_reach_the_listeners(world: MatrixWorld, encrypted: bool) -> None:
     from tests.synapse import until
 
     anna = await world.person("anna", "Anna")
@@ -163,7 +164,7 @@ async def test_messages_edits_deletions_and_reactions_reach_the_listeners(world:
     heard = Heard()
     async with world.bot() as (bot, _):
         bot.registry.add(heard.feature())
-        room = await world.room_with_bot(anna, bert)
+        room = await world.room_with_bot(anna, bert, encrypted=encrypted)
         said = await anna.send(room, "We zouden een groeiklas kunnen starten")
         await until(lambda: len(heard.inputs) == 1)
         await anna.send(room, "* Een groeiklas voor de hele wijk", **{
