@@ -20,7 +20,7 @@ from tests.adapters.test_matrix_votes import POLL_TYPES, answer, from_bot_elsewh
 from tests.conftest import AMS
 from tests.matrix_support import MatrixWorld, body, content, matrix_world
 from tests.support import add_expertise, add_member
-from tests.synapse import free_port, until
+from tests.synapse import Person, free_port, until
 
 world = pytest.fixture(matrix_world, name="world")
 
@@ -210,3 +210,29 @@ async def test_with_verified_trust_only_the_listed_devices_can_read_the_bot(worl
     assert sealed["event_id"] == answer_["event_id"]  # ... but only Anna's listed device got the room key
     assert not [e for r, e in bert.events if r == room and e.get("sender") == world.bot_id
                 and e.get("type") == "m.room.message"]
+
+
+async def until_known(person: Person, user_id: str, device_id: str) -> None:
+    """Sync until the person's client knows this device (Element learns it from the device-list changes)."""
+    for _ in range(40):
+        if device_id in person.client.device_store[user_id]:
+            return
+        await person.sync_once(timeout_ms=250)
+    raise AssertionError(f"{person.localpart} never learned of device {device_id}")
+
+
+async def test_a_lost_crypto_store_makes_a_new_device_that_works(world: MatrixWorld) -> None:
+    import shutil
+
+    anna = await world.person("anna")
+    async with world.bot() as (bot, adapter):
+        room = await world.room_with_bot(anna, encrypted=True)
+        store = bot.settings.matrix_store
+        device = adapter.device_id
+    shutil.rmtree(store)  # moved to another machine without the folder
+    async with world.bot() as (_, again):
+        await until_known(anna, world.bot_id, again.device_id)  # her client sees the bot's new device
+        await anna.send(room, "!expertise")
+        answer_ = await anna.reply_from(world.bot_id, room, contains="expertise")
+    assert again.device_id != device  # its old keys are gone: a new device, announced to the room's members
+    assert answer_["event_id"] in anna.decrypted

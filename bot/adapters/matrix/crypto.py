@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    KeysUploadError,
     LocalProtocolError,
     MatrixRoom,
     MegolmEvent,
@@ -48,6 +49,20 @@ ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorit
 def config(**limits: Any) -> AsyncClientConfig:
     """nio with encryption, its store in STORE_NAME; the sync position is the database's, not nio's."""
     return AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False, store_name=STORE_NAME, **limits)
+
+
+async def store_lost(client: AsyncClient) -> bool:
+    """True when the store made new keys for a device that already has keys on the server (the homeserver
+    refuses them): the store of that device is gone, and with it what it could decrypt."""
+    if client.olm is None or client.olm.account.shared:
+        return False
+    return isinstance(await client.keys_upload(), KeysUploadError)
+
+
+def forget_store(client: AsyncClient) -> None:
+    """Close the store opened for a device whose keys were lost, so a new login opens one of its own."""
+    client.store, client.olm = None, None
+    client.encrypted_rooms = set()
 
 
 def share_state(main: AsyncClient, other: AsyncClient) -> None:

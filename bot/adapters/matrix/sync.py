@@ -47,15 +47,17 @@ async def login(adapter: MatrixAdapter) -> None:
             log.warning("the kept Matrix token does not work (%s); logging in again", whoami)
             token = ""
     if not token:
-        if s.matrix_password is None:
-            raise RuntimeError(adapter.t("matrix.cannot_login"))
-        adapter.client.access_token = ""
-        adapter.client.device_id = device or None
-        response = await adapter.client.login(s.matrix_password.get_secret_value(), device_name=s.matrix_device_name)
-        if not isinstance(response, LoginResponse):
-            raise RuntimeError(adapter.t("matrix.login_failed", error=str(response)))
-        token, device = response.access_token, response.device_id
+        token, device = await password_login(adapter, device)
     adapter.client.restore_login(adapter.user_id, device, token)  # opens the device's crypto store
+    if await crypto.store_lost(adapter.client):  # the device's keys are on the server, not in the store
+        if s.matrix_password is None:
+            raise RuntimeError(adapter.t("e2e.store_lost", device=device, folder=s.matrix_store))
+        log.error("the Matrix crypto store in %s has no keys of device %s (lost or moved without it): "
+                  "logging in as a new device; what was encrypted for the old one stays unreadable",
+                  s.matrix_store, device)
+        crypto.forget_store(adapter.client)
+        token, device = await password_login(adapter, "")
+        adapter.client.restore_login(adapter.user_id, device, token)
     crypto.share_state(adapter.client, adapter.outbox_client)
     adapter.outbox_client.restore_login(adapter.user_id, device, token)
     adapter.device_id = device
@@ -64,6 +66,19 @@ async def login(adapter: MatrixAdapter) -> None:
     await adapter.state.save_login(adapter.user_id, device, token)
     if saved is not None and saved.device_id != device:
         adapter.next_batch = ""
+
+
+async def password_login(adapter: MatrixAdapter, device: str) -> tuple[str, str]:
+    """A login with the password: on `device` when given (it keeps its id), else as a new device."""
+    s = adapter.port.settings
+    if s.matrix_password is None:
+        raise RuntimeError(adapter.t("matrix.cannot_login"))
+    adapter.client.access_token = ""
+    adapter.client.device_id = device or None
+    response = await adapter.client.login(s.matrix_password.get_secret_value(), device_name=s.matrix_device_name)
+    if not isinstance(response, LoginResponse):
+        raise RuntimeError(adapter.t("matrix.login_failed", error=str(response)))
+    return response.access_token, response.device_id
 
 
 async def run(adapter: MatrixAdapter) -> None:
