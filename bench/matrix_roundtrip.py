@@ -135,8 +135,12 @@ class Asker:
                                            ignore_unverified_devices=True)
         assert isinstance(sent, RoomSendResponse), sent
         future = self.waiting.setdefault(sent.event_id, early)
-        arrived = await asyncio.wait_for(future, 30)
-        del self.waiting[sent.event_id]
+        try:
+            arrived = await asyncio.wait_for(future, 30)
+        except TimeoutError:
+            return float("nan")  # no reply within 30 s: counted as lost
+        finally:
+            del self.waiting[sent.event_id]
         return arrived - started
 
     async def close(self) -> None:
@@ -192,10 +196,13 @@ async def measure(messages: int, warmup: int) -> None:
                  "netwerkbot e2e": await asker.room_with("@netwerkbot:localhost", encrypted=True),
                  "echo e2e": await asker.room_with("@echo:localhost", encrypted=True)}
         times: dict[str, list[float]] = {name: [] for name in rooms}
+        lost = dict.fromkeys(rooms, 0)
         for n in range(warmup + messages):
             for name, room in rooms.items():  # interleaved: what else the machine does falls on both
                 took = await asker.ask(room, "!expertise gedrag")
-                if n >= warmup:
+                if took != took:  # NaN: lost
+                    lost[name] += 1
+                elif n >= warmup:
                     times[name].append(took * 1000)
         await asker.close()
     finally:
@@ -213,7 +220,8 @@ async def measure(messages: int, warmup: int) -> None:
         figures[name] = (p50, p95)
         label = ("netwerkbot !expertise gedrag" if name.startswith("netwerkbot") else "matrix-nio echo bot (floor)") \
             + (", encrypted" if name.endswith("e2e") else "")
-        print(f"{label:<38} {p50:>8.2f} {p95:>8.2f} {statistics.mean(values):>8.2f} {max(values):>8.2f}")
+        print(f"{label:<38} {p50:>8.2f} {p95:>8.2f} {statistics.mean(values):>8.2f} {max(values):>8.2f}"
+              + (f"  ({lost[name]} without a reply within 30 s)" if lost[name] else ""))
     for kind, suffix in (("plain rooms", ""), ("encrypted rooms", " e2e")):
         r50 = figures["netwerkbot" + suffix][0] / figures["echo" + suffix][0]
         r95 = figures["netwerkbot" + suffix][1] / figures["echo" + suffix][1]

@@ -14,6 +14,9 @@ Matrix has no ephemeral messages, no buttons and no modals, so:
   direct room with `!stem <code> <number>`;
 - a form is a dialog in the direct room, one field at a time (kept in memory: after a restart the
   person is asked to start again).
+
+End-to-end encryption is nio's (bot/adapters/matrix/crypto.py): a sync's events arrive decrypted, what
+the bot sends to an encrypted room goes out encrypted, and the rooms it opens are encrypted.
 """
 
 from __future__ import annotations
