@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -109,8 +110,8 @@ class Bot:
     def new_inbox(self) -> InboxPort:
         return Inbox(self.db, self.clock)
 
-    def add_routes(self, app: web.Application) -> None:
-        add_metrics_routes(app, self)
+    def add_routes(self, app: web.Application, undecryptable: Mapping[str, int] | None = None) -> None:
+        add_metrics_routes(app, self, undecryptable)
 
     async def refresh_profile(self, actor: Actor, fetch: ProfileFetcher) -> bool:
         return await self.profiles.refresh(actor, fetch)

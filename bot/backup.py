@@ -5,11 +5,16 @@ keeps writing (WAL mode) is not stopped and does not make the copy half-old, hal
 checked (`PRAGMA integrity_check`) and moved into place only when whole, so an interrupted backup
 never leaves a file that looks like one. PostgreSQL has its own tools (pg_dump/pg_restore, see the
 README); for it these commands explain the routine instead.
+
+The Matrix crypto store (MATRIX_STORE_PATH: the bot's device keys and its Olm and Megolm sessions) goes
+along: into the folder `FILE.matrix-store` beside the copy, its SQLite file through the same online backup,
+and back on a restore. Without it a restored bot could not read what was encrypted for its device.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 from contextlib import closing
 from datetime import datetime
@@ -79,11 +84,41 @@ def backup(settings: Settings, file: str, out: TextIO) -> int:
         return 1
     try:
         copy(source, target)
+        crypto = copy_store(settings.matrix_store, store_beside(target))
     except (sqlite3.Error, OSError, BackupError) as error:
         print(t("ops.backup_failed", file=target, error=error), file=out)
         return 1
     print(t("ops.backup_done", file=target, size=_size(target), version=revision(target) or "?"), file=out)
+    if crypto:
+        print(t("e2e.backup_store", folder=store_beside(target)), file=out)
     return 0
+
+
+def store_beside(file: Path) -> Path:
+    """Where a backup keeps the Matrix crypto store: a folder beside the database's copy."""
+    return file.with_name(file.name + ".matrix-store")
+
+
+def copy_store(store: Path, target: Path) -> bool:
+    """The Matrix crypto store's files into `target` (its SQLite databases one consistent snapshot each);
+    False when there is none (the bot never ran on Matrix)."""
+    files = sorted(p for p in store.glob("*") if p.is_file()) if store.is_dir() else []
+    if not files:
+        return False
+    partial = target.with_name(target.name + ".deel")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        for file in files:
+            if file.suffix == ".db":
+                copy(file, partial / file.name)
+            elif not file.name.endswith(("-wal", "-shm", "-journal")):
+                shutil.copy2(file, partial / file.name)
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(partial, target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return True
 
 
 def restore(settings: Settings, file: str, out: TextIO) -> int:
@@ -110,10 +145,18 @@ def restore(settings: Settings, file: str, out: TextIO) -> int:
             copy(target, kept)
         with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target, timeout=30)) as dst:
             src.backup(dst)  # through SQLite, so its WAL and shared memory stay consistent
+        crypto = store_beside(source)
+        if crypto.is_dir():  # the crypto store as it was is kept beside it, as the database is
+            store = settings.matrix_store
+            if store.is_dir():
+                copy_store(store, store.with_name(f"{store.name}.voor-herstel-{datetime.now():%Y%m%d-%H%M%S}"))
+            copy_store(crypto, store)
     except (sqlite3.Error, OSError, BackupError) as error:
         print(t("ops.restore_failed", file=target, error=error), file=out)
         return 1
     print(t("ops.restore_done", file=target, source=source, version=version), file=out)
+    if crypto.is_dir():
+        print(t("e2e.restore_store", folder=settings.matrix_store), file=out)
     if kept is not None:
         print(t("ops.restore_kept", file=kept), file=out)
     return 0

@@ -29,7 +29,8 @@ def parser() -> argparse.ArgumentParser:
     teams.add_argument("action", nargs="?", choices=["pakket"], help="pakket: schrijf het Teams-app-pakket (zip)")
     teams.add_argument("--port", type=int, default=3978, help="HTTP-poort (standaard 3978)")
     teams.add_argument("--uit", metavar="BESTAND", default="netwerkbot-teams.zip", help="pakket: het zipbestand")
-    sub.add_parser("matrix", help="verbind met een Matrix-homeserver (MATRIX_HOMESERVER, MATRIX_USER_ID)")
+    matrix = sub.add_parser("matrix", help="verbind met een Matrix-homeserver (MATRIX_HOMESERVER, MATRIX_USER_ID)")
+    matrix.add_argument("--port", type=int, default=None, help="HTTP-poort voor /metrics en /healthz (standaard geen)")
     db = sub.add_parser("db", help="database")
     db.add_argument("action", choices=["upgrade"])
     agenda = sub.add_parser("agenda", help="de overlegreeksen als iCalendar")
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         from storage.matrix import MatrixStore
 
         bot = build(settings)
-        return asyncio.run(serve_matrix(bot, MatrixStore(bot.db, bot.clock.now)))
+        return asyncio.run(serve_matrix(bot, MatrixStore(bot.db, bot.clock.now), port=args.port))
     if args.command == "db":
         return asyncio.run(upgrade(build(settings)))
     if args.command == "agenda":

@@ -96,6 +96,22 @@ class _Refreshes(Collector):
         yield family
 
 
+class _Undecryptable(Collector):
+    """What the Matrix adapter counts of the events it could not decrypt: "seen", and "recovered" when their key
+    came (handed over by `netwerkbot matrix --port`, bot/adapters/matrix/__init__.py)."""
+
+    def __init__(self, counts: Mapping[str, int]) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily("netwerkbot_matrix_undecryptable", "Matrix events the bot could not decrypt "
+                                     "(state=seen), and of those decrypted later, when their room key came "
+                                     "(state=recovered)", labels=["state"])
+        for state in ("seen", "recovered"):
+            family.add_metric([state], float(self.counts.get(state, 0)))
+        yield family
+
+
 class Metrics:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -177,11 +193,13 @@ async def database_ready(bot: Bot) -> bool:
     return True
 
 
-def add_routes(app: web.Application, bot: Bot) -> Metrics:
+def add_routes(app: web.Application, bot: Bot, undecryptable: Mapping[str, int] | None = None) -> Metrics:
     """`GET /metrics`, `/healthz/live` and `/healthz/ready` on an adapter's aiohttp app; the dispatcher
     reports every input to the returned Metrics from now on."""
     metrics = Metrics(bot)
     bot.dispatcher.observed = metrics.observe
+    if undecryptable is not None:
+        metrics.registry.register(_Undecryptable(undecryptable))
 
     async def live(_request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})

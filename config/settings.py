@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     teams_channel_inner_circle: str = ""
     teams_channel_outer_circle: str = ""
     teams_channel_proposals: str = ""
+    # end-to-end encryption: the crypto store's folder (empty: beside the SQLite database, else ./matrix-store),
+    # and whom room keys go to: every device of the room's members (tofu) or only verified ones
+    matrix_store_path: str = Field(default="", validation_alias=AliasChoices("MATRIX_STORE_PATH",
+                                                                             "NETWERKBOT_MATRIX_STORE_PATH"))
+    matrix_trust: Literal["tofu", "verified"] = Field(default="tofu", validation_alias=AliasChoices(
+        "MATRIX_TRUST", "NETWERKBOT_MATRIX_TRUST"))
+    # with MATRIX_TRUST=verified: the session keys (Element: Settings → Sessions) of the verified devices
+    matrix_verified_keys: Annotated[frozenset[str], NoDecode] = Field(default=frozenset(), validation_alias=(
+        AliasChoices("MATRIX_VERIFIED_KEYS", "NETWERKBOT_MATRIX_VERIFIED_KEYS")))
 
     language: Literal["nl", "en"] = "nl"
     timezone: str = "Europe/Amsterdam"
@@ -97,6 +106,13 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("matrix_verified_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):  # Element shows a key in groups of four: the spaces are not part of it
+            return frozenset(part.replace(" ", "") for part in value.split(",") if part.strip())
         return value
 
     @field_validator("idea_themes", mode="before")
@@ -148,6 +164,17 @@ class Settings(BaseSettings):
         """Whether the bot answers questions with experts in this channel (`NETWERKBOT_QUESTION_CHANNELS`:
         channel roles or ids)."""
         return bool(channel) and any(self.channel(c, platform) == channel for c in self.question_channels)
+
+    @property
+    def matrix_store(self) -> Path:
+        """The folder of the Matrix crypto store (device keys, Olm and Megolm sessions)."""
+        if self.matrix_store_path:
+            return Path(self.matrix_store_path)
+        url = self.database_url
+        if url.startswith("sqlite") and "///" in url and ":memory:" not in url:
+            database = Path(url.partition("///")[2].partition("?")[0])
+            return database.with_name(database.stem + "-matrix-store")
+        return Path("matrix-store")
 
     def matrix_may_invite(self, user_id: str) -> bool:
         """Whether the bot accepts an invitation from this Matrix user (NETWERKBOT_MATRIX_ALLOWED)."""

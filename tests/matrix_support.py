@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bot.adapters.matrix import MatrixAdapter, running
@@ -40,10 +41,28 @@ class MatrixWorld:
     def user_id(self, name: str) -> str:
         return f"@{self.localpart(name)}:localhost"
 
-    async def person(self, name: str, displayname: str = "") -> Person:
-        person = await Person(self.synapse, self.localpart(name), displayname or name.capitalize()).start()
+    @property
+    def folder(self) -> Path:
+        """The test's own folder (the bot's database is in it; so is its crypto store, beside it)."""
+        return Path(self.url.partition("///")[2]).parent
+
+    async def person(self, name: str, displayname: str = "", *, encrypted: bool = True) -> Person:
+        """A person on Element: their client encrypts and decrypts, as Element does (a crypto store of its own);
+        the bot's direct rooms are encrypted."""
+        store = self.folder / f"person-{name}-{uuid.uuid4().hex[:6]}" if encrypted else None
+        person = await Person(self.synapse, self.localpart(name), displayname or name.capitalize(),
+                              store=store).start()
         self.people.append(person)
         return person
+
+    async def new_device(self, person: Person) -> Person:
+        """The same person on a second, encrypting device (a new login with a crypto store of its own)."""
+        device = Person(self.synapse, person.localpart, person.displayname,
+                        store=self.folder / f"person-{person.localpart}-{uuid.uuid4().hex[:6]}")
+        device.user_id = person.user_id
+        await device.start(register=False)
+        self.people.append(device)
+        return device
 
     async def room_with_bot(self, owner: Person, *others: Person, encrypted: bool = False) -> str:
         """A room of `owner` with the bot (and `others`) in it, once the bot has joined."""

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from nio import AsyncClient, AsyncClientConfig, RoomCreateResponse, RoomSendResponse, SyncResponse
+from nio import Api, AsyncClient, AsyncClientConfig, LoginResponse, RoomCreateResponse, RoomSendResponse, SyncResponse
 
 SECRET = "netwerkbot-test-shared-secret"
 PASSWORD = "wachtwoord-van-de-test"
@@ -148,27 +148,53 @@ class Synapse:
 
 
 class Person:
-    """An Element-like client: what one person sees and does."""
+    """An Element-like client: what one person sees and does. With `store` (a folder of its own) it is an
+    encrypting client as Element is: it decrypts what it syncs and encrypts what it sends in encrypted rooms."""
 
-    def __init__(self, synapse: Synapse, localpart: str, displayname: str = "") -> None:
+    def __init__(self, synapse: Synapse, localpart: str, displayname: str = "", *, store: Path | None = None
+                 ) -> None:
         self.synapse = synapse
         self.localpart = localpart
         self.displayname = displayname or localpart
         self.user_id = f"@{localpart}:localhost"
-        self.client = AsyncClient(synapse.url, self.user_id, config=AsyncClientConfig(encryption_enabled=False,
-                                                                                     store_sync_tokens=False))
+        self.store = store
+        if store is not None:
+            store.mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(synapse.url, self.user_id, store_path=str(store or ""), config=AsyncClientConfig(
+            encryption_enabled=store is not None, store_sync_tokens=False))
         self.events: list[tuple[str, dict[str, Any]]] = []  # everything seen, in order
         self.used: set[int] = set()  # positions in `events` a wait has taken
         self.invited: list[tuple[str, str]] = []  # (room id, inviter)
         self.accept_invites = True
+        self.decrypted: set[str] = set()  # ids of events that came encrypted and were decrypted
 
-    async def start(self) -> Person:
-        user_id, token = await self.synapse.register(self.localpart, displayname=self.displayname)
-        self.user_id = user_id
-        self.client.restore_login(user_id, "TESTDEVICE", token)
-        first = await self.client.sync(timeout=0)
+    async def start(self, *, register: bool = True) -> Person:
+        """Register (or, with register=False, a new device of an existing account) and take the first sync."""
+        token = ""
+        if register:
+            self.user_id, token = await self.synapse.register(self.localpart, displayname=self.displayname)
+        if self.store is None:
+            self.client.restore_login(self.user_id, "TESTDEVICE", token)
+        else:  # a device of its own (the keys belong to it), its crypto store in `store`
+            logged_in = await self.client.login(PASSWORD, device_name=f"test-{uuid.uuid4().hex[:6]}")
+            assert isinstance(logged_in, LoginResponse), logged_in
+        first = await self.client.sync(timeout=0, full_state=True)
         assert isinstance(first, SyncResponse), first
+        await self.keep_keys()
         return self
+
+    async def keep_keys(self) -> None:
+        """What an encrypting client does after each sync: its keys uploaded, others' queried, room keys sent."""
+        client = self.client
+        if client.olm is None:
+            return
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+        await client.send_to_device_messages()
 
     async def close(self) -> None:
         await self.client.close()
@@ -186,7 +212,20 @@ class Person:
         return await self.send_event(room_id, "m.room.message", {"msgtype": "m.text", "body": body, **content})
 
     async def send_event(self, room_id: str, kind: str, content: dict[str, Any]) -> str:
-        sent = await self.client.room_send(room_id, kind, content)
+        if self.client.olm is not None and room_id not in self.client.rooms:
+            await self.sync_once(timeout_ms=0)
+        room = self.client.rooms.get(room_id)
+        if kind == "m.reaction" and room is not None and room.encrypted:  # nio sends reactions plain; Element not
+            if not room.members_synced:
+                await self.client.joined_members(room_id)
+            if self.client.olm is not None and self.client.olm.should_share_group_session(room_id):
+                await self.client.share_group_session(room_id, ignore_unverified_devices=True)
+            kind, content = self.client.encrypt(room_id, kind, content)
+            method, path, data = Api.room_send(self.client.access_token, room_id, kind, content, uuid.uuid4())
+            sent = await self.client._send(RoomSendResponse, method, path, data, (room_id,))
+            assert isinstance(sent, RoomSendResponse), sent
+            return str(sent.event_id)
+        sent = await self.client.room_send(room_id, kind, content, ignore_unverified_devices=True)
         assert isinstance(sent, RoomSendResponse), sent
         return str(sent.event_id)
 
@@ -202,8 +241,10 @@ class Person:
                 await self.client.join(room_id)
         for room_id, info in response.rooms.join.items():
             self.events.extend((room_id, e.source) for e in info.timeline.events)
+            self.decrypted.update(e.event_id for e in info.timeline.events if getattr(e, "decrypted", False))
         for room_id, left in response.rooms.leave.items():
             self.events.extend((room_id, e.source) for e in left.timeline.events)
+        await self.keep_keys()
 
     async def wait(self, match: Match, *, within: float = 20.0, what: str = "") -> dict[str, Any]:
         """The first event not taken before that `match`es (room id, event), syncing until it comes."""

@@ -148,8 +148,9 @@ class Port(Protocol):
         """An inbox for the inputs an adapter acknowledges before handling them."""
         ...
 
-    def add_routes(self, app: Any) -> None:
-        """The bot's own HTTP routes (`/metrics`, `/healthz/live`, `/healthz/ready`) on an adapter's aiohttp app."""
+    def add_routes(self, app: Any, undecryptable: Mapping[str, int] | None = None) -> None:
+        """The bot's own HTTP routes (`/metrics`, `/healthz/live`, `/healthz/ready`) on an adapter's aiohttp app;
+        `undecryptable`: the Matrix adapter's count of events it could not decrypt, for /metrics."""
         ...
 
     async def refresh_profile(self, actor: Actor, fetch: ProfileFetcher) -> bool:

@@ -203,7 +203,7 @@ async def test_matrix_login_rooms_and_encryption(synapse: Synapse, sqlite_url: s
         assert code == 1
         assert f"✅ Matrix: ingelogd als {bot_id}" in text
         assert f"✅ Matrix: de bot zit in de ruimte van consulentenoverleg ({plain}), onversleuteld" in text
-        assert f"❌ Matrix: de ruimte van binnenkring ({secret}) is versleuteld" in text
+        assert f"✅ Matrix: de bot zit in de ruimte van binnenkring ({secret}), versleuteld (end-to-end)" in text
         assert f"❌ Matrix: de bot zit niet in de ruimte van buitenkring ({elsewhere})" in text
         assert "⚠️  Matrix: geen ruimte ingesteld voor pitches en stemmingen" in text
         devices = await robot.devices()

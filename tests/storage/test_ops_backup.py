@@ -113,3 +113,31 @@ async def test_postgresql_gets_the_pg_dump_routine(tmp_path: Path) -> None:
     assert "pg_dump --format=custom" in output
     assert "pg_restore --clean --if-exists" in output
     assert not (tmp_path / "x.db").exists()
+
+
+async def test_the_matrix_crypto_store_goes_along_and_comes_back(tmp_path: Path, clock: ManualClock) -> None:
+    live, copy = tmp_path / "netwerkbot.db", tmp_path / "kopie.db"
+    url = f"sqlite+aiosqlite:///{live}"
+    store = tmp_path / "netwerkbot-matrix-store"  # MATRIX_STORE_PATH's default: beside the database
+    store.mkdir()
+    with sqlite3.connect(store / "crypto.db") as db:
+        db.execute("CREATE TABLE keys (session TEXT)")
+        db.execute("INSERT INTO keys VALUES ('megolm van maandag')")
+    (store / "@bot:swv.nl_DEVICE.trusted_devices").write_text("@anna:swv.nl PHONE ed25519 abc\n", encoding="utf-8")
+    async with started_bot(url, clock) as bot, bot.db.transaction() as repos:
+        await write(repos, 1, clock)
+
+    code, output = await netwerkbot("backup", str(copy), database_url=url, cwd=tmp_path)
+    assert code == 0, output
+    assert "kopie.db.matrix-store" in output
+    with sqlite3.connect(store / "crypto.db") as db:  # the keys move on after the backup
+        db.execute("INSERT INTO keys VALUES ('megolm van dinsdag')")
+    code, output = await netwerkbot("restore", str(copy), database_url=url, cwd=tmp_path)
+
+    assert code == 0, output
+    assert "Matrix-sleutels" in output
+    with sqlite3.connect(store / "crypto.db") as db:
+        assert db.execute("SELECT session FROM keys").fetchall() == [("megolm van maandag",)]
+    assert "PHONE" in (store / "@bot:swv.nl_DEVICE.trusted_devices").read_text(encoding="utf-8")
+    kept = await asyncio.to_thread(lambda: sorted(tmp_path.glob("netwerkbot-matrix-store.voor-herstel-*")))
+    assert len(kept) == 1

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import AsyncIterator
+
+from aiohttp import web
 
 from bot.adapters.base import until_signal
 from bot.adapters.matrix.adapter import MatrixAdapter, running
@@ -11,9 +15,25 @@ from bot.adapters.matrix.state import MatrixState
 from bot.core.port import Port
 from config.settings import Settings
 
-__all__ = ["MatrixAdapter", "missing_settings", "running", "serve"]
+__all__ = ["MatrixAdapter", "metrics_served", "missing_settings", "running", "serve"]
 
 log = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def metrics_served(bot: Port, adapter: MatrixAdapter, port: int | None) -> AsyncIterator[None]:
+    if port is None:
+        yield
+        return
+    app = web.Application()
+    bot.add_routes(app, undecryptable=adapter.crypto.counts)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, port=port).start()
+        yield
+    finally:
+        await runner.cleanup()
 
 
 def missing_settings(settings: Settings) -> list[str]:
@@ -24,8 +44,9 @@ def missing_settings(settings: Settings) -> list[str]:
     return missing
 
 
-async def serve(bot: Port, state: MatrixState) -> int:
-    """`netwerkbot matrix`: log in (or reuse the kept device), sync until a signal."""
+async def serve(bot: Port, state: MatrixState, port: int | None = None) -> int:
+    """`netwerkbot matrix`: log in (or reuse the kept device), sync until a signal; with `port`, serve
+    `/metrics` and `/healthz/…` there too (bot/metrics.py, with the count of undecryptable events)."""
     missing = missing_settings(bot.settings)
     if missing:
         print(bot.catalog("matrix.missing_settings", names=", ".join(missing)), file=sys.stderr)
@@ -33,7 +54,7 @@ async def serve(bot: Port, state: MatrixState) -> int:
     await bot.start()
     adapter = MatrixAdapter(bot, state)
     try:
-        async with running(adapter) as sync:
+        async with running(adapter) as sync, metrics_served(bot, adapter, port):
             log.info("connected to %s as %s (device %s)", bot.settings.matrix_homeserver, adapter.user_id,
                      adapter.device_id)
             await until_signal(sync)

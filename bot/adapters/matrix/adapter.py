@@ -14,6 +14,9 @@ Matrix has no ephemeral messages, no buttons and no modals, so:
   direct room with `!stem <code> <number>`;
 - a form is a dialog in the direct room, one field at a time (kept in memory: after a restart the
   person is asked to start again).
+
+End-to-end encryption is nio's (bot/adapters/matrix/crypto.py): a sync's events arrive decrypted, what
+the bot sends to an encrypted room goes out encrypted, and the rooms it opens are encrypted.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from nio import (
 )
 
 from bot.adapters.base import AdapterBase
-from bot.adapters.matrix import outgoing, sync
+from bot.adapters.matrix import crypto, outgoing, sync
 from bot.adapters.matrix.forms import FormDialogs
 from bot.adapters.matrix.render import (
     POLL_RESPONSES,
@@ -114,25 +117,26 @@ class MatrixAdapter(AdapterBase[Origin]):
         s = port.settings
         self.user_id = s.matrix_user_id
         self.sync_timeout_ms = sync_timeout_ms
-        quiet = AsyncClientConfig(encryption_enabled=False, store_sync_tokens=False)
-        self.client = AsyncClient(s.matrix_homeserver, s.matrix_user_id, config=quiet)
-        # the outbox's client gives up at once on 429 and unreachable servers: the outbox retries later
+        store = s.matrix_store
+        store.mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(s.matrix_homeserver, s.matrix_user_id, store_path=str(store), config=crypto.config())
+        # the outbox's client gives up at once on 429 and unreachable servers: the outbox retries later; it
+        # encrypts with the keys of `client` (crypto.share_state, after the login)
         self.outbox_client = AsyncClient(s.matrix_homeserver, s.matrix_user_id, config=AsyncClientConfig(
             encryption_enabled=False, store_sync_tokens=False, max_limit_exceeded=0, max_timeouts=0,
             request_timeout=30))
+        self.crypto = crypto.Crypto(self)
         self.next_batch = ""
         self.device_id = ""
         self.forms = FormDialogs(self.t, self.post, self.dispatch)
         self.direct_rooms: dict[str, str] = {}  # room id → user id, a cache of matrix_direct_rooms
-        self.told_encrypted: set[str] = set()
-        self.inviters: dict[str, str] = {}  # rooms joined since the start: who invited the bot
         self.seen: OrderedDict[str, None] = OrderedDict()
         self.circles_read = False  # the circles' rooms' members, read once per start after the first sync
         self.synced = asyncio.Event()  # set after every handled sync, for tests and benchmarks
         self.syncs = 0
         self._dm_lock = asyncio.Lock()
 
-    # -- invitations and encrypted rooms ---------------------------------------------------------------
+    # -- invitations --------------------------------------------------------------------------------------
 
     async def on_invite(self, room_id: str, state: list[dict[str, Any]]) -> None:
         mine = next((e for e in state if e.get("type") == "m.room.member" and e.get("state_key") == self.user_id),
@@ -143,34 +147,20 @@ class MatrixAdapter(AdapterBase[Origin]):
                      room_id, inviter)
             await self.client.room_leave(room_id)
             return
-        if any(e.get("type") == "m.room.encryption" for e in state):
-            await self.client.room_leave(room_id)
-            await self.tell_user(inviter, self.t("matrix.encrypted_invite"))
-            return
         joined = await self.client.join(room_id)
         if isinstance(joined, JoinError):
             log.warning("could not join %s: %s", room_id, joined)
             return
-        self.inviters[room_id] = inviter
         direct = bool((mine.get("content") or {}).get("is_direct"))
         if direct and await self.state.save_direct_room(inviter, room_id, keep=True):
             self.direct_rooms[room_id] = inviter
 
-    async def encrypted(self, room_id: str, sender: str) -> None:
-        """The room is (or became) encrypted: say so plainly, once, and leave; the bot cannot read it."""
-        if room_id in self.told_encrypted:
-            return
-        self.told_encrypted.add(room_id)
-        await self.tell_user(sender, self.t("matrix.encrypted_room"))
-        await self.client.room_leave(room_id)
-
     # -- events of joined rooms ------------------------------------------------------------------------
 
-    async def on_room(self, room_id: str, events: list[dict[str, Any]], state: list[dict[str, Any]]) -> None:
-        encryption = next((e for e in [*state, *events] if e.get("type") == "m.room.encryption"), None)
-        if encryption is not None:  # (matrix-nio drops it from an invitation's state, so it is seen here)
-            await self.encrypted(room_id, self.inviters.get(room_id) or str(encryption.get("sender", "")))
-            return
+    async def on_room(self, room_id: str, events: list[dict[str, Any]], state: list[dict[str, Any]], *,
+                      again: bool = False) -> None:
+        """A room's events of one sync, in order (decrypted by nio where the room is encrypted); `again`: an
+        event decrypted later, when its room key arrived (bot/adapters/matrix/crypto.py)."""
         joins = [i for i, e in enumerate(events) if e.get("type") == "m.room.member"
                  and e.get("state_key") == self.user_id and (e.get("content") or {}).get("membership") == "join"]
         if joins:  # the bot joined in this sync: what came before was said without it
@@ -178,7 +168,7 @@ class MatrixAdapter(AdapterBase[Origin]):
         for event in events:
             event_id = str(event.get("event_id", ""))
             sender = str(event.get("sender", ""))
-            if not event_id or not sender or sender == self.user_id or event_id in self.seen:
+            if not event_id or not sender or sender == self.user_id or (event_id in self.seen and not again):
                 continue
             self.seen[event_id] = None
             if len(self.seen) > SEEN_EVENTS:
@@ -189,8 +179,8 @@ class MatrixAdapter(AdapterBase[Origin]):
         kind = event.get("type")
         sender = str(event["sender"])
         content: dict[str, Any] = event.get("content") or {}
-        if kind in ("m.room.encrypted", "m.room.encryption"):
-            await self.encrypted(room_id, sender)
+        if kind == "m.room.encrypted":  # nio could not decrypt it: its room key did not reach this device
+            await self.crypto.undecryptable(room_id, event)
         elif kind == "m.room.message":
             await self.on_message(room_id, event, content)
         elif kind in POLL_RESPONSES:
@@ -422,8 +412,9 @@ class MatrixAdapter(AdapterBase[Origin]):
     async def send_event(self, client: AsyncClient, room_id: str, kind: str, content: dict[str, Any]) -> str:
         """One event; a refusal or failure sorted as the outbox reads it (an answer to a person just logs it)."""
         try:
+            await self.crypto.before_send(client, room_id)  # MATRIX_TRUST=verified: only verified devices
             response = await client.room_send(room_id, kind, content, tx_id=transaction_id(),  # edge: idempotent
-                                              ignore_unverified_devices=True)
+                                              ignore_unverified_devices=True)  # (encrypted where the room is)
         except (ClientError, OSError, TimeoutError) as error:
             raise DeliveryDelayed(f"Matrix unreachable: {error!r}") from error
         if isinstance(response, RoomSendResponse):
@@ -431,18 +422,19 @@ class MatrixAdapter(AdapterBase[Origin]):
         raise sorted_error(response)
 
     async def direct_room(self, user_id: str, client: AsyncClient) -> str:
-        """The bot's direct room with this user: the one kept in the database, else a new unencrypted one."""
+        """The bot's direct room with this user: the one kept in the database, else a new encrypted one."""
         async with self._dm_lock:
             room = await self.state.direct_room(user_id)
             if room is not None:
                 return room
             try:
-                created = await client.room_create(is_direct=True, invite=[user_id],
+                created = await client.room_create(is_direct=True, invite=[user_id], initial_state=[crypto.ENCRYPTION],
                                                    preset=RoomPreset.trusted_private_chat)
             except (ClientError, OSError, TimeoutError) as error:
                 raise DeliveryDelayed(f"Matrix unreachable: {error!r}") from error
             if isinstance(created, RoomCreateError):
                 raise sorted_error(created)
+            crypto.created(client, created.room_id, [user_id])
             await self.state.save_direct_room(user_id, created.room_id)
             self.direct_rooms[created.room_id] = user_id
             return str(created.room_id)
@@ -450,10 +442,11 @@ class MatrixAdapter(AdapterBase[Origin]):
     async def open_group(self, reply: Reply, origin: Origin) -> None:
         """A new room of the actor, the others in `reply.group` and the bot."""
         others = [uid for m in reply.group if (uid := m.user_id(PLATFORM)) and uid != origin.actor.user_id]
-        created = await self.client.room_create(invite=[origin.actor.user_id, *others],
-                                                preset=RoomPreset.trusted_private_chat)
+        created = await self.client.room_create(invite=[origin.actor.user_id, *others], initial_state=[
+            crypto.ENCRYPTION], preset=RoomPreset.trusted_private_chat)
         if isinstance(created, RoomCreateError):
             raise sorted_error(created)
+        crypto.created(self.client, created.room_id, [origin.actor.user_id, *others])
         await self.post(created.room_id, reply)
 
     # -- forms as a dialog in the direct room (bot/adapters/matrix/forms.py) -------------------------------

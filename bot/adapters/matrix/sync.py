@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import ClientError
 from nio import ErrorResponse, JoinedMembersResponse, LoginResponse, SyncError, SyncResponse, WhoamiResponse
 
+from bot.adapters.matrix import crypto
 from bot.core.inputs import MembershipChanged
 from bot.core.port import DeliveryDelayed, DeliveryRefused
 from config.settings import CIRCLE_ROLES
@@ -37,8 +38,8 @@ async def login(adapter: MatrixAdapter) -> None:
         adapter.next_batch = saved.next_batch
     elif s.matrix_access_token is not None:
         token = s.matrix_access_token.get_secret_value()
-    if token:
-        adapter.client.restore_login(adapter.user_id, device or "unknown", token)
+    if token:  # which device the token belongs to, before its crypto store is opened
+        adapter.client.user_id, adapter.client.access_token = adapter.user_id, token
         whoami = await adapter.client.whoami()
         if isinstance(whoami, WhoamiResponse) and whoami.user_id == adapter.user_id:
             device = whoami.device_id or device
@@ -46,20 +47,38 @@ async def login(adapter: MatrixAdapter) -> None:
             log.warning("the kept Matrix token does not work (%s); logging in again", whoami)
             token = ""
     if not token:
+        token, device = await password_login(adapter, device)
+    adapter.client.restore_login(adapter.user_id, device, token)  # opens the device's crypto store
+    if await crypto.store_lost(adapter.client):  # the device's keys are on the server, not in the store
         if s.matrix_password is None:
-            raise RuntimeError(adapter.t("matrix.cannot_login"))
-        adapter.client.access_token = ""
-        adapter.client.device_id = device or None
-        response = await adapter.client.login(s.matrix_password.get_secret_value(), device_name=s.matrix_device_name)
-        if not isinstance(response, LoginResponse):
-            raise RuntimeError(adapter.t("matrix.login_failed", error=str(response)))
-        token, device = response.access_token, response.device_id
-    adapter.client.restore_login(adapter.user_id, device, token)
+            raise RuntimeError(adapter.t("e2e.store_lost", device=device, folder=s.matrix_store))
+        log.error("the Matrix crypto store in %s has no keys of device %s (lost or moved without it): "
+                  "logging in as a new device; what was encrypted for the old one stays unreadable",
+                  s.matrix_store, device)
+        crypto.forget_store(adapter.client)
+        token, device = await password_login(adapter, "")
+        adapter.client.restore_login(adapter.user_id, device, token)
+    crypto.share_state(adapter.client, adapter.outbox_client)
     adapter.outbox_client.restore_login(adapter.user_id, device, token)
     adapter.device_id = device
+    adapter.crypto.loaded()
+    await adapter.crypto.keep_up()  # the device's keys uploaded before anyone encrypts for it
     await adapter.state.save_login(adapter.user_id, device, token)
     if saved is not None and saved.device_id != device:
         adapter.next_batch = ""
+
+
+async def password_login(adapter: MatrixAdapter, device: str) -> tuple[str, str]:
+    """A login with the password: on `device` when given (it keeps its id), else as a new device."""
+    s = adapter.port.settings
+    if s.matrix_password is None:
+        raise RuntimeError(adapter.t("matrix.cannot_login"))
+    adapter.client.access_token = ""
+    adapter.client.device_id = device or None
+    response = await adapter.client.login(s.matrix_password.get_secret_value(), device_name=s.matrix_device_name)
+    if not isinstance(response, LoginResponse):
+        raise RuntimeError(adapter.t("matrix.login_failed", error=str(response)))
+    return response.access_token, response.device_id
 
 
 async def run(adapter: MatrixAdapter) -> None:
@@ -91,6 +110,8 @@ async def handle(adapter: MatrixAdapter, response: SyncResponse, *, history: boo
         await asyncio.gather(*(guarded(adapter, adapter.on_room, room_id, [e.source for e in info.timeline.events],
                                             [e.source for e in info.state])
                                for room_id, info in response.rooms.join.items()))
+    await guarded(adapter, adapter.crypto.keep_up)  # keys: uploaded, queried, claimed, room keys sent
+    await guarded(adapter, adapter.crypto.retry)  # what could not be decrypted, if its key came now
     adapter.next_batch = response.next_batch
     try:
         await adapter.state.save_position(adapter.user_id, adapter.next_batch)

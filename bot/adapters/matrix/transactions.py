@@ -6,7 +6,8 @@ a fresh id per send; for an outbox message the id is derived from the message in
 when it was queued, and the number of the event within that send: a vote posts its text and its
 poll), so the try after a crash that came between the homeserver taking it and the outbox
 recording it makes no second message. Sessions are kept in the database, so the device is the
-same after a restart.
+same after a restart. In an encrypted room the retry is encrypted anew (another Megolm message index),
+but the homeserver goes by the transaction id and the device alone: it gives back the first event.
 """
 
 from __future__ import annotations
