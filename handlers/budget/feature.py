@@ -72,6 +72,7 @@ class BudgetRounds:
         f.form("begroting.form", self.submitted)
         f.action("begroting.openen", self.for_meeting)
         f.action("begroting.stem", self.ballot_form)
+        f.action("begroting.poll", self.polled)
         f.form("begroting.stembiljet", self.voted)
         f.keep_current("budget:", self.current)
         return f
@@ -199,8 +200,12 @@ class BudgetRounds:
             if budget_round.circle:
                 rules.append(t(f"pupil.circle_vote.{budget_round.circle}"))
             parts.append(Context(" · ".join((*rules, t.plural("vote.cast", cast)))))
+            # an open approval round is also a poll of its pitches where a platform has them (Matrix)
+            poll = () if budget_round.secret or budget_round.kind == RANKED else tuple(
+                Button(f"#{p.id} {p.title} ({euros(p.cost, lang)})", "begroting.poll", f"{budget_round.id}:{p.id}")
+                for p in await self.pitches(ctx, budget_round))
             parts.append(Actions((Button(t("budget.vote_button"), "begroting.stem", str(budget_round.id)),),
-                                 ballot=Ballot.NONE))
+                                 ballot=Ballot.OPEN if poll else Ballot.NONE, poll=poll, max_selections=len(poll) or 1))
         else:
             parts.append(Text(t("budget.closed", funded=", ".join(f"#{p}" for p in budget_round.result.get(
                 "funded", [])) or t("budget.greedy_none"))))
@@ -262,6 +267,21 @@ class BudgetRounds:
         shown = (" > " if budget_round.kind == RANKED else ", ").join(f"#{p}" for p in ballot)
         return Reply.text(ctx.t("budget.your_ballot", pitches=shown or ctx.t("budget.greedy_none"),
                                 deadline=when(budget_round.deadline, ctx.settings)))
+
+    async def polled(self, ctx: HandlerContext, action: Action) -> Outcome:
+        """The answers of an open approval round's poll (Matrix), the whole ballot: "<round>:<pitch>,…"."""
+        pairs = [value.partition(":") for value in action.value.split(",")]
+        if len({number for number, _, _ in pairs}) != 1:
+            raise UserError(ctx.t("errors.unknown_action"))
+        budget_round = await self.find(ctx, pairs[0][0], share=True)
+        if budget_round.kind == RANKED:
+            raise UserError(ctx.t("errors.unknown_action"))
+        values = {"pitches": ",".join(pitch for _, _, pitch in pairs)}
+        try:
+            return await self.voted(ctx, FormSubmission("begroting.stembiljet", values, action.actor,
+                                                        state=str(budget_round.id), channel=action.channel))
+        except FormErrors as error:  # a poll answer that is no pitch of the round (any more)
+            raise UserError(" ".join(error.errors.values())) from error
 
     # -- transparency ---------------------------------------------------------------------------------
 
