@@ -33,11 +33,8 @@ async def close_job(ctx: JobContext) -> None:
 
 async def close(ctx: JobContext, budget_round: RoundRecord) -> Allocation:
     at = min(ctx.now, budget_round.deadline)
-    pitches: list[RoundPitch] = []
-    for number in budget_round.pitches:
-        record = await ctx.repos.pitches.get(number)
-        if record is not None and record.status not in OUT_OF_PLAY:
-            pitches.append(RoundPitch(record.id, record.title, record.amount_cents))
+    pitches = [RoundPitch(p.id, p.title, p.amount_cents) for p in await ctx.repos.pitches.by_ids(budget_round.pitches)
+               if p.status not in OUT_OF_PLAY]
     ballots = [b.choices for b in await ctx.repos.budget.ballots(budget_round.id)]
     allocation = allocate(budget_round.budget_cents, {p.id: p.cost for p in pitches}, ballots,
                           ranked=budget_round.kind == "ranked")

@@ -172,12 +172,8 @@ class BudgetRounds:
         return Reply.text(ctx.t("budget.started", nr=number, deadline=when(values["deadline"], ctx.settings)))
 
     async def pitches(self, ctx: AnyContext, budget_round: RoundRecord) -> list[RoundPitch]:
-        found = []
-        for number in budget_round.pitches:
-            pitch = await ctx.repos.pitches.get(number)
-            if pitch is not None and pitch.status not in OUT_OF_PLAY:
-                found.append(RoundPitch(pitch.id, pitch.title, pitch.amount_cents))
-        return found
+        return [RoundPitch(p.id, p.title, p.amount_cents) for p in await ctx.repos.pitches.by_ids(budget_round.pitches)
+                if p.status not in OUT_OF_PLAY]
 
     async def current(self, ctx: JobContext, key: str) -> Reply | None:
         """The round's message (outbox key `budget:<nr>`) as it is now: ballots cast, open or closed."""
