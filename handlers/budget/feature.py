@@ -38,7 +38,7 @@ from config.settings import CIRCLE_ROLES as CIRCLES
 from handlers.budget.closing import CLOSE, OUT_OF_PLAY, close_job
 from handlers.budget.outputs import RoundPitch, pabulib
 from handlers.context import AnyContext, Feature, HandlerContext, JobContext
-from handlers.dates import parse_moment
+from handlers.dates import UnclearDate, parse_deadline
 from handlers.proposals.money import euros, parse_euros
 from handlers.proposals.votes import when
 from handlers.text import fold
@@ -150,10 +150,14 @@ class BudgetRounds:
         out["secret"] = values.get("secret", "ja") != "nee"
         out["circle"] = values.get("circle", "") if values.get("circle", "") in CIRCLES else ""
         out["kind"] = RANKED if values.get("kind") == RANKED else APPROVAL
-        deadline = parse_moment(values.get("deadline", ""), ctx.now, ctx.settings.language)
-        if deadline is None:
+        deadline = None
+        try:  # as a vote's: a day without a time closes at 17:00
+            deadline, _ = parse_deadline(values.get("deadline", ""), ctx.now, ctx.settings.language)
+        except UnclearDate as error:
+            errors["deadline"] = error.message
+        except ValueError:
             errors["deadline"] = t("vote.bad_deadline")
-        elif deadline <= ctx.now + timedelta(minutes=5):
+        if deadline is not None and deadline <= ctx.now + timedelta(minutes=5):
             errors["deadline"] = t("vote.deadline_soon")
         out["deadline"] = deadline
         if errors:
