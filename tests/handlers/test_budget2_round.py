@@ -42,9 +42,8 @@ def test_a_ranked_export_is_ordinal_and_keeps_the_order() -> None:
     assert sorted([int(p.name) for p in ballot] for ballot in profile) == [[B, A], [C]]
 
 
-async def test_a_ranked_round_of_one_circle_with_its_message_kept_current(sqlite_bot: Bot,
-                                                                         clock: ManualClock) -> None:
-    bot = sqlite_bot
+async def test_a_ranked_round_of_one_circle_with_its_message_kept_current(bot: Bot, clock: ManualClock) -> None:
+    """On SQLite and PostgreSQL."""
     school = await add_organisation(bot, "Baeken")
     await add_organisation(bot, "Vlieger")
     for name in ("ingrid", "thomas", "piet"):
@@ -89,6 +88,7 @@ async def test_a_ranked_round_of_one_circle_with_its_message_kept_current(sqlite
     result = text_of(reply_from_json((await outbox(bot))[-1].body)).replace("\xa0", " ")
     # a share of € 50 each: Thomas (2 > 1) pays #2 (€ 40), Ingrid (3) pays #3 (€ 40); #1 no longer fits
     assert "€ 40,00 · steun: 1 van 2 · toegekend" in result and "hoger op je biljet" in result
+    assert "bij gelijke stand gaat het laagste pitchnummer voor" in result  # how a tie is broken, said
     assert "Toegekend: € 80,00 van € 100,00; over: € 20,00." in result
     export = await run(bot, "/stemming begroting export 1", COORD)
     assert isinstance(export, Reply)

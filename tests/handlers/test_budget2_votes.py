@@ -33,7 +33,9 @@ def test_instant_runoff_a_tie_in_the_last_round_is_no_decision_and_abstention_ne
     assert instant_runoff(["A", "B"], []) == (None, [])
 
 
-async def test_several_choices_with_a_maximum(sqlite_bot: Bot, clock: ManualClock) -> None:
+async def test_several_choices_with_a_maximum(bot: Bot, clock: ManualClock) -> None:
+    """On SQLite and PostgreSQL."""
+    sqlite_bot = bot
     people = await network(sqlite_bot)
     values = VOTE | {"question": "Welke thema's dit jaar?", "options": "gedrag, dyslexie, groeiklas",
                      "electorate": "members", "kind": "multiple", "max": "2"}
