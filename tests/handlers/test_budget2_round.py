@@ -51,7 +51,7 @@ async def test_a_ranked_round_of_one_circle_with_its_message_kept_current(bot: B
     await add_member(bot, "Marieke", user_id="coord")
     async with bot.db.transaction() as repos:  # the inner circle's channel: Ingrid and Thomas
         await repos.circles.replace("inner_circle", "console", ["ingrid", "thomas"], clock.now())
-    for title, amount in (("Groeiklas", "€ 60"), ("Gedrag", "€ 40"), ("Thuiszitters", "€ 40")):
+    for title, amount in (("Groeiklas", "€ 50"), ("Gedrag", "€ 40"), ("Thuiszitters", "€ 50")):
         await submit(bot, "pitch.form", PITCH | {"title": title, "amount": amount}, actor("ingrid"))
     form = await run(bot, "/stemming begroting", COORD)
     assert isinstance(form, Form) and {"kind", "circle"} <= {f.name for f in form.fields}
@@ -86,10 +86,13 @@ async def test_a_ranked_round_of_one_circle_with_its_message_kept_current(bot: B
     clock.set(FRIDAY)
     assert await bot.scheduler.run_due() == 1
     result = text_of(reply_from_json((await outbox(bot))[-1].body)).replace("\xa0", " ")
-    # a share of € 50 each: Thomas (2 > 1) pays #2 (€ 40), Ingrid (3) pays #3 (€ 40); #1 no longer fits
-    assert "€ 40,00 · steun: 1 van 2 · toegekend" in result and "hoger op je biljet" in result
+    # a share of € 50 each; 3 pitches, so a first place is worth 3, a second 2. Thomas (2 > 1): #2 costs him
+    # € 40 / 3 a point, #1 € 50 / 2: he pays #2 (€ 40) and has € 10 left, too little for #1. Ingrid (3)
+    # pays #3. As approval ballots ({1, 2} and {3}) #1 and #2 would be level and #1 would go first
+    assert "#2 Gedrag" in result and "€ 40,00 · steun: 1 van 2 · toegekend" in result
+    assert "€ 50,00 · steun: 1 van 2 · niet toegekend" in result and "hoger op je biljet" in result
     assert "bij gelijke stand gaat het laagste pitchnummer voor" in result  # how a tie is broken, said
-    assert "Toegekend: € 80,00 van € 100,00; over: € 20,00." in result
+    assert "Toegekend: € 90,00 van € 100,00; over: € 10,00." in result
     export = await run(bot, "/stemming begroting export 1", COORD)
     assert isinstance(export, Reply)
     [file] = [p for p in export.parts if isinstance(p, File)]
