@@ -93,3 +93,32 @@ async def test_a_ranked_vote_over_slack(world: World, clock: ManualClock) -> Non
     # goes to dyslexie, which then has 2 of the 3
     assert "gedrag: 1 · dyslexie: 1 · groeiklas: 1 — valt af: groeiklas" in result
     assert "Ronde 2" in result and "gedrag: 1 · dyslexie: 2" in result and "Besluit: dyslexie." in result
+
+
+async def test_a_vote_with_several_choices_over_slack(world: World, clock: ManualClock) -> None:
+    view = await modal(world, "/stemming", COORDINATOR)
+    kinds = [b["element"] for b in view["blocks"] if b["block_id"] == "kind"]
+    assert [o["value"] for o in kinds[0]["options"]] == ["single", "multiple", "ranked"]
+    answer = await world.slack.submit(view, {"question": "Welke thema's?", "options": "gedrag, dyslexie, groeiklas",
+                                             "kind": "multiple", "max": "2", "electorate": "members",
+                                             "secret": "nee", "visible": "ja", "deadline": "vrijdag 17:00"},
+                                      COORDINATOR)
+    assert answer.status == 200
+    message = (await posted(world, 1))[-1]
+    assert "meerdere keuzes (ten hoogste 2)" in texts(message["blocks"])
+    view = await ballot(world, message, INGRID)
+    [element] = [b["element"] for b in view["blocks"] if b["type"] == "input"]
+    assert element["type"] == "checkboxes" and [o["value"] for o in element["options"]] == ["0", "1", "2"]
+    refused = await world.slack.submit(view, {"options": "0,1,2"}, INGRID)  # three of at most two
+    assert refused.status == 200 and refused.json["response_action"] == "errors"
+    assert "ten hoogste 2" in refused.json["errors"]["options"]
+    assert (await world.slack.submit(view, {"options": "0,2"}, INGRID)).status == 200
+    for user, ticked in ((THOMAS, "2"), (BART, "1,2")):
+        view = await ballot(world, message, user)
+        assert (await world.slack.submit(view, {"options": ticked}, user)).status == 200
+    await world.fake.wait_for(lambda: [c for c in world.fake.ok_calls("chat.update") if
+                                       "gedrag: 1 · dyslexie: 1 · groeiklas: 3" in texts(c.params["blocks"])])
+    clock.set(FRIDAY)
+    await world.bot.scheduler.run_due()
+    result = texts((await posted(world, 2))[-1]["blocks"])
+    assert "Besluit: groeiklas." in result and "groeiklas: Bart, Ingrid, Thomas" in result
