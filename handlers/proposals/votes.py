@@ -48,6 +48,7 @@ from handlers.dates import UnclearDate, parse_deadline
 from handlers.proposals.ballots import (
     ABSTAIN,
     BALLOT_FORM,
+    MULTIPLE,
     SINGLE,
     ballot_form,
     chosen_text,
@@ -95,6 +96,7 @@ class Votes:
         f.action("stemming.stem", self.pressed)
         f.action("stemming.voor_pitch", self.for_pitch)
         f.action("stemming.biljet", self.ballot)
+        f.action("stemming.poll", self.polled)
         f.form(BALLOT_FORM, self.ballot_cast)
         f.job(CLOSE, self.close_job)
         f.job(NUDGE, self.nudge_job)
@@ -302,8 +304,11 @@ class Votes:
             if vote.kind == SINGLE:
                 buttons = tuple(Button(o, "stemming.stem", f"{vote.id}:{i}") for i, o in enumerate(vote.options))
                 parts.append(Actions(buttons, ballot=Ballot.SECRET if vote.secret else Ballot.OPEN))
-            else:  # a form: checkboxes or a ranking
-                parts.append(Actions((Button(t("budget2.vote_button"), "stemming.biljet", str(vote.id)),)))
+            else:  # a form: checkboxes or a ranking; an open vote of several choices is also a poll (Matrix)
+                poll = tuple(Button(o, "stemming.poll", f"{vote.id}:{i}") for i, o in enumerate(vote.options)) \
+                    if vote.kind == MULTIPLE and not vote.secret else ()
+                parts.append(Actions((Button(t("budget2.vote_button"), "stemming.biljet", str(vote.id)),),
+                                     Ballot.OPEN if poll else Ballot.NONE, poll, vote.max_choices))
         else:
             parts.extend(self.result_parts(vote, t))
         return Reply(tuple(parts))
@@ -369,6 +374,18 @@ class Votes:
             ctx.changed(f"vote:{vote.id}")
         return Reply.text(ctx.t("vote.your_ballot", option=chosen_text(vote, chosen), for_whom="",
                                 deadline=when(vote.deadline, ctx.settings)))
+
+    async def polled(self, ctx: HandlerContext, action: Action) -> Outcome:
+        """The answers of an open vote's poll of several choices (Matrix), the whole ballot: "<vote>:<option>,…"."""
+        pairs = [value.partition(":") for value in action.value.split(",")]
+        if len({number for number, _, _ in pairs}) != 1:
+            raise UserError(ctx.t("errors.unknown_action"))
+        form = FormSubmission(BALLOT_FORM, {"options": ",".join(o for _, _, o in pairs)}, action.actor,
+                              state=pairs[0][0], channel=action.channel)
+        try:
+            return await self.ballot_cast(ctx, form)
+        except FormErrors as error:  # more answers than the maximum, or no option of this vote
+            raise UserError(" ".join(error.errors.values())) from error
 
     # -- closing -----------------------------------------------------------------------------------------
 

@@ -96,3 +96,27 @@ async def test_a_ranked_vote_is_a_dialog_in_the_direct_room(world: MatrixWorld, 
         await anna.send(dm, "1")
         done = await anna.wait(from_bot_elsewhere(world, room, "Je stem: dyslexie > gedrag"), what="her ranking")
     assert "Je stem" in body(done)
+
+
+async def test_an_open_vote_of_several_choices_is_a_poll_with_its_maximum(world: MatrixWorld,
+                                                                        clock: ManualClock) -> None:
+    marieke = await world.person("marieke", "Marieke")
+    anna = await world.person("anna")
+    coordinator = world.user_id("marieke")
+    async with world.bot(coordinators=frozenset({f"matrix:{coordinator}"})) as (bot, _):
+        await add_member(bot, "anna", user_id=anna.user_id, platform="matrix")
+        room = await world.room_with_bot(marieke, anna)
+        await bot.dispatcher.dispatch(FormSubmission(
+            "stemming.form", {"question": "Welke thema's?", "options": "gedrag, dyslexie, groeiklas",
+                              "kind": "multiple", "max": "2", "electorate": "members", "secret": "nee",
+                              "visible": "ja", "deadline": "vrijdag 17:00"},
+            Actor("matrix", coordinator, "Marieke"), channel=room))
+        await bot.outbox.flush()
+        poll = await anna.wait(lambda r, e: r == room and e.get("type") in POLL_TYPES, what="the poll")
+        assert content(poll)["m.poll"]["max_selections"] == 2
+        ids = [a["id"] for a in content(poll)["org.matrix.msc3381.poll.start"]["answers"]]
+        relates = {"rel_type": "m.reference", "event_id": poll["event_id"]}
+        await anna.send_event(room, "m.poll.response", {"m.relates_to": relates, "m.selections": ids})
+        await anna.wait(from_bot_elsewhere(world, room, "ten hoogste 2"), what="three of at most two refused")
+        await anna.send_event(room, "m.poll.response", {"m.relates_to": relates, "m.selections": [ids[0], ids[2]]})
+        await anna.wait(from_bot_elsewhere(world, room, "Je stem: gedrag, groeiklas."), what="her ballot")
