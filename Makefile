@@ -35,6 +35,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/matrix_roundtrip.py
 	$(BIN)/python bench/home.py
 	$(BIN)/python bench/teams_roundtrip.py
+	$(BIN)/python bench/budget.py
+	$(BIN)/python bench/budget.py --ranked
+	$(BIN)/python bench/budget_round.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis netwerkbot.db*

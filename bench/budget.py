@@ -1,6 +1,6 @@
 """Allocation of a budget round: 40 pitches × 150 schools (goal: under 1 s).
 
-    .venv/bin/python bench/budget.py [--runs 5] [--seed 1]
+    .venv/bin/python bench/budget.py [--runs 5] [--seed 1] [--ranked]
 
 Costs between € 5.000 and € 60.000 (whole hundreds), a budget of € 400.000; each school approves
 each pitch with a probability that depends on the pitch (popular and unpopular pitches, 5 %..50 %).
@@ -29,12 +29,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--ranked", action="store_true", help="ranked ballots (each school's pitches shuffled)")
     args = parser.parse_args()
     times = []
     for run in range(args.runs):
-        budget, costs, ballots = instance(args.seed + run)
+        budget, costs, approvals = instance(args.seed + run)
+        ballots = [random.Random(i).sample(sorted(b), len(b)) for i, b in enumerate(approvals)] if args.ranked \
+            else approvals
         start = time.perf_counter()
-        result = allocate(budget, costs, ballots)
+        result = allocate(budget, costs, ballots, ranked=args.ranked)
         times.append(time.perf_counter() - start)
         print(f"run {run}: {times[-1]:.3f} s, funded {len(result.funded)} (greedy {len(result.greedy)}), "
               f"spent € {result.spent / 100:,.0f} of € {budget / 100:,.0f}")

@@ -1,7 +1,7 @@
 """Budget rounds (issue 16) and their approval ballots: one ballot per voter, the last one counts.
 
 The tables are declared here, beside their repository, on the shared `Base` (so the migrations and
-the schema test see them); migration 0009_budget creates them.
+the schema test see them); migration 0009_budget creates them (0016_ballot_kinds adds the circle).
 """
 
 from __future__ import annotations
@@ -30,13 +30,14 @@ class BudgetRound(Base):
     electorate: Mapped[str] = mapped_column(String(10))  # "members" or "schools"
     werkgebied: Mapped[str] = mapped_column(String(100))
     secret: Mapped[bool] = mapped_column(Boolean)
-    kind: Mapped[str] = mapped_column(String(10))  # "approval" (ranked: later)
+    kind: Mapped[str] = mapped_column(String(10))  # "approval" or "ranked"
     deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     channel: Mapped[str] = mapped_column(String(255))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     result: Mapped[str] = mapped_column(Text)  # JSON, "" while open
+    circle: Mapped[str] = mapped_column(String(20), default="", server_default="")  # only this circle's members
 
 
 class BudgetBallot(Base):
@@ -63,6 +64,7 @@ class RoundRecord:
     channel: str
     closed_at: datetime | None
     result: dict[str, Any]
+    circle: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class RoundBallot:
 def _round(row: BudgetRound) -> RoundRecord:
     return RoundRecord(row.id, row.budget_cents, tuple(json.loads(row.pitches)), row.electorate, row.werkgebied,
                        row.secret, row.kind, row.deadline, row.channel, row.closed_at,
-                       json.loads(row.result) if row.result else {})
+                       json.loads(row.result) if row.result else {}, row.circle)
 
 
 class BudgetRepository:
@@ -84,10 +86,11 @@ class BudgetRepository:
         self.session = session
 
     async def create(self, *, budget_cents: int, pitches: Sequence[int], electorate: str, werkgebied: str,
-                     secret: bool, kind: str, deadline: datetime, channel: str, by: int | None, now: datetime) -> int:
+                     secret: bool, kind: str, deadline: datetime, channel: str, by: int | None, now: datetime,
+                     circle: str = "") -> int:
         row = BudgetRound(budget_cents=budget_cents, pitches=json.dumps(list(pitches)), electorate=electorate,
                           werkgebied=werkgebied, secret=secret, kind=kind, deadline=deadline, channel=channel,
-                          created_by=by, created_at=now, result="")
+                          created_by=by, created_at=now, result="", circle=circle)
         self.session.add(row)
         await self.session.flush()
         return row.id

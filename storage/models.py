@@ -311,6 +311,8 @@ class Vote(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     result: Mapped[str] = mapped_column(Text, default="")  # JSON, written at the close
+    kind: Mapped[str] = mapped_column(String(10), default="single", server_default="single")  # single/multiple/ranked
+    max_choices: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # multiple: at most this many
 
 
 class Ballot(Base):
@@ -320,8 +322,9 @@ class Ballot(Base):
     vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id", ondelete="CASCADE"), primary_key=True)
     voter: Mapped[str] = mapped_column(String(40), primary_key=True)  # "m:<member id>" or "s:<organisation id>"
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
-    option: Mapped[int] = mapped_column(Integer)
+    option: Mapped[int] = mapped_column(Integer)  # multiple / ranked: the first of `choices`
     cast_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    choices: Mapped[str] = mapped_column(Text, default="", server_default="")  # multiple / ranked: JSON list, in order
 
 
 class Idea(Base):

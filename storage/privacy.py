@@ -151,8 +151,9 @@ class PrivacyRepository:
             if vote.secret and vote.closed_at is not None:
                 continue  # a secret ballot is shown to its voter only while the vote is open
             options = json.loads(vote.options)
-            ballots.append({"stemming": vote.id, "vraag": vote.question, "keuze": options[ballot.option]
-                            if ballot.option < len(options) else ballot.option,
+            chosen = json.loads(ballot.choices) if ballot.choices else [ballot.option]
+            ballots.append({"stemming": vote.id, "vraag": vote.question, "keuze": ", ".join(
+                            options[i] if 0 <= i < len(options) else str(i) for i in chosen),
                             "namens": "school" if ballot.voter.startswith("s:") else "jezelf",
                             "geheim": vote.secret, "uitgebracht": _iso(ballot.cast_at)})
         data["stemmen"] = ballots

@@ -71,6 +71,8 @@ class VoteRecord:
     closed_at: datetime | None
     result: dict[str, Any]
     accepting_option: int | None = None  # with a pitch: the option whose win accepts it
+    kind: str = "single"  # "single" (a button per option), "multiple" (at most max_choices), "ranked" (IRV)
+    max_choices: int = 1
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class BallotRecord:
     member_name: str
     option: int
     cast_at: datetime
+    choices: tuple[int, ...] = ()  # multiple / ranked: every option chosen, in the voter's order
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ class VoteDraft:
     threshold: int
     accepting_option: int  # the option that accepts the pitch, when the vote is about one
     time_filled: bool  # the deadline was typed without a time: it closes at 17:00, and the answer says so
+    kind: str = "single"
+    max_choices: int = 1
 
 
 class PitchRepository:
@@ -137,6 +142,12 @@ class PitchRepository:
     async def get(self, pitch_id: int) -> PitchRecord | None:
         row = await self.session.get(Pitch, pitch_id)
         return (await self._records([row]))[0] if row else None
+
+    async def by_ids(self, ids: Sequence[int]) -> list[PitchRecord]:
+        """These pitches (those that exist), in the order of `ids`: one query for a budget round's pitches."""
+        found = {p.id: p for p in await self._records((await self.session.scalars(
+            select(Pitch).where(Pitch.id.in_(ids)))).all())}
+        return [found[i] for i in ids if i in found]
 
     async def listing(self, status: str | None = None, limit: int = 50) -> list[PitchRecord]:
         query = select(Pitch).order_by(Pitch.id.desc()).limit(limit)
@@ -176,7 +187,13 @@ class PitchRepository:
 def _vote(row: Vote) -> VoteRecord:
     return VoteRecord(row.id, row.question, tuple(json.loads(row.options)), row.electorate, row.werkgebied, row.secret,
                       row.show_while_open, row.deadline, row.quorum, row.threshold, row.pitch_id, row.channel,
-                      row.closed_at, json.loads(row.result) if row.result else {}, row.accepting_option)
+                      row.closed_at, json.loads(row.result) if row.result else {}, row.accepting_option, row.kind,
+                      row.max_choices)
+
+
+def _ballot(ballot: Ballot, name: str | None) -> BallotRecord:
+    return BallotRecord(ballot.voter, ballot.member_id, name or "", ballot.option, ballot.cast_at,
+                        tuple(json.loads(ballot.choices)) if ballot.choices else (ballot.option,))
 
 
 class VoteRepository:
@@ -189,7 +206,8 @@ class VoteRepository:
                     show_while_open=draft.show_while_open, deadline=draft.deadline, quorum=draft.quorum,
                     threshold=draft.threshold, pitch_id=pitch_id,
                     accepting_option=draft.accepting_option if pitch_id is not None else None,
-                    channel=channel, created_by=by, created_at=now, result="")
+                    channel=channel, created_by=by, created_at=now, result="", kind=draft.kind,
+                    max_choices=draft.max_choices)
         self.session.add(vote)
         await self.session.flush()
         return vote.id
@@ -207,16 +225,18 @@ class VoteRepository:
     async def listing(self, limit: int = 30) -> list[VoteRecord]:
         return [_vote(v) for v in await self.session.scalars(select(Vote).order_by(Vote.id.desc()).limit(limit))]
 
-    async def cast(self, vote_id: int, voter: str, member_id: int, option: int, at: datetime) -> bool:
+    async def cast(self, vote_id: int, voter: str, member_id: int, option: int, at: datetime,
+                   choices: Sequence[int] = ()) -> bool:
         """The voter's ballot, cast at `at`; it replaces one cast earlier (the last counts), not one cast
-        later (a press that was handled late). False when a later ballot was there already."""
+        later (a press that was handled late). False when a later ballot was there already. `choices`: a
+        ballot of several options (or a ranking), `option` then its first."""
         dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
         statement = dialect.insert(Ballot).values(vote_id=vote_id, voter=voter, member_id=member_id, option=option,
-                                                  cast_at=at)
+                                                  cast_at=at, choices=json.dumps(list(choices)) if choices else "")
         result = await self.session.execute(statement.on_conflict_do_update(
             index_elements=[Ballot.vote_id, Ballot.voter],
             set_={"option": statement.excluded.option, "member_id": statement.excluded.member_id,
-                  "cast_at": statement.excluded.cast_at},
+                  "cast_at": statement.excluded.cast_at, "choices": statement.excluded.choices},
             where=Ballot.cast_at <= statement.excluded.cast_at))
         return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
@@ -226,7 +246,7 @@ class VoteRepository:
         if row is None:
             return None
         ballot, name = row
-        return BallotRecord(ballot.voter, ballot.member_id, name or "", ballot.option, ballot.cast_at)
+        return _ballot(ballot, name)
 
     async def tally(self, vote_id: int) -> dict[int, int]:
         rows = await self.session.execute(select(Ballot.option, func.count()).where(Ballot.vote_id == vote_id)
@@ -236,7 +256,7 @@ class VoteRepository:
     async def ballots(self, vote_id: int) -> list[BallotRecord]:
         rows = await self.session.execute(select(Ballot, Member.name).outerjoin(Member, Member.id == Ballot.member_id)
                                           .where(Ballot.vote_id == vote_id).order_by(Member.name))
-        return [BallotRecord(b.voter, b.member_id, name or "", b.option, b.cast_at) for b, name in rows]
+        return [_ballot(b, name) for b, name in rows]
 
     async def close(self, vote_id: int, now: datetime, result: dict[str, Any]) -> bool:
         """Close an open vote with its result; False when it was closed already."""

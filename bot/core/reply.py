@@ -83,6 +83,11 @@ class Ballot(StrEnum):
 class Actions:
     buttons: tuple[Button, ...]
     ballot: Ballot = Ballot.NONE
+    # an open ballot of several choices (a budget round): where a platform has polls (Matrix), a poll of
+    # these with up to `max_selections` answers, whose answers press the first's action with their values
+    # joined by ","; elsewhere `buttons` (e.g. one that opens a form)
+    poll: tuple[Button, ...] = ()
+    max_selections: int = 1
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,8 @@ def _part(data: dict[str, Any]) -> Part:
                     Mention(mention["name"], tuple((p, u) for p, u in mention["identities"])) if mention else None,
                     tuple(map(_button, data.get("buttons", ()))))
     if kind == "Actions":
-        return Actions(tuple(map(_button, data["buttons"])), Ballot(data.get("ballot", "")))
+        return Actions(tuple(map(_button, data["buttons"])), Ballot(data.get("ballot", "")),
+                       tuple(map(_button, data.get("poll", ()))), int(data.get("max_selections", 1)))
     if kind == "File":
         return File(data["name"], data["mime"], base64.b64decode(data["data"]), data.get("title", ""))
     simple: dict[str, type[Heading | Text | Context]] = {"Heading": Heading, "Text": Text, "Context": Context}

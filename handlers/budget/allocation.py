@@ -9,6 +9,10 @@ community), on amounts in cents, so no rounding can fund more than the budget.
   again (as long as the outcome still fits the budget); what is then still left goes to the pitches
   with the most support that still fit (greedy).
 - Greedy: most support first, skipping what no longer fits.
+- A ranked ballot (the pitches a voter supports, in order) counts in Equal Shares by its order: a
+  pitch in place k of n pitches in the round is worth n - k + 1 to that voter (pabutools'
+  positional satisfaction, the Borda score over the whole round, so a voter's last choice still
+  counts); the completion and greedy count every pitch on the ballot as supported.
 
 Ties are broken by the pitch number: the lower (the earlier submitted) pitch goes first. pabutools
 breaks ties by project name, so the names are the zero-padded pitch numbers.
@@ -20,8 +24,19 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pabutools.election import ApprovalBallot, ApprovalProfile, Cost_Sat, Instance, Project
-from pabutools.rules import completion_by_rule_combination, greedy_utilitarian_welfare, method_of_equal_shares
+from pabutools.election import (
+    AbstractProfile,
+    ApprovalBallot,
+    ApprovalProfile,
+    Cost_Sat,
+    Instance,
+    OrdinalBallot,
+    OrdinalProfile,
+    Project,
+)
+from pabutools.election.ballot import AbstractOrdinalBallot
+from pabutools.election.satisfaction import PositionalSatisfaction
+from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares
 from pabutools.tiebreaking import lexico_tie_breaking
 
 FUNDED, NO_SUPPORT, TOO_EXPENSIVE, TOO_LITTLE_SUPPORT, BUDGET_USED = (
@@ -48,9 +63,24 @@ def name_of(pitch: int) -> str:
     return f"{pitch:09d}"
 
 
-def allocate(budget: int, costs: Mapping[int, int], ballots: Sequence[Collection[int]]) -> Allocation:
-    """The outcome for a budget and pitch costs in cents and the approval ballots (sets of pitch ids;
-    ids that are not among `costs` are ignored: a pitch withdrawn after the ballot was cast)."""
+class RankedSat(PositionalSatisfaction):  # type: ignore[misc]
+    """What a pitch on a ranked ballot is worth to its voter: the number of pitches in the round minus its
+    place (first of 5: 5, last of 5: 1), not on the ballot: 0."""
+
+    def __init__(self, instance: Instance, profile: AbstractProfile, ballot: AbstractOrdinalBallot) -> None:
+        size = len(instance)
+
+        def score(ranked: AbstractOrdinalBallot, project: Project) -> int:
+            return size - ranked.position(project) if project in ranked else 0
+
+        super().__init__(instance, profile, ballot, score, sum)
+
+
+def allocate(budget: int, costs: Mapping[int, int], ballots: Sequence[Collection[int]], *,
+             ranked: bool = False) -> Allocation:
+    """The outcome for a budget and pitch costs in cents and the ballots (collections of pitch ids, in the
+    voter's order when `ranked`; ids that are not among `costs` are ignored: a pitch withdrawn after the
+    ballot was cast)."""
     support = {pitch: sum(1 for ballot in ballots if pitch in ballot) for pitch in costs}
     # a pitch nobody supports is no candidate at all (greedy completion would otherwise fill the rest with it)
     projects = {pitch: Project(name_of(pitch), cost) for pitch, cost in costs.items() if support[pitch]}
@@ -60,10 +90,17 @@ def allocate(budget: int, costs: Mapping[int, int], ballots: Sequence[Collection
     greedy: list[int] = []
     if projects:
         step = max(1, budget // len(ballots) // STEPS)
-        mes = completion_by_rule_combination(
-            instance, profile, [method_of_equal_shares, greedy_utilitarian_welfare],
-            [{"sat_class": Cost_Sat, "voter_budget_increment": step, "tie_breaking": lexico_tie_breaking},
-             {"sat_class": Cost_Sat, "tie_breaking": lexico_tie_breaking}])
+        if ranked:
+            order = OrdinalProfile([OrdinalBallot(projects[p] for p in dict.fromkeys(ballot) if p in projects)
+                                    for ballot in ballots], instance=instance)
+            mes = method_of_equal_shares(instance, order, sat_class=RankedSat, voter_budget_increment=step,
+                                         tie_breaking=lexico_tie_breaking)
+        else:
+            mes = method_of_equal_shares(instance, profile, sat_class=Cost_Sat, voter_budget_increment=step,
+                                         tie_breaking=lexico_tie_breaking)
+        # the completion's last step: what is still left goes to the most supported pitches that fit
+        mes = greedy_utilitarian_welfare(instance, profile, sat_class=Cost_Sat, tie_breaking=lexico_tie_breaking,
+                                         initial_budget_allocation=mes)
         funded = sorted(int(p.name) for p in mes)
         greedy = sorted(int(p.name) for p in greedy_utilitarian_welfare(
             instance, profile, sat_class=Cost_Sat, tie_breaking=lexico_tie_breaking))

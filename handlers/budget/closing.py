@@ -33,13 +33,11 @@ async def close_job(ctx: JobContext) -> None:
 
 async def close(ctx: JobContext, budget_round: RoundRecord) -> Allocation:
     at = min(ctx.now, budget_round.deadline)
-    pitches: list[RoundPitch] = []
-    for number in budget_round.pitches:
-        record = await ctx.repos.pitches.get(number)
-        if record is not None and record.status not in OUT_OF_PLAY:
-            pitches.append(RoundPitch(record.id, record.title, record.amount_cents))
-    ballots = [set(b.choices) for b in await ctx.repos.budget.ballots(budget_round.id)]
-    allocation = allocate(budget_round.budget_cents, {p.id: p.cost for p in pitches}, ballots)
+    pitches = [RoundPitch(p.id, p.title, p.amount_cents) for p in await ctx.repos.pitches.by_ids(budget_round.pitches)
+               if p.status not in OUT_OF_PLAY]
+    ballots = [b.choices for b in await ctx.repos.budget.ballots(budget_round.id)]
+    allocation = allocate(budget_round.budget_cents, {p.id: p.cost for p in pitches}, ballots,
+                          ranked=budget_round.kind == "ranked")
     await ctx.repos.budget.close(budget_round.id, at, allocation.as_json())
     lang = ctx.settings.language
     for pitch in pitches:
@@ -49,6 +47,7 @@ async def close(ctx: JobContext, budget_round: RoundRecord) -> Allocation:
         await ctx.repos.pitches.move(pitch.id, status, by=None, now=at, from_status=IN_PLAY, note=note)
     message = result_message(ctx, budget_round, pitches, allocation)
     await ctx.post(budget_round.channel, message, key=f"budget:{budget_round.id}:result")
+    ctx.changed(f"budget:{budget_round.id}")  # the round's message: closed, without its button
     return allocation
 
 
@@ -74,6 +73,6 @@ def result_message(ctx: JobContext, budget_round: RoundRecord, pitches: list[Rou
     if allocation.greedy != allocation.funded:
         names = ", ".join(f"#{p}" for p in allocation.greedy) or t("budget.greedy_none")
         parts.append(Context(t("budget.greedy", pitches=names)))
-    parts.append(Context(t("budget.rule")))
+    parts.append(Context(t("budget.rule") + (" " + t("budget2.ranked_rule") if budget_round.kind == "ranked" else "")))
     parts.append(chart(budget_round.id, budget, pitches, allocation, funded_label=t("budget.funded")))
     return Reply(tuple(parts))

@@ -4,8 +4,10 @@
     /stemming begroting <nr>             the round, with its "Stemmen" button while open
     /stemming begroting export <nr>      the ballots in the Pabulib format (anonymised for a secret round)
 
-A ballot is an approval ballot (every pitch the voter supports), one per voter (member or school),
-replaced by the voter's next one until the deadline. The close is `handlers/budget/closing.py`.
+A ballot is an approval ballot (every pitch the voter supports) or, in a ranked round, the pitches the
+voter supports in order (a select per place); one per voter (member or school; optionally only of one
+werkgebied or circle), replaced by the voter's next one until the deadline. The round's message keeps
+its count of ballots current. The close is `handlers/budget/closing.py`.
 """
 
 from __future__ import annotations
@@ -32,16 +34,19 @@ from bot.core.reply import (
     Reply,
     Text,
 )
+from config.settings import CIRCLE_ROLES as CIRCLES
 from handlers.budget.closing import CLOSE, OUT_OF_PLAY, close_job
 from handlers.budget.outputs import RoundPitch, pabulib
-from handlers.context import Feature, HandlerContext
-from handlers.dates import parse_moment
+from handlers.context import AnyContext, Feature, HandlerContext, JobContext
+from handlers.dates import UnclearDate, parse_deadline
 from handlers.proposals.money import euros, parse_euros
 from handlers.proposals.votes import when
 from handlers.text import fold
 from storage.budget import RoundRecord
 from storage.proposals import SCHOOL_KINDS
 from storage.records import MemberRecord, PlannedOccurrence
+
+APPROVAL, RANKED = "approval", "ranked"
 
 
 def voter_of(budget_round: RoundRecord, member: MemberRecord) -> str | None:
@@ -67,7 +72,9 @@ class BudgetRounds:
         f.form("begroting.form", self.submitted)
         f.action("begroting.openen", self.for_meeting)
         f.action("begroting.stem", self.ballot_form)
+        f.action("begroting.poll", self.polled)
         f.form("begroting.stembiljet", self.voted)
+        f.keep_current("budget:", self.current)
         return f
 
     async def command(self, ctx: HandlerContext, rest: str) -> Outcome:
@@ -109,6 +116,12 @@ class BudgetRounds:
                       choices=(Choice("schools", t("vote.per_school")), Choice("members", t("vote.per_member")))),
             FormField("werkgebied", t("vote.field_werkgebied"), hint=t("vote.hint_werkgebied"), required=False,
                       max_length=100),
+            FormField("circle", t("budget2.field_circle"), FieldKind.CHOICE, initial="", required=False,
+                      choices=(Choice("", t("budget2.no_circle")),
+                               *(Choice(c, t(f"pupil.circle_vote.{c}")) for c in CIRCLES))),
+            FormField("kind", t("budget2.field_round_kind"), FieldKind.CHOICE, initial=APPROVAL,
+                      choices=(Choice(APPROVAL, t("budget2.round_kind.approval")),
+                               Choice(RANKED, t("budget2.round_kind.ranked")))),
             FormField("secret", t("vote.field_secret"), FieldKind.CHOICE, initial="ja",
                       choices=(Choice("ja", t("vote.secret")), Choice("nee", t("vote.open")))),
             FormField("deadline", t("vote.field_deadline"), FieldKind.DATETIME, hint=t("vote.hint_deadline"),
@@ -135,10 +148,16 @@ class BudgetRounds:
         out["electorate"] = "members" if values.get("electorate") == "members" else "schools"
         out["werkgebied"] = " ".join(values.get("werkgebied", "").split())[:100]
         out["secret"] = values.get("secret", "ja") != "nee"
-        deadline = parse_moment(values.get("deadline", ""), ctx.now, ctx.settings.language)
-        if deadline is None:
+        out["circle"] = values.get("circle", "") if values.get("circle", "") in CIRCLES else ""
+        out["kind"] = RANKED if values.get("kind") == RANKED else APPROVAL
+        deadline = None
+        try:  # as a vote's: a day without a time closes at 17:00
+            deadline, _ = parse_deadline(values.get("deadline", ""), ctx.now, ctx.settings.language)
+        except UnclearDate as error:
+            errors["deadline"] = error.message
+        except ValueError:
             errors["deadline"] = t("vote.bad_deadline")
-        elif deadline <= ctx.now + timedelta(minutes=5):
+        if deadline is not None and deadline <= ctx.now + timedelta(minutes=5):
             errors["deadline"] = t("vote.deadline_soon")
         out["deadline"] = deadline
         if errors:
@@ -149,34 +168,44 @@ class BudgetRounds:
         ctx.require_coordinator()
         values = await self.read(ctx, form.values)
         channel = form.channel or "proposals"
-        number = await ctx.repos.budget.create(**values, kind="approval", channel=channel, by=ctx.member.id,
-                                               now=ctx.now)
+        number = await ctx.repos.budget.create(**values, channel=channel, by=ctx.member.id, now=ctx.now)
         await ctx.repos.occurrences.schedule(PlannedOccurrence(f"{CLOSE}:{number}", CLOSE, values["deadline"],
                                                                {"round": number}))
         created = await self.find(ctx, str(number))
         await ctx.post(channel, await self.message(ctx, created), key=f"budget:{number}")
         return Reply.text(ctx.t("budget.started", nr=number, deadline=when(values["deadline"], ctx.settings)))
 
-    async def pitches(self, ctx: HandlerContext, budget_round: RoundRecord) -> list[RoundPitch]:
-        found = []
-        for number in budget_round.pitches:
-            pitch = await ctx.repos.pitches.get(number)
-            if pitch is not None and pitch.status not in OUT_OF_PLAY:
-                found.append(RoundPitch(pitch.id, pitch.title, pitch.amount_cents))
-        return found
+    async def pitches(self, ctx: AnyContext, budget_round: RoundRecord) -> list[RoundPitch]:
+        return [RoundPitch(p.id, p.title, p.amount_cents) for p in await ctx.repos.pitches.by_ids(budget_round.pitches)
+                if p.status not in OUT_OF_PLAY]
 
-    async def message(self, ctx: HandlerContext, budget_round: RoundRecord) -> Reply:
+    async def current(self, ctx: JobContext, key: str) -> Reply | None:
+        """The round's message (outbox key `budget:<nr>`) as it is now: ballots cast, open or closed."""
+        number = number_of(key.removeprefix("budget:"))
+        found = await ctx.repos.budget.get(number) if number is not None else None
+        return await self.message(ctx, found) if found is not None else None
+
+    async def message(self, ctx: AnyContext, budget_round: RoundRecord) -> Reply:
         t, lang = ctx.t, ctx.settings.language
         parts: list[Any] = [Heading(t("budget.heading", nr=budget_round.id,
                                       budget=euros(budget_round.budget_cents, lang)))]
         parts.extend(Item(f"#{p.id} {p.title}", (euros(p.cost, lang),)) for p in await self.pitches(ctx, budget_round))
         if budget_round.closed_at is None:
             cast = len(await ctx.repos.budget.ballots(budget_round.id))
-            parts.append(Context(t("vote.closes", deadline=when(budget_round.deadline, ctx.settings)) + " · "
-                                 + (t("vote.per_school") if budget_round.electorate == "schools"
-                                    else t("vote.per_member")) + " · " + t.plural("vote.cast", cast)))
+            rules = [t("vote.closes", deadline=when(budget_round.deadline, ctx.settings)),
+                     t(f"budget2.round_kind.{budget_round.kind}"),
+                     t("vote.per_school") if budget_round.electorate == "schools" else t("vote.per_member")]
+            if budget_round.werkgebied:
+                rules.append(t("vote.only_werkgebied", werkgebied=budget_round.werkgebied))
+            if budget_round.circle:
+                rules.append(t(f"pupil.circle_vote.{budget_round.circle}"))
+            parts.append(Context(" · ".join((*rules, t.plural("vote.cast", cast)))))
+            # an open approval round is also a poll of its pitches where a platform has them (Matrix)
+            poll = () if budget_round.secret or budget_round.kind == RANKED else tuple(
+                Button(f"#{p.id} {p.title} ({euros(p.cost, lang)})", "begroting.poll", f"{budget_round.id}:{p.id}")
+                for p in await self.pitches(ctx, budget_round))
             parts.append(Actions((Button(t("budget.vote_button"), "begroting.stem", str(budget_round.id)),),
-                                 ballot=Ballot.NONE))
+                                 ballot=Ballot.OPEN if poll else Ballot.NONE, poll=poll, max_selections=len(poll) or 1))
         else:
             parts.append(Text(t("budget.closed", funded=", ".join(f"#{p}" for p in budget_round.result.get(
                 "funded", [])) or t("budget.greedy_none"))))
@@ -196,6 +225,8 @@ class BudgetRounds:
             raise UserError(ctx.t("vote.not_eligible_school") if budget_round.electorate == "schools"
                             and not budget_round.werkgebied else ctx.t("vote.not_eligible",
                                                                         werkgebied=budget_round.werkgebied or "-"))
+        if budget_round.circle and not await ctx.repos.circles.is_member(budget_round.circle, ctx.member.id):
+            raise UserError(ctx.t("pupil.not_in_circle_vote", circle=ctx.t(f"pupil.circle.{budget_round.circle}")))
         return voter
 
     async def ballot_form(self, ctx: HandlerContext, action: Action) -> Outcome:
@@ -205,22 +236,52 @@ class BudgetRounds:
         lang = ctx.settings.language
         choices = tuple(Choice(str(p.id), f"#{p.id} {p.title} ({euros(p.cost, lang)})")
                         for p in await self.pitches(ctx, budget_round))
-        return Form("begroting.stembiljet", ctx.t("budget.ballot_title", nr=budget_round.id), (
-            FormField("pitches", ctx.t("budget.field_ballot"), FieldKind.MULTI_CHOICE, required=False,
-                      hint=ctx.t("budget.hint_ballot"), max_length=300, choices=choices,
-                      initial=",".join(str(p) for p in current.choices) if current else ""),
-        ), ctx.t("budget.ballot_submit"), state=str(budget_round.id))
+        chosen = current.choices if current else ()
+        if budget_round.kind == RANKED:  # a select per place: Slack selects, a numbered question elsewhere
+            fields = tuple(FormField(f"rank{place}", ctx.t("budget2.field_rank", place=place), FieldKind.CHOICE,
+                                     required=False, hint=ctx.t("budget2.hint_round_rank") if place == 1 else "",
+                                     choices=choices, initial=str(chosen[place - 1]) if place <= len(chosen) else "")
+                           for place in range(1, len(choices) + 1))
+        else:
+            fields = (FormField("pitches", ctx.t("budget.field_ballot"), FieldKind.MULTI_CHOICE, required=False,
+                                hint=ctx.t("budget.hint_ballot"), max_length=300, choices=choices,
+                                initial=",".join(str(p) for p in chosen)),)
+        return Form("begroting.stembiljet", ctx.t("budget.ballot_title", nr=budget_round.id), fields,
+                    ctx.t("budget.ballot_submit"), state=str(budget_round.id))
 
     async def voted(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
         budget_round = await self.find(ctx, form.state, share=True)
         voter = await self.eligible(ctx, budget_round)
-        chosen = numbers(form.values.get("pitches", ""))
         in_round = {p.id for p in await self.pitches(ctx, budget_round)}
-        if chosen is None or not set(chosen) <= in_round:
-            raise FormErrors({"pitches": ctx.t("budget.bad_ballot", numbers=", ".join(map(str, sorted(in_round))))})
-        await ctx.repos.budget.cast(budget_round.id, voter, ctx.member.id, sorted(set(chosen)), ctx.now)
-        return Reply.text(ctx.t("budget.your_ballot", pitches=", ".join(f"#{p}" for p in sorted(set(chosen)))
-                                or ctx.t("budget.greedy_none"), deadline=when(budget_round.deadline, ctx.settings)))
+        if budget_round.kind == RANKED:
+            typed = [form.values.get(f"rank{place}", "").strip() for place in range(1, len(in_round) + 1)]
+            chosen = numbers(",".join(typed))
+            field = "rank1"
+        else:
+            chosen, field = numbers(form.values.get("pitches", "")), "pitches"
+        if chosen is None or not set(chosen) <= in_round or len(set(chosen)) != len(chosen):
+            raise FormErrors({field: ctx.t("budget.bad_ballot", numbers=", ".join(map(str, sorted(in_round))))})
+        ballot = chosen if budget_round.kind == RANKED else sorted(chosen)
+        await ctx.repos.budget.cast(budget_round.id, voter, ctx.member.id, ballot, ctx.now)
+        ctx.changed(f"budget:{budget_round.id}")
+        shown = (" > " if budget_round.kind == RANKED else ", ").join(f"#{p}" for p in ballot)
+        return Reply.text(ctx.t("budget.your_ballot", pitches=shown or ctx.t("budget.greedy_none"),
+                                deadline=when(budget_round.deadline, ctx.settings)))
+
+    async def polled(self, ctx: HandlerContext, action: Action) -> Outcome:
+        """The answers of an open approval round's poll (Matrix), the whole ballot: "<round>:<pitch>,…"."""
+        pairs = [value.partition(":") for value in action.value.split(",")]
+        if len({number for number, _, _ in pairs}) != 1:
+            raise UserError(ctx.t("errors.unknown_action"))
+        budget_round = await self.find(ctx, pairs[0][0], share=True)
+        if budget_round.kind == RANKED:
+            raise UserError(ctx.t("errors.unknown_action"))
+        values = {"pitches": ",".join(pitch for _, _, pitch in pairs)}
+        try:
+            return await self.voted(ctx, FormSubmission("begroting.stembiljet", values, action.actor,
+                                                        state=str(budget_round.id), channel=action.channel))
+        except FormErrors as error:  # a poll answer that is no pitch of the round (any more)
+            raise UserError(" ".join(error.errors.values())) from error
 
     # -- transparency ---------------------------------------------------------------------------------
 
@@ -229,5 +290,5 @@ class BudgetRounds:
             raise UserError(ctx.t("budget.export_open", nr=budget_round.id))
         ballots = [(b.voter, b.choices) for b in await ctx.repos.budget.ballots(budget_round.id)]
         file = pabulib(budget_round.id, budget_round.budget_cents, await self.pitches(ctx, budget_round), ballots,
-                       secret=budget_round.secret)
+                       secret=budget_round.secret, ranked=budget_round.kind == RANKED)
         return Reply((Text(ctx.t("budget.export_heading", nr=budget_round.id)), file))

@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from pabutools.election import ApprovalBallot, ApprovalProfile, Instance, Project
+from pabutools.election import ApprovalBallot, ApprovalProfile, Instance, OrdinalBallot, OrdinalProfile, Project
 from pabutools.election.pabulib import election_as_pabulib_string
 
 from bot.core.reply import File
@@ -56,8 +56,9 @@ def chart(number: int, budget: int, pitches: Sequence[RoundPitch], allocation: A
 
 
 def pabulib(number: int, budget: int, pitches: Sequence[RoundPitch], ballots: Sequence[tuple[str, Collection[int]]],
-            *, secret: bool, description: str = "") -> File:
-    """The round in the Pabulib format: costs in cents (unit noted in the description), approval ballots."""
+            *, secret: bool, ranked: bool = False, description: str = "") -> File:
+    """The round in the Pabulib format: costs in cents (unit noted in the description), approval ballots
+    (vote_type approval) or the ranked ballots in the voters' order (vote_type ordinal)."""
     projects = {p.id: Project(name_of(p.id), p.cost) for p in pitches}
     instance = Instance(projects.values(), budget_limit=budget, meta={
         "description": description or f"netwerkbot begrotingsronde {number} (bedragen in eurocent)",
@@ -66,9 +67,12 @@ def pabulib(number: int, budget: int, pitches: Sequence[RoundPitch], ballots: Se
         project_meta={projects[p.id]: {"project_id": name_of(p.id), "cost": p.cost,
                                           "name": " ".join(p.title.replace(";", ",").split())}
                       for p in pitches})
-    rows = [(voter, sorted(p for p in chosen if p in projects)) for voter, chosen in ballots]
+    rows = [(voter, [p for p in chosen if p in projects] if ranked else sorted(p for p in chosen if p in projects))
+            for voter, chosen in ballots]
     if secret:
         rows = [(str(i), chosen) for i, (_, chosen) in enumerate(sorted(rows, key=lambda row: row[1]), start=1)]
-    profile = ApprovalProfile([ApprovalBallot((projects[p] for p in chosen), name=voter) for voter, chosen in rows])
+    profile = OrdinalProfile([OrdinalBallot((projects[p] for p in chosen), name=voter) for voter, chosen in rows],
+                             instance=instance) if ranked else \
+        ApprovalProfile([ApprovalBallot((projects[p] for p in chosen), name=voter) for voter, chosen in rows])
     text = election_as_pabulib_string(instance, profile)
     return File(f"begrotingsronde-{number}.pb", "text/plain", text.encode(), f"Begrotingsronde #{number} (Pabulib)")

@@ -15,8 +15,6 @@ message's tally is refreshed by the adapter at most once a second (bot/refresh.p
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +31,6 @@ from bot.core.reply import (
     Choice,
     Context,
     FieldKind,
-    File,
     Form,
     FormField,
     Heading,
@@ -48,14 +45,30 @@ from config.settings import CIRCLE_ROLES as CIRCLES
 from config.settings import Settings
 from handlers.context import AnyContext, Feature, HandlerContext, JobContext
 from handlers.dates import UnclearDate, parse_deadline
+from handlers.proposals.ballots import (
+    ABSTAIN,
+    BALLOT_FORM,
+    MULTIPLE,
+    SINGLE,
+    ballot_form,
+    chosen_text,
+    count,
+    counts_of,
+    kind_fields,
+    pitch_decision,
+    read_ballot,
+    read_kind,
+    rounds_parts,
+    rule_text,
+)
+from handlers.proposals.vote_export import cast_by, export
 from handlers.text import clean, fold, has_control
-from storage.proposals import SCHOOL_KINDS, BallotRecord, PitchStatus, VoteDraft, VoteRecord
+from storage.proposals import SCHOOL_KINDS, PitchStatus, VoteDraft, VoteRecord
 from storage.records import MemberRecord, PlannedOccurrence
 from storage.repositories import Repositories
 
 CLOSE, NUDGE = "vote.close", "vote.nudge"
 MAX_OPTIONS = 10
-ABSTAIN = "onthouding"
 VOTABLE = (PitchStatus.SUBMITTED, PitchStatus.SCHEDULED)  # the pitches "Stemming starten" works on
 
 
@@ -67,36 +80,6 @@ def voter_of(vote: VoteRecord, member: MemberRecord) -> str | None:
     if vote.electorate == "schools":
         return f"s:{org.id}" if org is not None and org.kind in SCHOOL_KINDS else None
     return f"m:{member.id}"
-
-
-def outcome(vote: VoteRecord, counts: Mapping[int, int], eligible: int) -> dict[str, Any]:
-    """Counts, turnout, quorum and the decision: the option with a majority of the votes cast without
-    abstentions (or at least `threshold` percent of them)."""
-    cast = sum(counts.values())
-    counted = {i: n for i, n in counts.items() if fold(vote.options[i]) != ABSTAIN}
-    valid = sum(counted.values())
-    quorum_met = cast >= vote.quorum
-    winner = None
-    if quorum_met and valid:
-        best = max(counted, key=lambda i: counted[i])
-        share = 100 * counted[best] / valid
-        tied = sum(1 for n in counted.values() if n == counted[best]) > 1
-        if not tied and (share >= vote.threshold if vote.threshold else share > 50):
-            winner = best
-    return {"counts": [counts.get(i, 0) for i in range(len(vote.options))], "cast": cast, "eligible": eligible,
-            "quorum_met": quorum_met, "winner": winner}
-
-
-def pitch_decision(vote: VoteRecord, result: Mapping[str, Any]) -> str:
-    """What the posted decision means for the pitch: accepted when the accepting option won, rejected
-    when another did, and back on the agenda when there was no decision (no quorum, no majority)."""
-    winner = result.get("winner")
-    if winner is None:
-        return PitchStatus.SCHEDULED
-    accepting = vote.accepting_option
-    if accepting is None:  # a vote from before the form asked
-        accepting = next((i for i, o in enumerate(vote.options) if fold(o) == "voor"), 0)
-    return PitchStatus.ACCEPTED if winner == accepting else PitchStatus.REJECTED
 
 
 SubCommand = Callable[[HandlerContext, str], Awaitable[Outcome]]
@@ -112,6 +95,9 @@ class Votes:
         f.form("stemming.form", self.submitted)
         f.action("stemming.stem", self.pressed)
         f.action("stemming.voor_pitch", self.for_pitch)
+        f.action("stemming.biljet", self.ballot)
+        f.action("stemming.poll", self.polled)
+        f.form(BALLOT_FORM, self.ballot_cast)
         f.job(CLOSE, self.close_job)
         f.job(NUDGE, self.nudge_job)
         f.keep_current("vote:", self.current)
@@ -176,6 +162,7 @@ class Votes:
             FormField("question", t("vote.field_question"), max_length=300, initial=question or ""),
             FormField("options", t("vote.field_options"), hint=t("vote.hint_options"), max_length=500,
                       initial="voor, tegen, onthouding"),
+            *kind_fields(t),
             FormField("electorate", t("vote.field_electorate"), FieldKind.CHOICE, initial="schools" if state else
                       "members", choices=(Choice("members", t("vote.per_member")),
                                           Choice("schools", t("vote.per_school")),
@@ -212,6 +199,7 @@ class Votes:
                 out["options"] = tuple(clean(o, t, what=t("vote.field_options"), max_length=60) for o in options)
             except UserError as error:
                 errors["options"] = error.message
+        out.update(read_kind(values, len(options), t, errors))
         accepting = fold(values.get("accepting", ""))
         if "options" in out:
             folded = [fold(o) for o in out["options"]]
@@ -298,9 +286,10 @@ class Votes:
 
     async def message(self, repos: Repositories, vote: VoteRecord, t: Catalog, settings: Settings) -> Reply:
         """The vote as the channel sees it now: buttons while open, the tally if it may be seen."""
-        counts = await repos.votes.tally(vote.id)
-        cast = sum(counts.values())
-        rules = [t("vote.per_school") if vote.electorate == "schools" else t(f"pupil.circle_vote.{vote.electorate}")
+        ballots = await repos.votes.ballots(vote.id)
+        counts, cast = counts_of(vote, ballots), len(ballots)
+        rules = [*((rule_text(vote, t),) if vote.kind != SINGLE else ()),
+                 t("vote.per_school") if vote.electorate == "schools" else t(f"pupil.circle_vote.{vote.electorate}")
                  if vote.electorate in CIRCLES else t("vote.per_member"),
                  t("vote.secret") if vote.secret else t("vote.open")]
         if vote.werkgebied:
@@ -312,8 +301,14 @@ class Votes:
             parts.append(Context(t("vote.closes", deadline=when(vote.deadline, settings)) + " · " + " · ".join(rules)))
             shown = " · ".join(f"{o}: {counts.get(i, 0)}" for i, o in enumerate(vote.options))
             parts.append(Text(t.plural("vote.cast", cast) + (f" — {shown}" if vote.show_while_open else "")))
-            buttons = tuple(Button(o, "stemming.stem", f"{vote.id}:{i}") for i, o in enumerate(vote.options))
-            parts.append(Actions(buttons, ballot=Ballot.SECRET if vote.secret else Ballot.OPEN))
+            if vote.kind == SINGLE:
+                buttons = tuple(Button(o, "stemming.stem", f"{vote.id}:{i}") for i, o in enumerate(vote.options))
+                parts.append(Actions(buttons, ballot=Ballot.SECRET if vote.secret else Ballot.OPEN))
+            else:  # a form: checkboxes or a ranking; an open vote of several choices is also a poll (Matrix)
+                poll = tuple(Button(o, "stemming.poll", f"{vote.id}:{i}") for i, o in enumerate(vote.options)) \
+                    if vote.kind == MULTIPLE and not vote.secret else ()
+                parts.append(Actions((Button(t("budget2.vote_button"), "stemming.biljet", str(vote.id)),),
+                                     Ballot.OPEN if poll else Ballot.NONE, poll, vote.max_choices))
         else:
             parts.extend(self.result_parts(vote, t))
         return Reply(tuple(parts))
@@ -325,19 +320,15 @@ class Votes:
         winner = result.get("winner")
         decision = t("vote.no_quorum", quorum=vote.quorum) if not result.get("quorum_met") else (
             t("vote.decided", option=vote.options[winner]) if winner is not None else t("vote.no_majority"))
-        return [Text(t("vote.closed_heading")), *lines,
+        return [Text(t("vote.closed_heading")), *lines, *rounds_parts(vote, t),
                 Text(t("vote.turnout", cast=result.get("cast", 0), eligible=result.get("eligible", 0))),
                 Text(decision)]
 
     # -- a press ----------------------------------------------------------------------------------------
 
-    async def pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
+    async def voter(self, ctx: HandlerContext, vote: VoteRecord) -> str:
+        """The ballot the actor casts in this vote (theirs or their school's); UserError when they may not."""
         t = ctx.t
-        number, _, typed_option = action.value.partition(":")
-        vote = await self.find(ctx, number, share=True)
-        option = number_of(typed_option)
-        if option is None or option >= len(vote.options):
-            raise UserError(t("errors.unknown_action"))
         if vote.closed_at is not None or ctx.now >= vote.deadline:
             raise UserError(t("vote.is_closed", deadline=when(vote.closed_at or vote.deadline, ctx.settings)))
         voter = voter_of(vote, ctx.member)
@@ -346,6 +337,16 @@ class Votes:
                             else t("vote.not_eligible", werkgebied=vote.werkgebied or "-"))
         if vote.electorate in CIRCLES and not await ctx.repos.circles.is_member(vote.electorate, ctx.member.id):
             raise UserError(t("pupil.not_in_circle_vote", circle=t(f"pupil.circle.{vote.electorate}")))
+        return voter
+
+    async def pressed(self, ctx: HandlerContext, action: Action) -> Outcome:
+        t = ctx.t
+        number, _, typed_option = action.value.partition(":")
+        vote = await self.find(ctx, number, share=True)
+        option = number_of(typed_option)
+        if option is None or option >= len(vote.options) or vote.kind != SINGLE:
+            raise UserError(t("errors.unknown_action"))
+        voter = await self.voter(ctx, vote)
         # the moment of the press, not of its handling: of two quick presses the second counts, also
         # when the platform delivers or we handle them the other way round
         pressed = min(action.pressed_at or ctx.now, ctx.now)
@@ -358,6 +359,34 @@ class Votes:
         return Reply.text(t("vote.your_ballot", option=vote.options[current.option], for_whom=for_whom,
                             deadline=when(vote.deadline, ctx.settings)))
 
+    async def ballot(self, ctx: HandlerContext, action: Action) -> Outcome:
+        """"Stemmen" under a vote with several choices or a ranking: the ballot form, with the current ballot."""
+        vote = await self.find(ctx, action.value)
+        if vote.kind == SINGLE:
+            raise UserError(ctx.t("errors.unknown_action"))
+        return ballot_form(vote, await ctx.repos.votes.ballot(vote.id, await self.voter(ctx, vote)), ctx.t)
+
+    async def ballot_cast(self, ctx: HandlerContext, form: FormSubmission) -> Outcome:
+        vote = await self.find(ctx, form.state, share=True)
+        voter = await self.voter(ctx, vote)
+        chosen = read_ballot(vote, form.values, ctx.t)
+        if await ctx.repos.votes.cast(vote.id, voter, ctx.member.id, chosen[0], ctx.now, chosen):
+            ctx.changed(f"vote:{vote.id}")
+        return Reply.text(ctx.t("vote.your_ballot", option=chosen_text(vote, chosen), for_whom="",
+                                deadline=when(vote.deadline, ctx.settings)))
+
+    async def polled(self, ctx: HandlerContext, action: Action) -> Outcome:
+        """The answers of an open vote's poll of several choices (Matrix), the whole ballot: "<vote>:<option>,…"."""
+        pairs = [value.partition(":") for value in action.value.split(",")]
+        if len({number for number, _, _ in pairs}) != 1:
+            raise UserError(ctx.t("errors.unknown_action"))
+        form = FormSubmission(BALLOT_FORM, {"options": ",".join(o for _, _, o in pairs)}, action.actor,
+                              state=pairs[0][0], channel=action.channel)
+        try:
+            return await self.ballot_cast(ctx, form)
+        except FormErrors as error:  # more answers than the maximum, or no option of this vote
+            raise UserError(" ".join(error.errors.values())) from error
+
     # -- closing -----------------------------------------------------------------------------------------
 
     async def close_job(self, ctx: JobContext) -> None:
@@ -369,7 +398,7 @@ class Votes:
     async def close(self, ctx: AnyContext, vote: VoteRecord, at: datetime) -> VoteRecord:
         repos, t = ctx.repos, ctx.t
         eligible = len(await repos.votes.electorate(vote))
-        result = outcome(vote, await repos.votes.tally(vote.id), eligible)
+        result = count(vote, await repos.votes.ballots(vote.id), eligible)
         await repos.votes.close(vote.id, at, result)
         closed = await repos.votes.get(vote.id)
         assert closed is not None
@@ -394,19 +423,11 @@ class Votes:
         if vote.secret or vote.closed_at is None:
             return []
         by_option: dict[int, list[str]] = {}
-        for ballot, name in await self.cast_by(repos, vote):
-            by_option.setdefault(ballot.option, []).append(name)
+        for ballot, name in await cast_by(repos, vote):
+            for option in ballot.choices if vote.kind != "ranked" else ballot.choices[:1]:
+                by_option.setdefault(option, []).append(name)
         return [Context(t("vote.who", option=vote.options[i], names=", ".join(sorted(names))))
                 for i, names in sorted(by_option.items())]
-
-    @staticmethod
-    async def cast_by(repos: Repositories, vote: VoteRecord) -> list[tuple[BallotRecord, str]]:
-        """Every ballot with who it is: the member, or "school (member who cast it)" in a vote per school."""
-        ballots = await repos.votes.ballots(vote.id)
-        if vote.electorate != "schools":
-            return [(b, b.member_name) for b in ballots]
-        schools = {f"s:{o.id}": o.name for o in await repos.organisations.all()}
-        return [(b, f"{schools.get(b.voter, '?')} ({b.member_name or '?'})") for b in ballots]
 
     async def school_ballots(self, ctx: HandlerContext, vote: VoteRecord) -> list[Part]:
         """Who cast a school's ballot, for that school's members (their own school) and coordinators
@@ -415,10 +436,10 @@ class Votes:
             return []
         own = voter_of(vote, ctx.member)
         lines = []
-        for ballot, name in await self.cast_by(ctx.repos, vote):
+        for ballot, name in await cast_by(ctx.repos, vote):
             if ctx.is_coordinator or ballot.voter == own:
                 lines.append(ctx.t("trust.school_ballot_secret", who=name) if vote.secret else
-                             ctx.t("trust.school_ballot", who=name, option=vote.options[ballot.option]))
+                             ctx.t("trust.school_ballot", who=name, option=chosen_text(vote, ballot.choices)))
         return [Context(line) for line in sorted(lines)]
 
     async def close_early(self, ctx: HandlerContext, vote: VoteRecord) -> Reply:
@@ -466,28 +487,7 @@ class Votes:
         return Reply((*message.parts, *(names or await self.school_ballots(ctx, vote))))
 
     async def export(self, ctx: HandlerContext, vote: VoteRecord) -> Reply:
-        """CSV: the counts, and per ballot who and what (an open vote) or only what (a secret one)."""
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=";")
-        writer.writerow(["stemming", "vraag", "optie", "stemmen"])
-        counts = await ctx.repos.votes.tally(vote.id)
-        if vote.closed_at is not None:  # the result keeps the counts after the ballots' retention (PRIVACY.md)
-            counts = dict(enumerate(vote.result.get("counts", [])))
-        for i, option in enumerate(vote.options):
-            writer.writerow([vote.id, spreadsheet_safe(vote.question), spreadsheet_safe(option), counts.get(i, 0)])
-        if not vote.secret and vote.closed_at is not None:
-            writer.writerow([])
-            writer.writerow(["stemming", "naam", "optie"])
-            for ballot, name in await self.cast_by(ctx.repos, vote):
-                writer.writerow([vote.id, spreadsheet_safe(name), spreadsheet_safe(vote.options[ballot.option])])
-        return Reply((Heading(ctx.t("vote.export_heading", nr=vote.id)),
-                      File(f"stemming-{vote.id}.csv", "text/csv", out.getvalue().encode("utf-8-sig"),
-                           ctx.t("vote.export_heading", nr=vote.id))))
-
-
-def spreadsheet_safe(cell: str) -> str:
-    """A cell a spreadsheet shows as text: a question or name starting with = + - @ is no formula."""
-    return f"'{cell}" if cell[:1] in ("=", "+", "-", "@") else cell
+        return await export(ctx, vote)
 
 
 def when(moment: datetime, settings: Settings) -> str:

@@ -246,6 +246,8 @@ def test_a_school_pitches_a_coordinator_starts_a_vote_and_the_school_votes(tmp_p
         marieke.child.sendline("2")
         marieke.fill("[Financieren we pitch #1 (Samen een groeiklas) samen?]: ", "")
         marieke.fill("[voor, tegen, onthouding]: ", "")
+        marieke.fill("Soort stemming [één keuze (een knop per keuze)]: ", "")
+        marieke.fill("leeg: zoveel als er keuzes zijn: ", "")
         marieke.fill("Wie stemt [één stem per school]: ", "")  # the default for a pitch
         for ending in ("bijvoorbeeld Alkmaar-Noord: ", "[open (na sluiting zichtbaar wie wat koos)]: ",
                        "[zichtbaar tijdens de stemming]: "):

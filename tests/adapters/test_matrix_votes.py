@@ -46,7 +46,8 @@ async def test_an_open_vote_is_a_native_poll_closed_at_the_deadline(world: Matri
 
         # the form, as a dialog in Marieke's direct room; a wrong deadline is asked again
         await marieke.send(room, "!stemming")
-        for asked, typed in (("Vraag", "Financieren we de groeiklas?"), ("Keuzes", "ok"), ("Wie stemt", "1"),
+        for asked, typed in (("Vraag", "Financieren we de groeiklas?"), ("Keuzes", "ok"), ("Soort stemming", "ok"),
+                             ("Hoeveel keuzes", "leeg"), ("Wie stemt", "1"),
                              ("Alleen werkgebied", "Alkmaar-Noord"), ("Geheim of open", "ok"), ("Tussenstand", "ok"),
                              ("Sluit op", "zomaar ergens"), ("Quorum", "leeg"), ("Drempel", "leeg")):
             await answer(marieke, world, room, asked, typed)

@@ -32,11 +32,14 @@ def test_equal_shares_and_greedy_differ_on_a_hand_checked_instance() -> None:
 
 
 def test_ties_go_to_the_lower_pitch_number_whatever_the_order_of_ballots_or_pitches() -> None:
-    """Two pitches of € 60 with the same support, room for one: the lower number wins, always."""
+    """Two pitches of € 60 with the same support, room for one: the lower number wins, always; also with
+    ranked ballots that put them level (half the voters rank 5 first, half 9)."""
     for order in ([{5, 9}] * 3, [{9, 5}] * 3):
         for costs in ({5: 60_00, 9: 60_00}, {9: 60_00, 5: 60_00}):
             result = allocate(100_00, costs, order)
             assert result.funded == (5,) and result.greedy == (5,)
+            level = allocate(100_00, costs, [[9, 5], [5, 9]] * 2, ranked=True)
+            assert level.funded == (5,) and level.greedy == (5,)
 
 
 def test_no_ballots_funds_nothing() -> None:
@@ -71,7 +74,9 @@ def test_the_budget_is_never_exceeded(seed: int) -> None:
     costs = {i: r.randint(1, 5_000_00) for i in range(1, r.randint(1, 12))}
     ballots = [{p for p in costs if r.random() < 0.4} for _ in range(r.randint(0, 30))]
     budget = r.randint(1, 10_000_00)
-    result = allocate(budget, costs, ballots)
+    ranked = r.random() < 0.5  # ranked ballots: the same pitches in a random order
+    result = allocate(budget, costs, [r.sample(sorted(b), len(b)) for b in ballots] if ranked else ballots,
+                      ranked=ranked)
     assert sum(costs[p] for p in result.funded) <= budget
     assert sum(costs[p] for p in result.greedy) <= budget
     assert result.spent == sum(costs[p] for p in result.funded)

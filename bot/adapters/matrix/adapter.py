@@ -296,13 +296,14 @@ class MatrixAdapter(AdapterBase[Origin]):
         answers = poll_answers(content)
         if poll is None or not answers:
             return  # not our poll, or an answer taken back (a ballot stays until replaced)
-        index = answer_index(answers[0])
+        indices = [answer_index(a) for a in answers]  # several with max_selections > 1: one press for them all
         origin = Origin(self.actor(room_id, str(event["sender"])), room_id, str(event["event_id"]), private=True)
-        if index is None or not 0 <= index < len(poll.buttons):
+        if any(i is None or not 0 <= i < len(poll.buttons) for i in indices):
             await self.deliver(Reply.text(self.t("errors.unknown_action"), error=True), origin)
             return
-        action_id, value, _ = poll.buttons[index]
-        await self.run_input(Action(action_id, value, origin.actor, channel=room_id, delivery_id=origin.event_id,
+        chosen = [poll.buttons[i] for i in dict.fromkeys(indices) if i is not None]
+        value = ",".join(button[1] for button in chosen)
+        await self.run_input(Action(chosen[0][0], value, origin.actor, channel=room_id, delivery_id=origin.event_id,
                                     pressed_at=event_time(event)), origin)
 
     async def on_reaction(self, room_id: str, event: dict[str, Any], content: dict[str, Any]) -> None:

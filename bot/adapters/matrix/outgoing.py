@@ -50,7 +50,8 @@ async def send(adapter: MatrixAdapter, channel: str, reply: Reply) -> str:
     if ballot is None:  # a thread is a message's event id, or the ref this method gave ("room|event")
         event = await adapter.post(room, reply, thread=reply.thread.rpartition("|")[2], client=adapter.outbox_client)
         return f"{room}|{event}"
-    buttons = [(b.action_id, b.value, b.label) for b in ballot.buttons]
+    options = ballot.poll or ballot.buttons  # a ballot of several choices: its poll's answers
+    buttons = [(b.action_id, b.value, b.label) for b in options]
     code = await adapter.state.add_poll(room, ballot.ballot is Ballot.SECRET, buttons)
     if ballot.ballot is Ballot.SECRET:
         event = await adapter.post(room, secret_text(adapter, reply, code), thread=reply.thread,
@@ -61,7 +62,7 @@ async def send(adapter: MatrixAdapter, channel: str, reply: Reply) -> str:
                                      thread=reply.thread, client=adapter.outbox_client)
         question = next((p.text for p in reply.parts if isinstance(p, Heading)), reply.plain())
         event = await adapter.send_event(adapter.outbox_client, room, POLL_START,
-                                      poll_start(question, [b.label for b in ballot.buttons]))
+                                      poll_start(question, [b.label for b in options], ballot.max_selections))
     await adapter.state.poll_posted(code, event, text_event)
     return f"{room}|{event}"
 

@@ -136,8 +136,10 @@ def files_of(reply: Reply) -> list[File]:
 
 
 def file_content(file: File, url: str) -> dict[str, Any]:
-    """An `m.file` message of a file uploaded to the media repository at `url` (mxc://…)."""
-    return {"msgtype": "m.file", "body": file.title or file.name, "filename": file.name, "url": url,
+    """An `m.file` message of a file uploaded to the media repository at `url` (mxc://…); a picture (a budget
+    round's chart) is an `m.image`, shown in the timeline."""
+    return {"msgtype": "m.image" if file.mime.startswith("image/") else "m.file", "body": file.title or file.name,
+            "filename": file.name, "url": url,
             "info": {"mimetype": file.mime, "size": len(file.data)}}
 
 
@@ -164,19 +166,19 @@ def answer_index(answer: str) -> int | None:
     return number - 1 if number is not None else None
 
 
-def poll_start(question: str, labels: list[str]) -> dict[str, Any]:
+def poll_start(question: str, labels: list[str], max_selections: int = 1) -> dict[str, Any]:
     question = neutral(question)
     options = [neutral(label) for label in labels]
     fallback = question + "\n" + "\n".join(f"{i}. {o}" for i, o in enumerate(options, 1))
     return {
         "org.matrix.msc3381.poll.start": {
             "question": {"org.matrix.msc1767.text": question, "body": question, "msgtype": "m.text"},
-            "kind": "org.matrix.msc3381.poll.disclosed", "max_selections": 1,
+            "kind": "org.matrix.msc3381.poll.disclosed", "max_selections": max_selections,
             "answers": [{"id": answer_id(i), "org.matrix.msc1767.text": o} for i, o in enumerate(options)],
         },
         "org.matrix.msc1767.text": fallback,
         "m.poll": {
-            "kind": "m.disclosed", "max_selections": 1, "question": {"m.text": [{"body": question}]},
+            "kind": "m.disclosed", "max_selections": max_selections, "question": {"m.text": [{"body": question}]},
             "answers": [{"m.id": answer_id(i), "m.text": [{"body": o}]} for i, o in enumerate(options)],
         },
         "m.text": [{"body": fallback}],
