@@ -1,7 +1,7 @@
 """ballot kinds: votes with several choices or a ranking, budget rounds of one circle
 
 Revision ID: 0016_ballot_kinds
-Revises: 0009_budget
+Revises: 0016_teams
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_ballot_kinds"
-down_revision = "0009_budget"
+down_revision = "0016_teams"
 branch_labels = None
 depends_on = None
 
