@@ -7,7 +7,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,11 @@ def is_unavailable(error: BaseException) -> bool:
     return isinstance(error, exc.TimeoutError)
 
 
+def is_conflict(error: BaseException) -> bool:
+    """True for a deadlock or a serialization failure: the transaction lost to another and may be tried again."""
+    return isinstance(error, exc.DBAPIError) and getattr(error.orig, "sqlstate", None) in {"40P01", "40001"}
+
+
 class _CommittedState:
     """SQLite: the committed search_state, read on the event loop's own thread.
 
@@ -121,6 +126,9 @@ class Database:
         database = self.url.database or ""
         on_disk = self.dialect == "sqlite" and database not in ("", ":memory:") and "mode=memory" not in database
         self._committed_state = _CommittedState(database) if on_disk else None
+        # SQLite has one writer at a time, and a connection that finds it busy sleeps before it looks again
+        # (up to 100 ms a time): so in this process the writers of a burst take turns (a lock is fair, in order)
+        self.write_turn: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -139,6 +147,12 @@ class Database:
             yield repos
         if repos.happened and self.after_commit is not None:
             self.after_commit(repos.happened)
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[Repositories]:
+        """A transaction that writes: on SQLite it waits for its turn among this process's writers."""
+        async with self.write_turn or nullcontext(), self.transaction() as repos:
+            yield repos
 
     async def reachable(self) -> bool:
         """Whether the database answers a `SELECT 1` within 2 seconds (the health check)."""
