@@ -6,6 +6,7 @@ per input.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -301,7 +302,8 @@ class ExpertiseRepository:
         state: StateSnapshot | None = info.get(SEARCH_STATE)
         if state is None and PEEK in info and not info.get(BEGUN):
             # nothing read yet: whatever the session reads next is no older than this
-            state = info[PEEK]()
+            peeked = info[PEEK]()
+            state = await peeked if inspect.isawaitable(peeked) else peeked
         if state is None:
             version, size = (await self.session.execute(select(SearchState.version, SearchState.terms))).one()
             state = (int(version), int(size))
