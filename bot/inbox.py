@@ -5,8 +5,10 @@ burst of votes handling each before its ack would make the acks wait in line), s
 kept here: one row per request, written in *groups* — while one transaction commits, the presses
 arriving meanwhile wait for the next, which writes all of them with one commit (group commit).
 Only then the ack goes out; the press is handled after it, and its row deleted (rows may hold
-what someone typed, so none is kept longer than needed). What a crash left behind is handled
-when the adapter starts again (`waiting`).
+what someone typed, so none is kept longer than needed). Handling is grouped the same way (`handle`):
+the rows that arrive while one group is handled are the next group, handled in one transaction
+(issue 19: a burst of 2,000 presses costs some twenty commits, not 2,000). What a crash left behind
+is handled when the adapter starts again (`waiting`).
 
 Exactly once: an input handled from here carries a delivery id (its key) that the dispatcher
 claims in the same transaction as its effect, so a row handled just before a crash, before its
