@@ -158,6 +158,8 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
             _ping_after_idle(self.engine)
+            event.listen(self.engine.sync_engine, "begin", _begin)
+            event.listen(self.engine.sync_engine, "before_cursor_execute", _watch_writes)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         database = self.url.database or ""
         on_disk = self.dialect == "sqlite" and database not in ("", ":memory:") and "mode=memory" not in database
@@ -183,8 +185,15 @@ class Database:
             if self._committed_state is not None:
                 session.info[PEEK] = self._committed_state
                 event.listen(session.sync_session, "after_begin", _mark_begun)
+            if self.dialect == "postgresql":
+                event.listen(session.sync_session, "after_begin", _begun_on)
             repos = Repositories(session)
             yield repos
+            if self.dialect == "postgresql" and (begun := session.info.get(BEGUN_ON)) is not None \
+                    and not begun.info.get(WROTE, True):
+                # it changed nothing but (perhaps) its delivery's claim: no need to wait for the disk. Lost
+                # in a crash, the claim only lets a retry of a delivery that changed nothing be answered again
+                await session.execute(text("SET LOCAL synchronous_commit TO OFF"))
         if repos.happened and self.after_commit is not None:
             self.after_commit(repos.happened)
 
@@ -214,6 +223,25 @@ class Database:
         elif self._committed_state is not None:
             self._committed_state.close()
         await self.engine.dispose()
+
+
+WROTE = "netwerkbot.wrote"  # connection.info: this transaction wrote more than a delivery's claim
+BEGUN_ON = "netwerkbot.begun_on"  # session.info: the connection its transaction began on
+CLAIM = "INSERT INTO deliveries "
+
+
+def _watch_writes(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    if statement.lstrip()[:6].upper() not in ("SELECT", "SET LO") and not statement.startswith(CLAIM):
+        connection.info[WROTE] = True
+
+
+def _begin(connection: Any) -> None:
+    connection.info[WROTE] = False
+
+
+def _begun_on(session: Any, _transaction: Any, connection: Any) -> None:
+    """The connection the session's transaction runs on (it began: it has something to commit)."""
+    session.info[BEGUN_ON] = connection
 
 
 def _mark_begun(session: Any, _transaction: Any, _connection: Any) -> None:

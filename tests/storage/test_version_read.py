@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import event
 
 from bot.core.clock import ManualClock
+from bot.core.inputs import Command
 from tests.conftest import started_bot
-from tests.support import add_expertise, add_member, run, text_of
+from tests.support import actor, add_expertise, add_member, run, text_of
 
 
 @pytest.mark.postgres
@@ -30,3 +31,23 @@ async def test_a_repeated_search_on_postgresql_reads_the_version_outside_the_ses
         await add_expertise(other, member, "gedrag", "Time-out plekken in de klas")
         after = await run(bot, "/expertise gedrag")
         assert "Fatima Yilmaz" not in text_of(again) and "Fatima Yilmaz" in text_of(after)
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_only_a_transaction_that_changed_nothing_but_its_claim_skips_waiting_for_the_disk(
+        postgres_url: str, clock: ManualClock) -> None:
+    async with started_bot(postgres_url, clock) as bot:
+        await run(bot, "/expertise gedrag")  # first contact: the member is written, durably
+        statements: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            statements.append(statement)
+
+        event.listen(bot.db.engine.sync_engine, "before_cursor_execute", record)
+        await bot.dispatcher.dispatch(Command("expertise", "gedrag", actor(), delivery_id="d1"))
+        assert any(s.startswith("INSERT INTO deliveries") for s in statements)
+        assert "SET LOCAL synchronous_commit TO OFF" in statements  # a search: only its claim was written
+        statements.clear()
+        await bot.dispatcher.dispatch(Command("idee", "Een gedeelde time-out plek", actor(), delivery_id="d2"))
+        assert any(s.startswith("INSERT INTO ideas") for s in statements)
+        assert "SET LOCAL synchronous_commit TO OFF" not in statements  # an idea is stored durably
