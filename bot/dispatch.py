@@ -142,9 +142,7 @@ class Dispatcher:
             log.info("skipping %s: no user", describe(inp))
             return None
         now = self.clock.now()
-        # `writing`: on SQLite, whose one writer at a time the delivery's claim already needs, inputs arriving
-        # at once take turns in order instead of sleeping in SQLite's busy handler (bench/ack_concurrency.py)
-        async with self.db.writing() as repos:
+        async with self.db.transaction() as repos:
             outcome, seen = await self._handle(repos, inp, now)
         self._saw(seen, now)
         return outcome
