@@ -40,7 +40,7 @@ from storage.db import Database, is_conflict, is_unavailable
 log = logging.getLogger(__name__)
 
 LANES = 4  # inbox rows handled at the same time
-GROUP = 100  # inputs handled in one transaction at most: a row being kept waits for one group
+GROUP = 25  # inputs in one transaction at most: a row being kept (its ack) waits for one group; 100 made acks slower
 
 T = TypeVar("T")
 R = TypeVar("R")
