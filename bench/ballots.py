@@ -1,12 +1,12 @@
 """Ballots in process: how many presses a second the bot handles, one transaction each or in groups.
 
-    .venv/bin/python bench/ballots.py [--postgres] [--members 1000] [--group 100] [--profile]
+    .venv/bin/python bench/ballots.py [--postgres] [--members 1000] [--group 25] [--profile]
 
 The same database as bench/votes.py (1,000 members on Slack, one open vote with a visible tally),
 and the same 2,000 presses (every member twice, for another option the second time), handed to the
 dispatcher without HTTP: first each in a transaction of its own (`dispatch_kept`, as every press was
 handled before issue 19), then, on a fresh database, in groups of `--group` presses per transaction
-(`dispatch_kept_together`, as the inbox hands a burst over now). Measured: presses a second for
+(`dispatch_kept_together`, as the inbox hands a burst over now: at most `bot.inbox.GROUP`). Measured: presses a second for
 each, and the final tally. Goal (issue 19): at least 1,000 presses a second in groups.
 """
 
@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bench.ack_latency import machine  # noqa: E402
 from bench.postgres import fresh_database  # noqa: E402
 from bench.votes import CHANNEL, OPTIONS, build, first_choice, last_choice, user  # noqa: E402
+from bot.inbox import GROUP  # noqa: E402
 
 
 def presses(members: int) -> list[object]:
@@ -114,6 +115,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--members", type=int, default=1000)
-    parser.add_argument("--group", type=int, default=100)
+    parser.add_argument("--group", type=int, default=GROUP, help="presses per transaction (default: the inbox's)")
     parser.add_argument("--profile", action="store_true")
     sys.exit(asyncio.run(main(parser.parse_args())))
