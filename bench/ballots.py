@@ -6,8 +6,8 @@ The same database as bench/votes.py (1,000 members on Slack, one open vote with 
 and the same 2,000 presses (every member twice, for another option the second time), handed to the
 dispatcher without HTTP: first each in a transaction of its own (`dispatch_kept`, as every press was
 handled before issue 19), then, on a fresh database, in groups of `--group` presses per transaction
-(`dispatch_kept_together`, as the inbox hands a burst over now: at most `bot.inbox.GROUP`). Measured: presses a second for
-each, and the final tally. Goal (issue 19): at least 1,000 presses a second in groups.
+(`dispatch_kept_together`, as the inbox hands a burst over now: at most `bot.inbox.GROUP`).
+Measured: presses a second for each, and the final tally. Goal (issue 19): at least 1,000 presses a second in groups.
 """
 
 from __future__ import annotations
