@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bench.ack_latency import machine  # noqa: E402
 from bench.postgres import fresh_database  # noqa: E402
 from bench.votes import CHANNEL, OPTIONS, build, first_choice, last_choice, user  # noqa: E402
-from bot.inbox import GROUP  # noqa: E402
+from bot.inbox import GROUP, GROUP_POSTGRES  # noqa: E402
 
 
 def presses(members: int) -> list[object]:
@@ -82,6 +82,7 @@ async def run(url: str, members: int, handle: Callable[[object, list[object]], A
 
 
 async def main(args: argparse.Namespace) -> int:
+    args.group = args.group or (GROUP_POSTGRES if args.postgres else GROUP)
     expected = [sum(1 for n in range(args.members) if last_choice(n) == i) for i in range(len(OPTIONS))]
 
     async def one_by_one(bot: object, made: list[object]) -> None:
@@ -115,6 +116,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--members", type=int, default=1000)
-    parser.add_argument("--group", type=int, default=GROUP, help="presses per transaction (default: the inbox's)")
+    parser.add_argument("--group", type=int, help="presses per transaction (default: the inbox's)")
     parser.add_argument("--profile", action="store_true")
     sys.exit(asyncio.run(main(parser.parse_args())))

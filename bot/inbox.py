@@ -40,7 +40,8 @@ from storage.db import Database, is_conflict, is_unavailable
 log = logging.getLogger(__name__)
 
 LANES = 4  # inbox rows handled at the same time
-GROUP = 25  # inputs in one transaction at most: a row being kept (its ack) waits for one group; 100 made acks slower
+GROUP = 25  # inputs in one transaction at most on SQLite, where a row being kept (its ack) waits for one group
+GROUP_POSTGRES = 100  # on PostgreSQL the inbox's writes do not wait for a group: larger groups, fewer commits
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -96,6 +97,7 @@ class Inbox:
         # `write_turn`), and the acks wait for at most one group's handling, not for SQLite's back-off
         self._lanes = asyncio.Semaphore(1 if db.dialect == "sqlite" else LANES)  # inputs handled side by side
         self._turn = db.write_turn
+        self._group = GROUP_POSTGRES if db.dialect == "postgresql" else GROUP
 
     @contextlib.asynccontextmanager
     async def lane(self) -> AsyncIterator[None]:
@@ -117,9 +119,9 @@ class Inbox:
         """Handle one row's inputs, in order, together with the rows handed in meanwhile (group commit).
 
         While one group is handled, the rows arriving meanwhile wait and then go in the next group
-        (at most `GROUP` inputs): `together` handles them all in one transaction, so under a burst the
-        cost of a commit is shared by every press of the group. Rows are grouped in the order they
-        came, so one member's presses keep their order. Raises what made the group fail (the database
+        (at most `GROUP` inputs; `GROUP_POSTGRES` on PostgreSQL): `together` handles them all in one
+        transaction, so under a burst the cost of a commit is shared by every press of the group. Rows
+        are grouped in the order they came, so one member's presses keep their order. Raises what made the group fail (the database
         away for longer than `patiently` waits): then the row stays for the next start. `prepare` runs
         for the group before its turn (e.g. profiles fetched), so rows being kept need not wait for it."""
         waiter: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
@@ -133,7 +135,7 @@ class Inbox:
             first, size = self._handle[0], 0
             group: list[_Handed] = []
             while self._handle and self._handle[0][1:3] == first[1:3] and \
-                    (not group or size + len(self._handle[0].inputs) <= GROUP):
+                    (not group or size + len(self._handle[0].inputs) <= self._group):
                 group.append(self._handle.popleft())
                 size += len(group[-1].inputs)
             inputs = [inp for handed in group for inp in handed.inputs]
