@@ -121,9 +121,10 @@ class Inbox:
         While one group is handled, the rows arriving meanwhile wait and then go in the next group
         (at most `GROUP` inputs; `GROUP_POSTGRES` on PostgreSQL): `together` handles them all in one
         transaction, so under a burst the cost of a commit is shared by every press of the group. Rows
-        are grouped in the order they came, so one member's presses keep their order. Raises what made the group fail (the database
-        away for longer than `patiently` waits): then the row stays for the next start. `prepare` runs
-        for the group before its turn (e.g. profiles fetched), so rows being kept need not wait for it."""
+        are grouped in the order they came, so one member's presses keep their order. Raises what made
+        the group fail (the database away for longer than `patiently` waits): then the row stays for the
+        next start. `prepare` runs for the group before its turn (e.g. profiles fetched), so rows being
+        kept need not wait for it."""
         waiter: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
         self._handle.append(_Handed(inputs, together, prepare, waiter))
         if self._handler is None or self._handler.done():
