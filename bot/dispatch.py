@@ -168,7 +168,9 @@ class Dispatcher:
                 claimed = await self._claim_all(repos, inputs, now)
                 await self._prime(repos, inputs)
                 for inp in inputs:
-                    if not inp.actor.user_id or not claimed.pop((inp.actor.platform, inp.delivery_id), True):
+                    # popped: the same delivery twice in one group (a replayed request kept twice) counts once
+                    if not inp.actor.user_id or not claimed.pop((inp.actor.platform, inp.delivery_id),
+                                                                 not inp.delivery_id):
                         if inp.actor.user_id:
                             log.info("skipping %s delivery %s: handled before", inp.actor.platform, inp.delivery_id)
                         outcomes.append(None)
