@@ -28,9 +28,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ack_latency.py
+	$(BIN)/python bench/ack_concurrency.py
+	$(BIN)/python bench/version_read.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/scheduler.py
 	$(BIN)/python bench/votes.py
+	$(BIN)/python bench/ballots.py
 	$(BIN)/python bench/questions.py
 	$(BIN)/python bench/matrix_roundtrip.py
 	$(BIN)/python bench/home.py

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import platform
@@ -74,6 +75,7 @@ ENTRIES = 50_000
 ORGANISATIONS = 120
 ON_SLACK = 0.8
 USERS = 10  # distinct askers, cycled
+TRIGGERS = itertools.count(1)
 SECRET = "bench-signing-secret"
 GOAL = 2.0
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
@@ -231,7 +233,8 @@ def signed_command(user: int) -> tuple[bytes, dict[str, str]]:
         "token": "unused", "team_id": "T0NETWERK", "team_domain": "netwerk", "channel_id": "C0NETWERK",
         "channel_name": "netwerkgroep", "user_id": f"U{user:08d}", "user_name": f"lid{user}",
         "command": "/expertise", "text": "gedrag", "api_app_id": "A0NETWERK",
-        "response_url": "http://127.0.0.1:9/response/unused", "trigger_id": "1.T0NETWERK.trigger",
+        # unique per request, as Slack's are: two requests with the same signed bytes are one delivery
+        "response_url": "http://127.0.0.1:9/response/unused", "trigger_id": f"{next(TRIGGERS)}.T0NETWERK.trigger",
     })
     headers = {"Content-Type": "application/x-www-form-urlencoded", **signature_headers(SECRET, body)}
     return body.encode(), headers

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -104,6 +104,9 @@ class Bot:
     async def dispatch_kept(self, inp: Input) -> Outcome:
         return await self.dispatcher.dispatch_kept(inp)
 
+    async def dispatch_kept_together(self, inputs: Sequence[Input]) -> list[Outcome]:
+        return await self.dispatcher.dispatch_kept_together(inputs)
+
     async def membership(self, change: MembershipChanged) -> None:
         await self.dispatcher.membership(change)
 
@@ -115,6 +118,10 @@ class Bot:
 
     async def refresh_profile(self, actor: Actor, fetch: ProfileFetcher) -> bool:
         return await self.profiles.refresh(actor, fetch)
+
+    async def refresh_profiles(self, actors: Sequence[Actor], fetch: ProfileFetcher, *,
+                               new_only: bool = False) -> set[str]:
+        return await self.profiles.refresh_many(actors, fetch, new_only=new_only)
 
     async def account_of(self, channel: str, platform: str) -> str | None:
         return await account_of(self.db, channel, platform)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 
 from bot.contexts import Features, InputContext, TimeContext
 from bot.core.clock import Clock
@@ -22,15 +22,23 @@ from bot.core.reply import Form, FormRejected, Outcome, Reply
 from bot.logs import REFERENCE
 from config.i18n import Catalog
 from config.settings import Settings
-from storage.db import Database, is_unavailable
+from storage.db import Database, is_conflict, is_unavailable
 from storage.records import MemberRecord
-from storage.repositories import Repositories
+from storage.repositories import SEARCH_STATE, Repositories
 
 log = logging.getLogger(__name__)
 
 CACHED_MEMBERS = 20_000
 HELP_WORDS = frozenset({"help", "hulp", "?", "uitleg"})
 PREFIXES = {"matrix": "!"}
+SEEN = "netwerkbot.seen"  # session.info: the members the last input of a group saw (at most one)
+
+
+Claim = tuple[str, str]  # (platform, delivery id)
+
+
+class _Redo(Exception):
+    """An input of a group failed: the group is rolled back, to be handled again with savepoints."""
 
 
 def describe(inp: Input) -> str:
@@ -86,13 +94,14 @@ class Dispatcher:
         the input and tries again (the inbox: an acknowledged press is not to be answered "try again")."""
         return await self._answer(inp, retry_later=True)
 
-    async def _answer(self, inp: Input, *, retry_later: bool) -> Outcome:
-        """Every log line about this input carries its reference id (bot/logs.py), the apology too."""
+    async def _answer(self, inp: Input, *, retry_later: bool, within: Repositories | None = None) -> Outcome:
+        """Every log line about this input carries its reference id (bot/logs.py), the apology too.
+        `within`: the transaction of a group (`dispatch_kept_together`), else one of its own."""
         reference = uuid.uuid4().hex[:8]
         token = REFERENCE.set(reference)
         started, failure = time.monotonic(), None
         try:
-            return await self._dispatch(inp)
+            return await (self._dispatch(inp) if within is None else self._in_savepoint(within, inp))
         except UserError as error:
             failure = "user"
             return Reply.text(error.message, error=True)
@@ -100,6 +109,8 @@ class Dispatcher:
             failure = "form"
             return FormRejected(error.errors)
         except Exception as error:
+            if retry_later and within is not None and is_conflict(error):
+                raise  # the group's transaction lost a deadlock: it is tried again as a whole
             if is_unavailable(error):
                 failure = "database"
                 if retry_later:
@@ -127,34 +138,132 @@ class Dispatcher:
             log.exception("could not keep the membership of %s:%s", change.platform, change.channel)
 
     async def _dispatch(self, inp: Input) -> Outcome:
-        now = self.clock.now()
-        actor = inp.actor
-        if not actor.user_id:  # e.g. a deleted message Slack no longer says the author of: nobody to act for
+        if not inp.actor.user_id:  # e.g. a deleted message Slack no longer says the author of: nobody to act for
             log.info("skipping %s: no user", describe(inp))
             return None
+        now = self.clock.now()
         async with self.db.transaction() as repos:
-            if inp.delivery_id and not await repos.deliveries.claim(actor.platform, inp.delivery_id, now):
-                log.info("skipping %s delivery %s: handled before", actor.platform, inp.delivery_id)
-                return None
-            member = await self.resolve_member(repos, inp)
-            seen = self._seen.get(member.id) != now.date()
-            if seen:  # once a day per member: who has not been seen for long is listed (PRIVACY.md)
-                await repos.privacy.seen(member.id, now)
-            if self.settings.is_coordinator(actor.platform, actor.user_id):  # the environment seeds, once
-                await repos.coordinators.seed(actor.platform, actor.user_id, now)
-            ctx = InputContext(
-                repos=repos, member=member, actor=actor, t=self.t, now=now, settings=self.settings,
-                is_coordinator=await repos.coordinators.is_coordinator(actor.platform, actor.user_id),
-                prefix=command_prefix(actor.platform),
-            )
-            outcome = await self._route(ctx, inp)
-            if ctx.coordinator_acts:  # it needed coordinator rights and it succeeded: in the log
-                await repos.coordinators.log(member.id, logged_as(inp, ctx.prefix), summary(outcome), now)
-        if seen:
+            outcome, seen = await self._handle(repos, inp, now)
+        self._saw(seen, now)
+        return outcome
+
+    async def dispatch_kept_together(self, inputs: Sequence[Input]) -> list[Outcome]:
+        """Kept inputs that arrived together, handled in order in ONE transaction (group commit): a burst of
+        ballots costs one commit per group instead of one per press, and the group's deliveries are claimed,
+        and its members marked as seen, with one statement each. Should any input fail (a closed vote, a
+        bug), the group is rolled back and handled again with a savepoint per input, so that one is rolled
+        back alone and answered as `dispatch` would. An unreachable database raises for all of them
+        (nothing is committed: the inbox tries again)."""
+        try:
+            return await self._together(inputs)
+        except _Redo:
+            return await self._together(inputs, savepoints=True)
+
+    async def _together(self, inputs: Sequence[Input], *, savepoints: bool = False) -> list[Outcome]:
+        now, started = self.clock.now(), time.monotonic()
+        outcomes: list[Outcome] = []
+        seen: set[int] = set()
+        try:
+            async with self.db.transaction() as repos:
+                claimed = await self._claim_all(repos, inputs, now)
+                await self._prime(repos, inputs)
+                for inp in inputs:
+                    # popped: the same delivery twice in one group (a replayed request kept twice) counts once
+                    if not inp.actor.user_id or not claimed.pop((inp.actor.platform, inp.delivery_id),
+                                                                 not inp.delivery_id):
+                        if inp.actor.user_id:
+                            log.info("skipping %s delivery %s: handled before", inp.actor.platform, inp.delivery_id)
+                        outcomes.append(None)
+                    elif savepoints:
+                        outcomes.append(await self._answer(inp, retry_later=True, within=repos))
+                        seen |= repos.session.info.pop(SEEN, set())
+                    else:
+                        try:
+                            outcome, member = await self._handle(repos, inp, now, claimed=True, seen_later=True)
+                        except Exception as error:
+                            raise error if is_unavailable(error) or is_conflict(error) else _Redo() from error
+                        outcomes.append(outcome)
+                        seen |= {member} if member is not None else set()
+                await repos.privacy.seen_many(seen, now)
+        except Exception:
+            self._forget_members()
+            raise
+        for member_id in seen:
+            self._saw(member_id, now)
+        if self.observed is not None and not savepoints:  # with savepoints, `_answer` told it of each
+            for inp in inputs:
+                self.observed(inp, (time.monotonic() - started) / len(inputs), None)
+        return outcomes
+
+    async def _prime(self, repos: Repositories, inputs: Sequence[Input]) -> None:
+        """The group's members and coordinator rights read with a statement each, not one per input."""
+        for platform in {inp.actor.platform for inp in inputs}:
+            users = {inp.actor.user_id for inp in inputs if inp.actor.platform == platform and inp.actor.user_id}
+            await repos.coordinators.prime(platform, users)
+            version, _ = await repos.expertise.search_state()  # as `resolve_member`: the version before the members
+            if version != self._members_version or len(self._members) + len(users) >= CACHED_MEMBERS:
+                self._members.clear()
+                self._members_version = version
+            unknown = {user for user in users if (platform, user) not in self._members}
+            if unknown:
+                found = await repos.members.by_identities(platform, unknown)
+                self._members |= {(platform, user): member for user, member in found.items()}
+
+    async def _claim_all(self, repos: Repositories, inputs: Sequence[Input], now: datetime) -> dict[Claim, bool]:
+        """The group's deliveries claimed at once: per (platform, delivery id), whether it is new."""
+        claimed: dict[Claim, bool] = {}
+        for platform in {inp.actor.platform for inp in inputs}:
+            ids = [inp.delivery_id for inp in inputs if inp.actor.platform == platform and inp.delivery_id]
+            new = await repos.deliveries.claim_many(platform, ids, now)
+            claimed |= {(platform, d): d in new for d in ids}
+        return claimed
+
+    async def _in_savepoint(self, repos: Repositories, inp: Input) -> Outcome:
+        """One input of a group handled again after a failure: its own savepoint in the group's transaction."""
+        try:
+            async with repos.session.begin_nested():
+                outcome, member = await self._handle(repos, inp, self.clock.now(), claimed=True, seen_later=True)
+        except Exception:
+            # what was read after a write rolled back here may be cached under a version never committed
+            repos.session.info.pop(SEARCH_STATE, None)
+            self._forget_members()
+            raise
+        repos.session.info[SEEN] = {member} if member is not None else set()
+        return outcome
+
+    def _forget_members(self) -> None:
+        self._members.clear()
+        self._members_version = -1
+
+    def _saw(self, member_id: int | None, now: datetime) -> None:
+        if member_id is not None:
             if len(self._seen) >= CACHED_MEMBERS:
                 self._seen.clear()
-            self._seen[member.id] = now.date()
-        return outcome
+            self._seen[member_id] = now.date()
+
+    async def _handle(self, repos: Repositories, inp: Input, now: datetime, *, claimed: bool = False,
+                      seen_later: bool = False) -> tuple[Outcome, int | None]:
+        """The input inside the caller's transaction; with the member whose last_seen_at is due today, if any
+        (written here, unless `seen_later`). `claimed`: its delivery id was claimed by the caller."""
+        actor = inp.actor
+        if not claimed and inp.delivery_id and not await repos.deliveries.claim(actor.platform, inp.delivery_id, now):
+            log.info("skipping %s delivery %s: handled before", actor.platform, inp.delivery_id)
+            return None, None
+        member = await self.resolve_member(repos, inp)
+        seen = self._seen.get(member.id) != now.date()
+        if seen and not seen_later:  # once a day per member: who has not been seen for long is listed (PRIVACY.md)
+            await repos.privacy.seen(member.id, now)
+        if self.settings.is_coordinator(actor.platform, actor.user_id):  # the environment seeds, once
+            await repos.coordinators.seed(actor.platform, actor.user_id, now)
+        ctx = InputContext(
+            repos=repos, member=member, actor=actor, t=self.t, now=now, settings=self.settings,
+            is_coordinator=await repos.coordinators.is_coordinator(actor.platform, actor.user_id),
+            prefix=command_prefix(actor.platform),
+        )
+        outcome = await self._route(ctx, inp)
+        if ctx.coordinator_acts:  # it needed coordinator rights and it succeeded: in the log
+            await repos.coordinators.log(member.id, logged_as(inp, ctx.prefix), summary(outcome), now)
+        return outcome, member.id if seen else None
 
     async def _route(self, ctx: InputContext, inp: Input) -> Outcome:
         if isinstance(inp, Command):

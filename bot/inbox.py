@@ -5,8 +5,10 @@ burst of votes handling each before its ack would make the acks wait in line), s
 kept here: one row per request, written in *groups* — while one transaction commits, the presses
 arriving meanwhile wait for the next, which writes all of them with one commit (group commit).
 Only then the ack goes out; the press is handled after it, and its row deleted (rows may hold
-what someone typed, so none is kept longer than needed). What a crash left behind is handled
-when the adapter starts again (`waiting`).
+what someone typed, so none is kept longer than needed). Handling is grouped the same way (`handle`):
+the rows that arrive while one group is handled are the next group, handled in one transaction
+(issue 19: a burst of 2,000 presses costs some twenty commits, not 2,000). What a crash left behind
+is handled when the adapter starts again (`waiting`).
 
 Exactly once: an input handled from here carries a delivery id (its key) that the dispatcher
 claims in the same transaction as its effect, so a row handled just before a crash, before its
@@ -21,9 +23,10 @@ import contextlib
 import dataclasses
 import json
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
@@ -32,11 +35,18 @@ from bot.core.inputs import Action, Actor, Command, FormSubmission
 from bot.core.port import Kept as Kept  # what an adapter keeps: one definition, in the port
 from bot.core.reply import Outcome
 from storage import inbox as rows
-from storage.db import Database, is_unavailable
+from storage.db import Database, is_conflict, is_unavailable
 
 log = logging.getLogger(__name__)
 
 LANES = 4  # inbox rows handled at the same time
+GROUP = 25  # inputs in one transaction at most on SQLite, where a row being kept (its ack) waits for one group
+GROUP_POSTGRES = 100  # on PostgreSQL the inbox's writes do not wait for a group: larger groups, fewer commits
+
+T = TypeVar("T")
+R = TypeVar("R")
+Together = Callable[[list[Kept]], Awaitable[list[Outcome]]]  # inputs handled in one transaction, in order
+Prepare = Callable[[list[Kept]], Awaitable[None]]
 
 KINDS: dict[str, type[Kept]] = {"Action": Action, "Command": Command, "FormSubmission": FormSubmission}
 
@@ -67,6 +77,13 @@ class Leftover(NamedTuple):
     extra: dict[str, Any]
 
 
+class _Handed(NamedTuple):
+    inputs: list[Kept]
+    together: Together
+    prepare: Prepare | None
+    waiter: asyncio.Future[list[Outcome]]
+
+
 class Inbox:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -74,12 +91,13 @@ class Inbox:
         self._keep: list[tuple[str, str, str, asyncio.Future[int]]] = []  # platform, key, body, waiter
         self._done: list[tuple[int, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
-        # SQLite has one writer at a time, and a connection that finds it busy sleeps before it looks
-        # again: so here the inbox's writes and the handling take turns in this process (a lock is fair,
-        # in order), and the acks wait for at most one handling, not for SQLite's back-off
-        sqlite = db.dialect == "sqlite"
-        self._lanes = asyncio.Semaphore(1 if sqlite else LANES)  # inputs handled side by side
-        self._turn = asyncio.Lock() if sqlite else None
+        self._handle: deque[_Handed] = deque()  # rows waiting to be handled, in the order they came
+        self._handler: asyncio.Task[None] | None = None
+        # SQLite: the inbox's writes and the handling take turns with the process's other writers (storage.db
+        # `write_turn`), and the acks wait for at most one group's handling, not for SQLite's back-off
+        self._lanes = asyncio.Semaphore(1 if db.dialect == "sqlite" else LANES)  # inputs handled side by side
+        self._turn = db.write_turn
+        self._group = GROUP_POSTGRES if db.dialect == "postgresql" else GROUP
 
     @contextlib.asynccontextmanager
     async def lane(self) -> AsyncIterator[None]:
@@ -87,14 +105,55 @@ class Inbox:
         async with self._lanes, self._turn or contextlib.nullcontext():
             yield
 
-    async def patiently(self, dispatch: Callable[[Kept], Awaitable[Outcome]], inp: Kept) -> Outcome:
-        """`dispatch(inp)`, which raises while the database is unreachable: tried again for up to a minute,
-        then the error stands and the row stays for the next start."""
-        async for attempt in AsyncRetrying(retry=retry_if_exception(is_unavailable), reraise=True,
+    async def patiently(self, dispatch: Callable[[T], Awaitable[R]], inp: T) -> R:
+        """`dispatch(inp)`, which raises while the database is unreachable (or when its transaction lost a deadlock
+        to another): tried again for up to a minute, then the error stands and the row stays for the next start."""
+        async for attempt in AsyncRetrying(retry=retry_if_exception(lambda e: is_unavailable(e) or is_conflict(e)),
+                                           reraise=True,
                                            wait=wait_exponential(multiplier=0.2, max=5), stop=stop_after_delay(60)):
             with attempt:
                 return await dispatch(inp)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def handle(self, inputs: list[Kept], together: Together, prepare: Prepare | None = None) -> list[Outcome]:
+        """Handle one row's inputs, in order, together with the rows handed in meanwhile (group commit).
+
+        While one group is handled, the rows arriving meanwhile wait and then go in the next group
+        (at most `GROUP` inputs; `GROUP_POSTGRES` on PostgreSQL): `together` handles them all in one
+        transaction, so under a burst the cost of a commit is shared by every press of the group. Rows
+        are grouped in the order they came, so one member's presses keep their order. Raises what made
+        the group fail (the database away for longer than `patiently` waits): then the row stays for the
+        next start. `prepare` runs for the group before its turn (e.g. profiles fetched), so rows being
+        kept need not wait for it."""
+        waiter: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
+        self._handle.append(_Handed(inputs, together, prepare, waiter))
+        if self._handler is None or self._handler.done():
+            self._handler = asyncio.create_task(self._handle_groups(), name="inbox handler")
+        return await waiter
+
+    async def _handle_groups(self) -> None:
+        while self._handle:
+            first, size = self._handle[0], 0
+            group: list[_Handed] = []
+            while self._handle and self._handle[0][1:3] == first[1:3] and \
+                    (not group or size + len(self._handle[0].inputs) <= self._group):
+                group.append(self._handle.popleft())
+                size += len(group[-1].inputs)
+            inputs = [inp for handed in group for inp in handed.inputs]
+            try:
+                if first.prepare is not None:
+                    await first.prepare(inputs)
+                async with self.lane():
+                    outcomes = await self.patiently(first.together, inputs)
+            except Exception as error:
+                for handed in group:
+                    if not handed.waiter.done():
+                        handed.waiter.set_exception(error)
+                continue
+            for handed in group:
+                answers, outcomes = outcomes[:len(handed.inputs)], outcomes[len(handed.inputs):]
+                if not handed.waiter.done():
+                    handed.waiter.set_result(answers)
 
     async def keep(self, platform: str, key: str, inputs: list[Kept], extra: Mapping[str, Any]) -> int:
         """Write the inputs of one request down; returns their row once committed (then it may be acked).

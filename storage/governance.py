@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,20 +59,33 @@ class PendingShareRepository:
 class CoordinatorRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._known: dict[tuple[str, str], bool] = {}  # read by `prime` in this transaction, until a write here
+
+    async def prime(self, platform: str, user_ids: Collection[str]) -> None:
+        """Read at once whether each of these accounts is a coordinator (a group of inputs: one statement, not
+        one per input); kept for this transaction until it changes a coordinator."""
+        found = set(await self.session.scalars(select(Coordinator.user_id).where(
+            Coordinator.platform == platform, Coordinator.user_id.in_(list(user_ids)),
+            Coordinator.removed_at.is_(None))))
+        self._known |= {(platform, user_id): user_id in found for user_id in user_ids}
 
     async def seed(self, platform: str, user_id: str, now: datetime) -> None:
         """An account the environment names becomes a coordinator once; a removal in the bot is kept."""
+        self._known.clear()
         await insert_ignore(self.session, Coordinator.__table__,  # type: ignore[arg-type]
                             [{"platform": platform, "user_id": user_id, "added_by": None, "added_at": now,
                               "removed_at": None}])
 
     async def is_coordinator(self, platform: str, user_id: str) -> bool:
+        if (known := self._known.get((platform, user_id))) is not None:
+            return known
         found = await self.session.scalar(select(exists().where(
             Coordinator.platform == platform, Coordinator.user_id == user_id, Coordinator.removed_at.is_(None))))
         return bool(found)
 
     async def add(self, platform: str, user_id: str, by: int, now: datetime) -> bool:
         """True when the account was not a coordinator yet."""
+        self._known.clear()
         if await self.is_coordinator(platform, user_id):
             return False
         row = await self.session.get(Coordinator, (platform, user_id))
@@ -84,6 +97,7 @@ class CoordinatorRepository:
         return True
 
     async def remove(self, platform: str, user_id: str, now: datetime) -> bool:
+        self._known.clear()
         result = await self.session.execute(update(Coordinator).where(
             Coordinator.platform == platform, Coordinator.user_id == user_id, Coordinator.removed_at.is_(None),
         ).values(removed_at=now))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -83,6 +83,11 @@ class PrivacyRepository:
     async def seen(self, member_id: int, now: datetime) -> None:
         """The member used the bot today (the dispatcher calls it at most once a day per member)."""
         await self.session.execute(update(Member).where(Member.id == member_id).values(last_seen_at=now))
+
+    async def seen_many(self, member_ids: Collection[int], now: datetime) -> None:
+        """`seen` for the members of a group of inputs, in one statement."""
+        if member_ids:
+            await self.session.execute(update(Member).where(Member.id.in_(sorted(member_ids))).values(last_seen_at=now))
 
     async def inactive(self, since: datetime) -> list[tuple[int, str, datetime]]:
         """Members (not forgotten) not seen since `since`: (id, name, last seen or joined), longest first."""

@@ -199,6 +199,7 @@ def _ballot(ballot: Ballot, name: str | None) -> BallotRecord:
 class VoteRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._shared: dict[int, VoteRecord] = {}  # read `FOR SHARE` in this transaction (locked until it ends)
 
     async def create(self, draft: VoteDraft, *, pitch_id: int | None, channel: str, by: int, now: datetime) -> int:
         vote = Vote(question=draft.question, options=json.dumps(list(draft.options), ensure_ascii=False),
@@ -216,10 +217,15 @@ class VoteRepository:
         """The vote; on PostgreSQL its row locked until the transaction ends: `share` for a ballot (ballots
         do not wait for each other), `lock` for the close (which waits for the ballots under way, and
         they for it), so that no ballot slips in beside the close."""
+        if share and not lock and (kept := self._shared.get(vote_id)) is not None:
+            return kept  # a group of ballots in one transaction: read (and locked) once
+        self._shared.clear()
         query = select(Vote).where(Vote.id == vote_id)
         if lock or share:
             query = query.with_for_update(read=not lock)
         row = await self.session.scalar(query)
+        if row is not None and share and not lock:
+            self._shared[vote_id] = _vote(row)
         return _vote(row) if row else None
 
     async def listing(self, limit: int = 30) -> list[VoteRecord]:
@@ -260,6 +266,7 @@ class VoteRepository:
 
     async def close(self, vote_id: int, now: datetime, result: dict[str, Any]) -> bool:
         """Close an open vote with its result; False when it was closed already."""
+        self._shared.clear()
         outcome = await self.session.execute(update(Vote).where(Vote.id == vote_id, Vote.closed_at.is_(None))
                                              .values(closed_at=now, result=json.dumps(result, ensure_ascii=False)))
         return int(outcome.rowcount) == 1  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ per input.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -24,7 +25,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.budget import BudgetRepository
@@ -141,6 +142,13 @@ class MemberRepository:
         found = await self._load(Member.id.in_(
             select(Identity.member_id).where(Identity.platform == platform, Identity.user_id == user_id)))
         return found[0] if found else None
+
+    async def by_identities(self, platform: str, user_ids: Collection[str]) -> dict[str, MemberRecord]:
+        """The members of many accounts at once (a group of inputs), by user id; accounts without one left out."""
+        accounts = dict((await self.session.execute(select(Identity.user_id, Identity.member_id).where(
+            Identity.platform == platform, Identity.user_id.in_(list(user_ids))))).all())
+        members = await self.many(accounts.values()) if accounts else {}
+        return {user_id: members[member_id] for user_id, member_id in accounts.items() if member_id in members}
 
     async def by_email(self, email: str) -> MemberRecord | None:
         found = await self._load(func.lower(Member.email) == email.lower())
@@ -295,7 +303,8 @@ class ExpertiseRepository:
         state: StateSnapshot | None = info.get(SEARCH_STATE)
         if state is None and PEEK in info and not info.get(BEGUN):
             # nothing read yet: whatever the session reads next is no older than this
-            state = info[PEEK]()
+            peeked = info[PEEK]()
+            state = await peeked if inspect.isawaitable(peeked) else peeked
         if state is None:
             version, size = (await self.session.execute(select(SearchState.version, SearchState.terms))).one()
             state = (int(version), int(size))
@@ -421,6 +430,16 @@ class DeliveryRepository:
         return await insert_ignore(self.session, Delivery.__table__,  # type: ignore[arg-type]
                                    [{"platform": platform, "delivery_id": delivery_id,
                                      "received_at": now}]) == 1
+
+    async def claim_many(self, platform: str, delivery_ids: Collection[str], now: datetime) -> set[str]:
+        """Record many deliveries in one statement; the ids recorded now (the others were handled before)."""
+        if not delivery_ids:
+            return set()
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        rows = [{"platform": platform, "delivery_id": d, "received_at": now} for d in dict.fromkeys(delivery_ids)]
+        result = await self.session.execute(dialect.insert(Delivery).values(rows).on_conflict_do_nothing()
+                                            .returning(Delivery.delivery_id))
+        return set(result.scalars())
 
 
 class Repositories:

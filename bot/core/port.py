@@ -112,6 +112,12 @@ class Inbox(Protocol):
 
     async def patiently(self, dispatch: Callable[[Kept], Awaitable[Outcome]], inp: Kept) -> Outcome: ...
 
+    async def handle(self, inputs: list[Kept], together: Callable[[list[Kept]], Awaitable[list[Outcome]]],
+                     prepare: Callable[[list[Kept]], Awaitable[None]] | None = None) -> list[Outcome]:
+        """One row's inputs handled by `together` with the rows handed in meanwhile, in one transaction
+        (`prepare` first, for the whole group, outside the database's turn)."""
+        ...
+
     async def keep(self, platform: str, key: str, inputs: list[Kept], extra: Mapping[str, Any]) -> int: ...
 
     async def done(self, entry: int) -> None: ...
@@ -140,6 +146,11 @@ class Port(Protocol):
         """Handle an input kept in the inbox: a database that is away raises (the row stays), no apology."""
         ...
 
+    async def dispatch_kept_together(self, inputs: Sequence[Input]) -> list[Outcome]:
+        """Kept inputs handled in order in one transaction, each in a savepoint (group commit); a database
+        that is away raises for all of them."""
+        ...
+
     async def membership(self, change: MembershipChanged) -> None:
         """Who is (or came, or left) in a circle's channel."""
         ...
@@ -157,6 +168,12 @@ class Port(Protocol):
         """Have the actor's profile fetched (by `fetch`, the platform's look-up) when their member is new, was
         never named by the platform, or is stale; a new person becomes a member under the name it gives.
         True when the member now has the platform's profile, False when the platform could not tell."""
+        ...
+
+    async def refresh_profiles(self, actors: Sequence[Actor], fetch: ProfileFetcher, *,
+                               new_only: bool = False) -> set[str]:
+        """`refresh_profile` for many at once (two transactions, the look-ups side by side): the user ids of
+        those whose member now has the platform's profile. `new_only`: only for people who are no member yet."""
         ...
 
     async def account_of(self, channel: str, platform: str) -> str | None:

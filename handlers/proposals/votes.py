@@ -352,11 +352,14 @@ class Votes:
         pressed = min(action.pressed_at or ctx.now, ctx.now)
         if await ctx.repos.votes.cast(vote.id, voter, ctx.member.id, option, pressed):
             ctx.changed(f"vote:{vote.id}")
-        current = await ctx.repos.votes.ballot(vote.id, voter)
-        assert current is not None
+            current = option  # this press is the ballot now
+        else:  # a later press was counted already: that one stands
+            later = await ctx.repos.votes.ballot(vote.id, voter)
+            assert later is not None
+            current = later.option
         for_whom = t("vote.for_school", school=ctx.member.organisation.name) \
             if vote.electorate == "schools" and ctx.member.organisation else ""
-        return Reply.text(t("vote.your_ballot", option=vote.options[current.option], for_whom=for_whom,
+        return Reply.text(t("vote.your_ballot", option=vote.options[current], for_whom=for_whom,
                             deadline=when(vote.deadline, ctx.settings)))
 
     async def ballot(self, ctx: HandlerContext, action: Action) -> Outcome:

@@ -154,7 +154,7 @@ class SlackAdapter(AdapterBase[Origin], KeptInputs, HomeAndShortcuts):
 
     # -- after the ack --------------------------------------------------------------------------------
 
-    async def follow_up(self, outcome: asyncio.Task[Outcome] | None, origin: Origin,
+    async def follow_up(self, outcome: asyncio.Future[Outcome] | None, origin: Origin,
                         files_of_ack: Reply | None = None) -> None:
         """After the ack: deliver what was not in it (the files of a reply that was), then refresh the
         actor's profile."""

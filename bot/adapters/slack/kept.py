@@ -15,6 +15,8 @@ from bot.core.port import Inbox, Kept
 from bot.core.reply import Outcome
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from bot.core.inputs import Actor
     from bot.core.port import Port
 
@@ -29,9 +31,9 @@ class KeptInputs:
     inbox: Inbox
 
     if TYPE_CHECKING:
-        async def follow_up(self, outcome: asyncio.Task[Outcome] | None, origin: Origin) -> None: ...
+        async def follow_up(self, outcome: asyncio.Future[Outcome] | None, origin: Origin) -> None: ...
 
-        async def name_first(self, actor: Actor) -> None: ...
+        async def name_all_first(self, actors: Iterable[Actor]) -> None: ...
 
     async def keep(self, inputs: list[Kept], origin: Origin) -> int | None:
         """The inputs written to the inbox (None when the database cannot take them: then no ack)."""
@@ -50,26 +52,28 @@ class KeptInputs:
         await self.follow_up(work, origin)
         await self.inbox.done(entry)
 
-    async def dispatch_kept(self, inp: Kept) -> Outcome:
-        """A kept input, once its actor has their platform name (as `AdapterBase.dispatch` does)."""
-        await self.name_first(inp.actor)
-        return await self.port.dispatch_kept(inp)
+    async def name_actors(self, inputs: list[Kept]) -> None:
+        """Before a group is handled: its actors have their platform names (as `AdapterBase.dispatch` does,
+        for all of them at once)."""
+        await self.name_all_first(inp.actor for inp in inputs)
 
     async def handle_kept(self, entry: int, inputs: list[Kept], origin: Origin) -> None:
         """Handle the inputs of one inbox row in order, deliver their outcomes, then forget the row.
 
-        A few rows at a time (`inbox.lane`), so a burst waits in the inbox rather than in a pile of
-        transactions that lock each other out; a database that is away is waited for (the row stays
-        for the next start when it does not come back)."""
-        for number, inp in enumerate(inputs):
-            keyed = inp if inp.delivery_id else dataclasses.replace(inp, delivery_id=f"inbox:{entry}:{number}")
-            async with self.inbox.lane():
-                work = asyncio.create_task(self.inbox.patiently(self.dispatch_kept, keyed))
-                await asyncio.wait({work})
-            if work.exception() is not None:
-                log.warning("inbox entry %s left for the next start: %s", entry, work.exception())
-                return
-            await self.follow_up(work, origin)
+        Handled together with the rows that arrived meanwhile (`inbox.handle`: one transaction for a
+        group), so a burst of presses costs a commit per group rather than per press; a database that is
+        away is waited for (the row stays for the next start when it does not come back)."""
+        keyed = [inp if inp.delivery_id else dataclasses.replace(inp, delivery_id=f"inbox:{entry}:{number}")
+                 for number, inp in enumerate(inputs)]
+        try:
+            outcomes = await self.inbox.handle(keyed, self.port.dispatch_kept_together, self.name_actors)
+        except Exception as error:
+            log.warning("inbox entry %s left for the next start: %s", entry, error)
+            return
+        for outcome in outcomes:  # in order: the answer to a member's last press comes last
+            handled: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+            handled.set_result(outcome)
+            await self.follow_up(handled, origin)
         await self.inbox.done(entry)
 
     async def handle_leftovers(self) -> None:
@@ -77,5 +81,5 @@ class KeptInputs:
         leftovers = await self.inbox.waiting(PLATFORM)
         if leftovers:
             log.info("handling %d input(s) acknowledged before the last stop", len(leftovers))
-        for left in leftovers:
-            await self.handle_kept(left.entry, left.inputs, Origin.from_json(left.extra["origin"]))
+        await asyncio.gather(*(self.handle_kept(left.entry, left.inputs, Origin.from_json(left.extra["origin"]))
+                               for left in leftovers))  # handed in oldest first: grouped in that order
