@@ -17,6 +17,7 @@ from sqlalchemy import Connection, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.changes import publish_changes
 from storage.repositories import BEGUN, PEEK, Repositories, StateSnapshot
 from storage.scheduling import Happened
 
@@ -137,6 +138,7 @@ class Database:
                 event.listen(session.sync_session, "after_begin", _mark_begun)
             repos = Repositories(session)
             yield repos
+            await publish_changes(session)  # one raise of the search version, with what it changed
         if repos.happened and self.after_commit is not None:
             self.after_commit(repos.happened)
 
