@@ -23,6 +23,9 @@ from storage.models import Expertise, ExpertiseTerm, SearchChange, SearchState
 
 PENDING = "search_changes"
 SEARCH_STATE = "search_state"  # the (version, size) read in this transaction (storage.repositories)
+# SQLite: a way to read committed rows without the session (storage.db), and whether the session has
+# begun reading (until then, whatever it reads next is no older than what the peek saw)
+PEEK, BEGUN = "peek_search_state", "begun"
 KEEP_VERSIONS = 1024  # rows of older versions are pruned
 PRUNE_EVERY = 64
 
@@ -78,9 +81,13 @@ async def changes_since(session: AsyncSession, version: int, until: int) -> list
     versions is not on record: then the caller must forget everything."""
     if until <= version:
         return []
-    rows = (await session.execute(
-        select(SearchChange.version, SearchChange.kind, SearchChange.ref)
-        .where(SearchChange.version > version).order_by(SearchChange.version))).all()
+    rows = None
+    if PEEK in session.info and not session.info.get(BEGUN):  # SQLite: no hop to aiosqlite's thread
+        rows = session.info[PEEK].changes(version)
+    if rows is None:
+        rows = (await session.execute(
+            select(SearchChange.version, SearchChange.kind, SearchChange.ref)
+            .where(SearchChange.version > version).order_by(SearchChange.version))).all()
     found = [Change(int(v), str(k), int(r)) for v, k, r in rows]
     if {c.version for c in found if c.version <= until} != set(range(version + 1, until + 1)):
         return None

@@ -97,6 +97,17 @@ class _CommittedState:
             return None
         return (int(row[0]), int(row[1])) if row else None
 
+    def changes(self, since: int) -> list[tuple[int, str, int]] | None:
+        """The committed rows of search_changes after version `since` (storage.changes), or None."""
+        try:
+            if self._connection is None and self() is None:
+                return None
+            assert self._connection is not None
+            return self._connection.execute(
+                "SELECT version, kind, ref FROM search_changes WHERE version > ? ORDER BY version", (since,)).fetchall()
+        except sqlite3.Error:
+            return None
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()

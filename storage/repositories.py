@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.budget import BudgetRepository
-from storage.changes import EXPERTISE, MEMBER, ORGANISATION, SEARCH_STATE, search_changed
+from storage.changes import BEGUN, EXPERTISE, MEMBER, ORGANISATION, PEEK, SEARCH_STATE, search_changed
 from storage.circles import IdeaRepository
 from storage.governance import CircleRepository, CoordinatorRepository, PendingShareRepository
 from storage.models import (
@@ -56,13 +56,10 @@ from storage.scheduling import Happened, MeetingRepository, OccurrenceRepository
 from storage.schools import SchoolRequestRepository
 from storage.statements import insert_ignore
 
-# Keys in session.info (besides SEARCH_STATE, the search state read in this transaction): a way to
-# read the committed state without the session (storage.db, SQLite); whether the session has begun.
-PEEK, BEGUN = "peek_search_state", "begun"
 StateSnapshot = tuple[int, int]  # (version, vocabulary size)
-__all__ = ["SEARCH_STATE", "search_changed"]  # search_changed (storage.changes): every write that changes
-# what a search shows names what it changed: expertise, and the names, schools, accounts and
-# organisations of the people it lists
+# search_changed (storage.changes): every write that changes what a search shows names what it
+# changed: expertise, and the names, schools, accounts and organisations of the people it lists
+__all__ = ["BEGUN", "PEEK", "SEARCH_STATE", "search_changed"]
 
 
 Ranking = list[tuple[int | None, int | None, float]]  # (member_id, organisation_id, score), best first
