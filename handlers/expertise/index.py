@@ -61,9 +61,33 @@ class Postings:
 
 @dataclass(frozen=True)
 class Ranked:
-    ranking: Ranking
+    """A query's ranking, best first, kept as arrays: only the page asked for becomes Python objects."""
+
+    members: Ints  # NONE for an organisation
+    organisations: Ints  # 0 for a member
+    scores: Floats
     terms: frozenset[str]
     entries: Ints  # sorted: every entry that counted
+
+    @property
+    def total(self) -> int:
+        return len(self.scores)
+
+    @property
+    def ranking(self) -> Ranking:
+        return self.page(0, self.total)
+
+    def page(self, offset: int, limit: int) -> Ranking:
+        end = offset + limit
+        return [(None if m == NONE else m, o or None, s) for m, o, s in zip(
+            self.members[offset:end].tolist(), self.organisations[offset:end].tolist(),
+            self.scores[offset:end].tolist(), strict=True)]
+
+    def counted(self, entries: Ints) -> bool:
+        """Whether any of these entries (sorted) counted in this ranking."""
+        at = np.searchsorted(self.entries, entries)
+        return bool((self.entries[np.minimum(at, len(self.entries) - 1)] == entries).any()) if len(self.entries) \
+            else False
 
 
 class SearchIndex:
@@ -136,7 +160,8 @@ class SearchIndex:
                 parts.append((postings, weight, -1 if number is None else number))
         terms = frozenset(weights)
         if not parts:
-            return Ranked([], terms, np.zeros(0, np.int64))
+            empty = np.zeros(0, np.int64)
+            return Ranked(empty, empty, np.zeros(0, np.float64), terms, empty)
         holder = np.concatenate([p.holder for p, _, _ in parts])
         entries = np.unique(np.concatenate([p.entry for p, _, _ in parts]))
         size = len(self.members)
@@ -154,9 +179,6 @@ class SearchIndex:
         if len(self._holders[0]) != size:
             self._holders = (np.array(self.members, np.int64), np.array(self.organisations, np.int64))
         members, organisations = self._holders[0][found], self._holders[1][found]
-        scores = np.round(score[found], 9)  # summed in another order than SQL: ties stay ties
+        scores: Floats = np.round(score[found], 9)  # summed in another order than SQL: ties stay ties
         order = np.lexsort((organisations, members, -confirmed[found], -scores))
-        ranking: Ranking = [
-            (None if members[i] == NONE else int(members[i]), int(organisations[i]) or None, float(scores[i]))
-            for i in order]
-        return Ranked(ranking, terms, entries)
+        return Ranked(members[order], organisations[order], scores[order], terms, entries)

@@ -36,10 +36,10 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from handlers.expertise.analysis import COMMON, phrase, sound, stem, words
-from handlers.expertise.index import Ranked, SearchIndex
+from handlers.expertise.index import HolderKey, Ranked, SearchIndex
 from handlers.text import fold
 from storage.changes import ALL, EXPERTISE, MEMBER, ORGANISATION, Change, changes_since, pending
-from storage.records import MemberRecord, SearchPage, TopicCount
+from storage.records import Holder, HolderHit, MemberRecord, SearchPage, TopicCount
 from storage.repositories import Repositories
 
 EXACT, SYNONYM, PREFIX, DERIVED, PART, SUFFIX, TYPO = 1.0, 0.9, 0.8, 0.8, 0.7, 0.6, 0.6
@@ -171,6 +171,7 @@ class ExpertiseSearch:
         self.index = SearchIndex()
         self._rankings: dict[tuple[int, tuple[str, ...]], Ranked] = {}
         self._pages: dict[tuple[tuple[int, tuple[str, ...]], int, int], SearchPage] = {}
+        self._details: dict[tuple[int, tuple[str, ...]], dict[HolderKey, HolderHit]] = {}
         self._cached_version = -1
 
     async def refresh(self, repos: Repositories) -> Vocabulary:
@@ -300,6 +301,7 @@ class ExpertiseSearch:
         """Drop cached rankings and pages (and with `index` the postings held too)."""
         self._rankings.clear()
         self._pages.clear()
+        self._details.clear()
         if index:
             self.index.clear()
 
@@ -324,11 +326,15 @@ class ExpertiseSearch:
             return
         changed = np.array(sorted(entries), np.int64)
         terms = {p.term for p in fresh}
-        for key in [k for k, r in self._rankings.items()
-                    if not terms.isdisjoint(r.terms) or np.isin(changed, r.entries).any()]:
+        for key in [k for k, r in self._rankings.items() if not terms.isdisjoint(r.terms) or r.counted(changed)]:
             del self._rankings[key]
         members = {c.ref for c in changes if c.kind == MEMBER}
         organisations = {c.ref for c in changes if c.kind == ORGANISATION}
+        holders = {(p.member_id, p.organisation_id) for p in fresh}
+        for details in self._details.values():  # a holder's entries and name, as a page shows them
+            for holder in [h for h, hit in details.items() if h in holders or _shows(hit.holder, members, organisations)
+                           or any(e.id in entries for e in hit.entries)]:
+                del details[holder]
         for page_key in [k for k, page in self._pages.items() if k[0] not in self._rankings
                          or any(_shows(hit.holder, members, organisations) for hit in page.hits)]:
             del self._pages[page_key]
@@ -361,8 +367,15 @@ class ExpertiseSearch:
             await self.index.load(repos, weights)
             ranked = self.index.rank(weights, groups)
             _remember(self._rankings, key, ranked)
-        hits = await repos.expertise.hits(ranked.ranking[offset:offset + limit], weights, groups)
-        page = SearchPage(hits=hits, total=len(ranked.ranking))
+        shown = ranked.page(offset, limit)
+        details = self._details.get(key)
+        if details is None:
+            details = {}
+            _remember(self._details, key, details)
+        missing = [row for row in shown if row[:2] not in details]  # after a change, only the holders it touched
+        for hit in await repos.expertise.hits(missing, weights, groups):
+            details[_key(hit.holder)] = hit
+        page = SearchPage(hits=tuple(details[row[:2]] for row in shown if row[:2] in details), total=ranked.total)
         _remember(self._pages, page_key, page)
         return page
 
@@ -372,6 +385,10 @@ class ExpertiseSearch:
         by_key = {t.topic_key: t for t in topics}
         found = process.extract(fold(query), list(by_key), scorer=fuzz.WRatio, score_cutoff=60, limit=limit)
         return [by_key[key] for key, _, _ in found]
+
+
+def _key(holder: Holder) -> HolderKey:
+    return (holder.id, None) if isinstance(holder, MemberRecord) else (None, holder.id)
 
 
 def _shows(holder: object, members: set[int], organisations: set[int]) -> bool:
