@@ -29,6 +29,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ack_latency.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/imports.py
+	$(BIN)/python bench/growth.py
 	$(BIN)/python bench/scheduler.py
 	$(BIN)/python bench/votes.py
 	$(BIN)/python bench/questions.py
