@@ -79,8 +79,10 @@ async def publish_changes(session: AsyncSession) -> None:
 async def changes_since(session: AsyncSession, version: int, until: int) -> list[Change] | None:
     """The changes of versions after `version` (up to `until` at least), or None when one of those
     versions is not on record: then the caller must forget everything."""
-    if until <= version:
+    if until == version:
         return []
+    if until < version:  # the database went back (a restore): nothing held can be trusted
+        return None
     rows = None
     if PEEK in session.info and not session.info.get(BEGUN):  # SQLite: no hop to aiosqlite's thread
         rows = session.info[PEEK].changes(version)

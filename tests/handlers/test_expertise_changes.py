@@ -136,3 +136,15 @@ async def test_the_ranking_in_memory_is_the_ranking_of_the_database(sqlite_bot: 
         assert [(m, o, round(s, 6)) for m, o, s in got] == [(m, o, round(s, 6)) for m, o, s in expected], q["query"]
         compared += bool(expected)
     assert compared > 100
+
+
+async def test_a_database_restored_to_an_older_version_is_searched_afresh(sqlite_bot: Bot) -> None:
+    """A restore takes the version back: whatever a process held for the newer one is forgotten."""
+    anna = await add_member(sqlite_bot, "Anna")
+    await add_expertise(sqlite_bot, anna, "gedrag")
+    search, _ = searcher(sqlite_bot)
+    assert await names(sqlite_bot, search, "gedrag") == ["Anna"]
+    async with sqlite_bot.db.engine.begin() as connection:
+        await connection.execute(text("DELETE FROM expertise"))
+        await connection.execute(text("UPDATE search_state SET version = version - 1"))
+    assert await names(sqlite_bot, search, "gedrag") == []
