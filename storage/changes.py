@@ -57,9 +57,9 @@ async def search_changed(session: AsyncSession, kind: str = ALL, ref: int = 0) -
     session.info.setdefault(PENDING, set()).add((kind, ref))
 
 
-def pending(session: AsyncSession) -> bool:
-    """Whether this transaction has changed what a search shows (not yet committed)."""
-    return bool(session.info.get(PENDING))
+def pending(session: AsyncSession) -> set[tuple[str, int]]:
+    """What this transaction has changed of what a search shows (not yet committed)."""
+    return set(session.info.get(PENDING, ()))
 
 
 async def publish_changes(session: AsyncSession) -> None:

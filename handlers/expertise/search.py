@@ -345,10 +345,14 @@ class ExpertiseSearch:
         The version (table search_state) goes up in the same transaction as every write that
         changes what a search shows, in any bot instance; reading it is the one round trip a
         repeated search costs, and reading what changed the one more after a change. The full
-        ranking is kept too, so the next page of a query is one page's details away. A
-        transaction that has itself changed what a search shows searches the database, uncached.
+        ranking is kept too, so the next page of a query is one page's details away.
+
+        A transaction that has itself changed expertise searches the database, uncached; one that
+        changed members or organisations (a first contact makes a member) uses the rankings, and
+        reads the holders it changed afresh, without keeping them.
         """
-        if pending(repos.session):
+        own = pending(repos.session)
+        if any(kind in (EXPERTISE, ALL) for kind, _ in own):
             vocabulary = await self.refresh(repos)
             weights, groups = self.expand(query, vocabulary), self.required(query, vocabulary)
             ranking = await repos.expertise.rank(weights, groups)
@@ -359,7 +363,7 @@ class ExpertiseSearch:
         vocabulary = await self.refresh(repos)
         key = (vocabulary.size, tuple(words(query)))
         page_key = (key, offset, limit)
-        if page_key in self._pages:
+        if page_key in self._pages and not own:
             return self._pages[page_key]
         weights, groups = self.expand(query, vocabulary), self.required(query, vocabulary)
         ranked = self._rankings.get(key)
@@ -372,11 +376,18 @@ class ExpertiseSearch:
         if details is None:
             details = {}
             _remember(self._details, key, details)
-        missing = [row for row in shown if row[:2] not in details]  # after a change, only the holders it touched
+        members = {ref for kind, ref in own if kind == MEMBER}
+        organisations = {ref for kind, ref in own if kind == ORGANISATION}
+        missing = [row for row in shown if row[:2] not in details  # after a change, only the holders it touched
+                   or _shows(details[row[:2]].holder, members, organisations)]
+        uncommitted: dict[HolderKey, HolderHit] = {}
         for hit in await repos.expertise.hits(missing, weights, groups):
-            details[_key(hit.holder)] = hit
-        page = SearchPage(hits=tuple(details[row[:2]] for row in shown if row[:2] in details), total=ranked.total)
-        _remember(self._pages, page_key, page)
+            shows_own = _shows(hit.holder, members, organisations)
+            (uncommitted if shows_own else details)[_key(hit.holder)] = hit
+        page = SearchPage(hits=tuple(uncommitted.get(row[:2]) or details[row[:2]] for row in shown
+                                     if row[:2] in uncommitted or row[:2] in details), total=ranked.total)
+        if not own:
+            _remember(self._pages, page_key, page)
         return page
 
     @staticmethod

@@ -5,6 +5,7 @@ and an answer is still never older than the database.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -148,3 +149,29 @@ async def test_a_database_restored_to_an_older_version_is_searched_afresh(sqlite
         await connection.execute(text("DELETE FROM expertise"))
         await connection.execute(text("UPDATE search_state SET version = version - 1"))
     assert await names(sqlite_bot, search, "gedrag") == []
+
+
+async def test_a_transaction_sees_its_own_changes_and_nobody_keeps_them_before_the_commit(bot: Bot) -> None:
+    """A first contact makes a member in the transaction that also searches: that search uses the cached
+    ranking; what the transaction changed shows in its own answer, but is kept only once committed."""
+    anna, bram = await add_member(bot, "Anna"), await add_member(bot, "Bram")
+    await add_expertise(bot, anna, "gedrag")
+    await add_expertise(bot, bram, "gedrag", confirmed=bot.clock.now() - timedelta(days=1))
+    search, ranked = searcher(bot)
+    assert await names(bot, search, "gedrag") == ["Anna", "Bram"]
+    with pytest.raises(RuntimeError):
+        async with bot.db.transaction() as repos:
+            await repos.members.update(bram.id, name="Bram de Vries")
+            page = await search.search(repos, "gedrag", limit=8)
+            assert [hit.holder.name for hit in page.hits] == ["Anna", "Bram de Vries"]
+            assert len(ranked) == 1  # the cached ranking
+            raise RuntimeError("rolled back")
+    assert await names(bot, search, "gedrag") == ["Anna", "Bram"]
+    async with bot.db.transaction() as repos:
+        carla = await repos.members.get(await repos.members.create(name="Carla", now=bot.clock.now()))
+        assert carla is not None
+        await repos.expertise.save(holder=carla, topic="gedrag", topic_key="gedrag", description="",
+                                   terms={"gedrag": 3.0}, now=bot.clock.now())
+        page = await search.search(repos, "gedrag", limit=8)  # its own new entry: from the database
+        assert "Carla" in [hit.holder.name for hit in page.hits]
+    assert "Carla" in await names(bot, search, "gedrag")
