@@ -95,7 +95,7 @@ class Vocabulary:
             by_length.setdefault(len(term), []).append(term)
             by_sound.setdefault(sound(term), []).append(term)
         parts: dict[str, str] = {}
-        for topic in topics:
+        for topic in set(topics):
             found = words(topic)
             if len(found) == 1 and len(found[0]) >= MIN_COMPOUND:
                 parts[found[0]] = parts[stem(found[0])] = stem(found[0])
@@ -111,12 +111,13 @@ class Vocabulary:
                 bisect.insort(self.backwards, term[::-1])
                 self.by_length.setdefault(len(term), []).append(term)
                 self.by_sound.setdefault(sound(term), []).append(term)
-        for topic in topics:
+        for topic in set(topics):
             found = words(topic)
             if len(found) == 1 and len(found[0]) >= MIN_COMPOUND:
                 self.topics[found[0]] = self.topics[stem(found[0])] = stem(found[0])
-        self.known = self.known | frozenset(new)
-        self.size += len(new)
+        if new:
+            self.known = self.known | frozenset(new)
+            self.size += len(new)
         return len(new)
 
     def starting_with(self, prefix: str) -> Iterator[str]:
