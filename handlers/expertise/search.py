@@ -174,6 +174,7 @@ class ExpertiseSearch:
         self._pages: dict[tuple[tuple[int, tuple[str, ...]], int, int], SearchPage] = {}
         self._details: dict[tuple[int, tuple[str, ...]], dict[HolderKey, HolderHit]] = {}
         self._cached_version = -1
+        self.expertise_version = -1
 
     async def refresh(self, repos: Repositories) -> Vocabulary:
         """The vocabulary, reloaded only when the database has more terms than we hold."""
@@ -316,6 +317,8 @@ class ExpertiseSearch:
             self.forget(index=True)
         else:
             await self._apply(repos, changes)
+        if changes is None or any(c.kind in (ALL, EXPERTISE) for c in changes):
+            self.expertise_version = version  # what depends on expertise alone holds since this version
         self._cached_version = version
 
     async def _apply(self, repos: Repositories, changes: list[Change]) -> None:

@@ -175,3 +175,37 @@ async def test_a_transaction_sees_its_own_changes_and_nobody_keeps_them_before_t
         page = await search.search(repos, "gedrag", limit=8)  # its own new entry: from the database
         assert "Carla" in [hit.holder.name for hit in page.hits]
     assert "Carla" in await names(bot, search, "gedrag")
+
+
+async def test_a_help_question_after_a_new_name_reads_no_topics_but_after_new_expertise_it_does(
+        sqlite_bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The channel question detector keeps the registered topics until expertise changes."""
+    from handlers.circles.questions import QuestionDetector
+    from storage.repositories import ExpertiseRepository
+
+    anna, bram = await add_member(sqlite_bot, "Anna"), await add_member(sqlite_bot, "Bram")
+    await add_expertise(sqlite_bot, anna, "gedrag")
+    questions = QuestionDetector(ExpertiseSearch(load_synonyms(sqlite_bot.settings.synonyms_file)))
+    read: list[int] = []
+    topic_counts = ExpertiseRepository.topic_counts
+
+    async def counted(self: ExpertiseRepository) -> Any:
+        read.append(1)
+        return await topic_counts(self)
+
+    monkeypatch.setattr(ExpertiseRepository, "topic_counts", counted)
+
+    async def experts(text: str) -> set[str]:
+        async with sqlite_bot.db.transaction() as repos:
+            found = await questions.experts_for(repos, text, asker_id=None, limit=3)
+        return {hit.holder.name for hit in found.hits} if found else set()
+
+    assert await experts("Wie weet iets van gedrag?") == {"Anna"}
+    first = len(read)  # the topics, and the vocabulary's
+    async with sqlite_bot.db.transaction() as repos:
+        await repos.members.update(anna.id, name="Anna Smit")
+    assert await experts("Wie weet iets van gedrag?") == {"Anna Smit"}
+    assert len(read) == first
+    await add_expertise(sqlite_bot, bram, "dyslexie")
+    assert await experts("Wie kan helpen met dyslexie?") == {"Bram"}
+    assert len(read) > first
