@@ -120,8 +120,16 @@ async def measure(url: str, size: int, rounds: int) -> dict[str, float]:
                    "page": float(PAGE)}
     finally:
         await bot.stop()
-    result["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["rss"] = peak_rss_mb()
     return result
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM; ru_maxrss would include the parent's at the fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 TABLES = (
