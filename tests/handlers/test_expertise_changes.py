@@ -36,9 +36,9 @@ def searcher(bot: Bot) -> tuple[ExpertiseSearch, list[str]]:
     return search, ranked
 
 
-async def names(bot: Bot, search: ExpertiseSearch, query: str) -> list[str]:
+async def names(bot: Bot, search: ExpertiseSearch, query: str, limit: int = 8) -> list[str]:
     async with bot.db.transaction() as repos:
-        page = await search.search(repos, query, limit=8)
+        page = await search.search(repos, query, limit=limit)
     return [hit.holder.name for hit in page.hits]
 
 
@@ -167,6 +167,7 @@ async def test_a_transaction_sees_its_own_changes_and_nobody_keeps_them_before_t
             assert len(ranked) == 1  # the cached ranking
             raise RuntimeError("rolled back")
     assert await names(bot, search, "gedrag") == ["Anna", "Bram"]
+    assert await names(bot, search, "gedrag", limit=4) == ["Anna", "Bram"]  # a page built from kept holders
     async with bot.db.transaction() as repos:
         carla = await repos.members.get(await repos.members.create(name="Carla", now=bot.clock.now()))
         assert carla is not None
