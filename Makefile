@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/ack_concurrency.py
 	$(BIN)/python bench/version_read.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/imports.py
+	$(BIN)/python bench/growth.py
 	$(BIN)/python bench/scheduler.py
 	$(BIN)/python bench/votes.py
 	$(BIN)/python bench/ballots.py

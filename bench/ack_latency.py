@@ -114,8 +114,9 @@ LAST = "Bakker Smit de Vries Jansen Visser Mulder de Boer Bos Dekker Meijer Pete
 # -- the database -------------------------------------------------------------------------------------
 
 
-async def build_database(url: str, rng: random.Random) -> float:
-    """Schema by the bot's migrations, then every row in bulk; returns the seconds it took."""
+async def build_database(url: str, rng: random.Random) -> tuple[float, dict[int, str]]:
+    """Schema by the bot's migrations, then every row in bulk; returns the seconds it took and the
+    members' names by number."""
     started = time.perf_counter()
     db = Database(url)
     await db.upgrade()
@@ -156,7 +157,7 @@ async def build_database(url: str, rng: random.Random) -> float:
         (Expertise, expertise), (ExpertiseTerm, terms),
         (SearchTerm, [{"term": t} for t in vocabulary])])
     await db.dispose()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, {m["id"]: m["name"] for m in members}
 
 
 # -- the floors: a bare bolt app that only acks (run as a subprocess of this script) ------------------
@@ -384,7 +385,10 @@ SCRIPT = str(Path(__file__).resolve())
 async def measure(arguments: argparse.Namespace, url: str, fake: FakeSlack, folder: Path,
                   rng: random.Random) -> list[Result]:
     """Build the database at `url`, start the four servers and time them, interleaved."""
-    seconds = await build_database(url, rng)
+    seconds, names = await build_database(url, rng)
+    for user in range(1, arguments.users + 1):  # half named on Slack as imported, half not (a write on first contact)
+        same = user % 2 == 0
+        fake.add_user(f"U{user:08d}", names[user] if same else f"Lid {user}", title="" if same else "IB-er")
     print(f"Database: {make_url(url).get_backend_name()}, {MEMBERS:,} members, {ENTRIES:,} expertise entries, "
           f"built in {seconds:.1f} s")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NETWERKBOT_", "SLACK_"))}
@@ -407,9 +411,9 @@ async def measure(arguments: argparse.Namespace, url: str, fake: FakeSlack, fold
             await server.start(env, log_file)
         # interleaved, one request to each server in turn, so that whatever else the machine
         # is doing meanwhile falls on all of them alike
-        for n in range(arguments.warmup + arguments.requests):
+        for n, user in enumerate(askers(arguments)):
             for server in servers:
-                await server.request(1 + n % USERS, keep=n >= arguments.warmup)
+                await server.request(user, keep=n >= arguments.warmup)
     finally:
         for server in servers:
             await server.stop()
@@ -421,8 +425,6 @@ async def measure(arguments: argparse.Namespace, url: str, fake: FakeSlack, fold
 async def main(arguments: argparse.Namespace) -> int:
     rng = random.Random(20261124)
     fake = await FakeSlack().start()
-    for user in range(1, USERS + 1):
-        fake.add_user(f"U{user:08d}", f"Lid {user}", title="IB-er")
     print(f"Machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="ack-latency-") as folder:
         async with contextlib.AsyncExitStack() as stack:
@@ -447,10 +449,21 @@ async def main(arguments: argparse.Namespace) -> int:
     return 0 if all(set(r.statuses) == {200} for r in results) else 1
 
 
+def askers(arguments: argparse.Namespace) -> list[int]:
+    """Who asks, request by request: the users in turn, or (zipf) as people do: a few often, most
+    now and then, so that first contacts keep coming during the whole run."""
+    count, users = arguments.warmup + arguments.requests, arguments.users
+    if arguments.spread == "cycle":
+        return [1 + n % users for n in range(count)]
+    return random.Random(19).choices(range(1, users + 1), weights=[1 / r for r in range(1, users + 1)], k=count)
+
+
 def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("--requests", type=int, default=500)
     p.add_argument("--warmup", type=int, default=50)
+    p.add_argument("--users", type=int, default=USERS, help="distinct askers (half named on Slack as imported)")
+    p.add_argument("--spread", choices=["cycle", "zipf"], default="cycle", help="who asks when")
     p.add_argument("--postgres", action="store_true", help="the bot on a fresh local PostgreSQL database")
     p.add_argument("--profile", action="store_true", help="also time dispatch and rendering in-process")
     p.add_argument("--floor", choices=["default", "fast", "adapter"], help=argparse.SUPPRESS)  # internal

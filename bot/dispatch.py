@@ -22,6 +22,7 @@ from bot.core.reply import Form, FormRejected, Outcome, Reply
 from bot.logs import REFERENCE
 from config.i18n import Catalog
 from config.settings import Settings
+from storage.changes import ALL, MEMBER, ORGANISATION, changes_since
 from storage.db import Database, is_conflict, is_unavailable
 from storage.records import MemberRecord
 from storage.repositories import SEARCH_STATE, Repositories
@@ -201,9 +202,10 @@ class Dispatcher:
             users = {inp.actor.user_id for inp in inputs if inp.actor.platform == platform and inp.actor.user_id}
             await repos.coordinators.prime(platform, users)
             version, _ = await repos.expertise.search_state()  # as `resolve_member`: the version before the members
-            if version != self._members_version or len(self._members) + len(users) >= CACHED_MEMBERS:
+            if len(self._members) + len(users) >= CACHED_MEMBERS:
                 self._members.clear()
-                self._members_version = version
+            if version != self._members_version:
+                await self._forget_changed(repos, version)
             unknown = {user for user in users if (platform, user) not in self._members}
             if unknown:
                 found = await repos.members.by_identities(platform, unknown)
@@ -290,20 +292,38 @@ class Dispatcher:
             return None
         raise TypeError(f"unknown input {inp!r}")
 
+    async def _forget_changed(self, repos: Repositories, version: int) -> None:
+        """Only the members a change since the version held touched (storage.changes): one named
+        member's new name costs the others nothing."""
+        changes = await changes_since(repos.session, self._members_version, version) \
+            if self._members_version >= 0 and self._members else None
+        if changes is None or any(c.kind == ALL for c in changes):
+            self._members.clear()
+        else:
+            members = {c.ref for c in changes if c.kind == MEMBER}
+            organisations = {c.ref for c in changes if c.kind == ORGANISATION}
+            for account in [a for a, m in self._members.items() if m.id in members
+                            or (m.organisation is not None and m.organisation.id in organisations)]:
+                del self._members[account]
+        self._members_version = version
+
     async def resolve_member(self, repos: Repositories, inp: Input) -> MemberRecord:
         """The member behind the actor; a platform user becomes a member on first contact.
 
         Every write to members, their accounts and organisations raises the version that also
-        guards cached searches, in any instance; so a member known at this version is taken
-        from memory, and the version read (which the search needs anyway) is the only round trip.
+        guards cached searches, in any instance, and names the member or organisation it changed;
+        so a member known at this version is taken from memory, the version read (which the search
+        needs anyway) is the only round trip, and after a change only the members it named are
+        read again.
         The version is read before the member, so nothing older than it is kept under it.
         """
         actor = inp.actor
         account = (actor.platform, actor.user_id)
         version, _ = await repos.expertise.search_state()
-        if version != self._members_version or len(self._members) >= CACHED_MEMBERS:
+        if len(self._members) >= CACHED_MEMBERS:
             self._members.clear()
-            self._members_version = version
+        if version != self._members_version:
+            await self._forget_changed(repos, version)
         member = self._members.get(account) or await repos.members.by_identity(*account)
         if member is not None:
             self._members[account] = member

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from bot.app import Bot
 from bot.core.errors import UserError
-from bot.core.text import fold, safe
+from bot.core.text import safe
 from config.i18n import Catalog
 from handlers.directory.rules import ROW_IMPORTERS, SPECS, Change, Kind, Run
 from handlers.directory.tables import ImportFileError, Row, Spec, Table, read_table
@@ -70,9 +70,7 @@ async def import_file(bot: Bot, kind: str, file: str | Path, *, progress: TextIO
     importer = ROW_IMPORTERS[chosen]
     async with bot.db.transaction() as repos:
         run = Run(repos, t, bot.clock.now())
-        run.organisations = {fold(o.name): o for o in await repos.organisations.all()}
-        if chosen is Kind.EXPERTISE:
-            run.members = await repos.members.all()
+        await run.load(chosen)
         bar = tqdm(table.rows, total=len(table.rows), desc=t(f"import.kind_{chosen}"), unit=t("import.unit"),
                    file=progress or sys.stderr, leave=False, dynamic_ncols=True)
         with bar:
@@ -83,6 +81,7 @@ async def import_file(bot: Bot, kind: str, file: str | Path, *, progress: TextIO
                     report.count(await importer(run, row))
                 except UserError as refused:
                     report.refused.append(Refusal(row.number, row_label(row, spec), refused.message))
+        await run.writer.flush()  # the last rows' writes (the others went a thousand at a time)
     return report
 
 

@@ -21,11 +21,14 @@ MARKUP = re.compile(r"<\s*(?:[!@#]|https?:|mailto:|tel:)", re.IGNORECASE)
 BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+# the control characters (Unicode category Cc is exactly U+0000–001F and U+007F–009F) and the
+# bidirectional overrides of BIDI; a line break and a tab are allowed in multi-line text
+CONTROLS = {False: re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"),
+            True: re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")}
+
+
 def has_control(text: str, *, multiline: bool) -> bool:
-    allowed = {"\n", "\t"} if multiline else set()
-    return any(
-        (unicodedata.category(ch) == "Cc" and ch not in allowed) or ch in BIDI for ch in text
-    )
+    return CONTROLS[multiline].search(text) is not None
 
 
 def clean(text: str, t: Catalog, *, what: str, max_length: int = MAX_TEXT, multiline: bool = False,

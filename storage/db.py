@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from storage.changes import publish_changes
 from storage.repositories import BEGUN, PEEK, Repositories, StateSnapshot
 from storage.scheduling import Happened
 
@@ -32,8 +33,8 @@ POOL_TIMEOUT_SECONDS = 30
 WROTE = "wrote"  # session.info: the transaction wrote something a view may show (issue 17: views kept current)
 # tables whose writes no member's view shows: a platform's bookkeeping, what an input is kept or claimed by,
 # the search index beside the expertise itself, profiles and accounts (every first contact and profile fetch)
-BOOKKEEPING = frozenset({"deliveries", "inbox", "search_state", "search_terms", "expertise_terms", "members",
-                         "identities", "matrix_sessions", "matrix_direct_rooms", "matrix_buttons", "matrix_polls",
+BOOKKEEPING = frozenset({"deliveries", "inbox", "search_state", "search_changes", "search_terms", "expertise_terms",
+                         "members", "identities", "matrix_sessions", "matrix_direct_rooms", "matrix_buttons", "matrix_polls",
                          "pending_shares", "coordinator_log"})
 
 
@@ -108,6 +109,17 @@ class _CommittedState:
         except sqlite3.Error:
             return None
         return (int(row[0]), int(row[1])) if row else None
+
+    def changes(self, since: int) -> list[tuple[int, str, int]] | None:
+        """The committed rows of search_changes after version `since` (storage.changes), or None."""
+        try:
+            if self._connection is None and self() is None:
+                return None
+            assert self._connection is not None
+            return self._connection.execute(
+                "SELECT version, kind, ref FROM search_changes WHERE version > ? ORDER BY version", (since,)).fetchall()
+        except sqlite3.Error:
+            return None
 
     def close(self) -> None:
         if self._connection is not None:
@@ -199,6 +211,7 @@ class Database:
                 event.listen(session.sync_session, "after_begin", _begun_on)
             repos = Repositories(session)
             yield repos
+            await publish_changes(session)  # one raise of the search version, with what it changed
             if self.dialect == "postgresql" and (begun := session.info.get(BEGUN_ON)) is not None \
                     and not begun.info.get(BEYOND_CLAIM, True):
                 # it changed nothing but (perhaps) its delivery's claim: no need to wait for the disk. Lost

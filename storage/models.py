@@ -140,11 +140,8 @@ class SearchTerm(Base):
 
 class SearchState(Base):
     """One row whose `version` goes up, in the same transaction, with every change a search or a
-    member shows: expertise; a member's name, role, school or accounts; an organisation.
-
-    Search results and the members behind platform accounts are cached per version in each bot
-    process; a version read from the database says whether they still hold, also with several
-    instances (see `search_changed` in storage/repositories.py).
+    member shows (expertise; a member's name, role, school or accounts; an organisation): caches in
+    each bot process hold for a version; `search_changes` says what the next ones changed.
     """
 
     __tablename__ = "search_state"
@@ -152,6 +149,15 @@ class SearchState(Base):
     version: Mapped[int] = mapped_column(Integer)
     # rows in search_terms, kept here so that reading it is not a count over the vocabulary
     terms: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class SearchChange(Base):
+    """What one raise of `SearchState.version` changed, so that caches forget only that (storage/changes.py)."""
+    __tablename__ = "search_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # expertise, member, organisation, all (ref 0)
+    ref: Mapped[int] = mapped_column(Integer)  # the id of the expertise entry, member or organisation
 
 
 class Delivery(Base):

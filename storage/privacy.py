@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import String, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.changes import search_changed
 from storage.circles import DONE
 from storage.models import (
     AgendaItem,
@@ -225,8 +226,6 @@ class PrivacyRepository:
                     row.body, changed = body, changed + 1
             await s.flush()
         changed += await self.sweep(found, label)
-        from storage.repositories import search_changed  # here: repositories builds this repository
-
         await search_changed(s)  # cached members and searches everywhere forget them
         return Erased(member_id, changed)
 

@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.budget import BudgetRepository
+from storage.changes import BEGUN, EXPERTISE, MEMBER, ORGANISATION, PEEK, SEARCH_STATE, search_changed
 from storage.circles import IdeaRepository
 from storage.governance import CircleRepository, CoordinatorRepository, PendingShareRepository
 from storage.models import (
@@ -57,23 +58,26 @@ from storage.scheduling import Happened, MeetingRepository, OccurrenceRepository
 from storage.schools import SchoolRequestRepository
 from storage.statements import insert_ignore
 
-# Keys in session.info: the search state read in this transaction; a way to read the committed
-# state without the session (storage.db, SQLite); whether the session has begun reading.
-SEARCH_STATE, PEEK, BEGUN = "search_state", "peek_search_state", "begun"
 StateSnapshot = tuple[int, int]  # (version, vocabulary size)
-
-
-async def search_changed(session: AsyncSession) -> None:
-    """Invalidate cached search results everywhere (see SearchState).
-
-    Called by every write that changes what a search shows: expertise, and the names, schools,
-    accounts and organisations of the people it lists.
-    """
-    session.info.pop(SEARCH_STATE, None)  # read it again, through the session, which wrote it
-    await session.execute(update(SearchState).values(version=SearchState.version + 1))
+# search_changed (storage.changes): every write that changes what a search shows names what it
+# changed: expertise, and the names, schools, accounts and organisations of the people it lists
+__all__ = ["BEGUN", "PEEK", "SEARCH_STATE", "search_changed"]
 
 
 Ranking = list[tuple[int | None, int | None, float]]  # (member_id, organisation_id, score), best first
+
+
+def query_rows(weights: Mapping[str, float], groups: Sequence[Collection[str]]) -> list[tuple[str, float, int | None]]:
+    """(term, weight, group) per term of a query: a term in several groups is listed once per group but
+    weighs only once; a term in no group has no group."""
+    rows: list[tuple[str, float, int | None]] = []
+    weighed: set[str] = set()
+    for number, group in enumerate(groups):
+        for term in group:
+            if term in weights:
+                rows.append((term, 0.0 if term in weighed else float(weights[term]), number))
+                weighed.add(term)
+    return rows + [(term, float(weight), None) for term, weight in weights.items() if term not in weighed]
 
 
 def _organisation(row: Organisation) -> OrganisationRecord:
@@ -103,7 +107,7 @@ class OrganisationRepository:
         if created or (row.name, row.kind, row.werkgebied) != (name, kind, werkgebied):
             row.name, row.kind, row.werkgebied = name, kind, werkgebied
             await self.session.flush()
-            await search_changed(self.session)
+            await search_changed(self.session, ORGANISATION, row.id)
         return _organisation(row), created
 
 
@@ -187,13 +191,16 @@ class MemberRepository:
         linked = await insert_ignore(self.session, Identity.__table__,  # type: ignore[arg-type]
                                      [{"platform": platform, "user_id": user_id, "member_id": member_id}]) == 1
         if linked:
-            await search_changed(self.session)  # a listed member may have become mentionable
+            await search_changed(self.session, MEMBER, member_id)  # a listed member may have become mentionable
         return linked
 
     async def move_identity(self, platform: str, user_id: str, member_id: int) -> None:
+        for owner in await self.session.scalars(select(Identity.member_id).where(
+                Identity.platform == platform, Identity.user_id == user_id)):
+            await search_changed(self.session, MEMBER, owner)
         await self.session.execute(update(Identity).where(
             Identity.platform == platform, Identity.user_id == user_id).values(member_id=member_id))
-        await search_changed(self.session)
+        await search_changed(self.session, MEMBER, member_id)
 
     async def update(self, member_id: int, **values: Any) -> None:
         allowed = {"name", "title", "email", "role", "organisation_id", "profile_fetched_at"}
@@ -202,11 +209,13 @@ class MemberRepository:
             raise ValueError(f"unknown member fields {unknown}")
         await self.session.execute(update(Member).where(Member.id == member_id).values(**values))
         if values.keys() - {"profile_fetched_at"}:  # when the profile was fetched, no search shows
-            await search_changed(self.session)
+            await search_changed(self.session, MEMBER, member_id)
 
     async def delete(self, member_id: int) -> None:
+        for entry_id in await self.session.scalars(select(Expertise.id).where(Expertise.member_id == member_id)):
+            await search_changed(self.session, EXPERTISE, entry_id)  # their expertise goes with them
         await self.session.execute(delete(Member).where(Member.id == member_id))
-        await search_changed(self.session)  # their expertise went with them
+        await search_changed(self.session, MEMBER, member_id)
 
 
 class ExpertiseRepository:
@@ -261,7 +270,7 @@ class ExpertiseRepository:
             await self.session.execute(delete(ExpertiseTerm).where(ExpertiseTerm.expertise_id == row.id))
         if created or description:
             await self.index(row.id, terms)
-        await search_changed(self.session)
+        await search_changed(self.session, EXPERTISE, row.id)
         return created
 
     async def index(self, expertise_id: int, terms: Mapping[str, float]) -> None:
@@ -274,14 +283,16 @@ class ExpertiseRepository:
             await self.session.execute(update(SearchState).values(terms=SearchState.terms + added))
 
     async def remove(self, holder: Holder, topic_key: str) -> bool:
-        result = await self.session.execute(
-            delete(Expertise).where(self._holder_clause(holder), Expertise.topic_key == topic_key))
-        await search_changed(self.session)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        removed = list(await self.session.scalars(
+            delete(Expertise).where(self._holder_clause(holder), Expertise.topic_key == topic_key)
+            .returning(Expertise.id)))
+        for entry_id in removed:
+            await search_changed(self.session, EXPERTISE, entry_id)
+        return bool(removed)
 
     async def confirm(self, expertise_id: int, now: datetime) -> None:
         await self.session.execute(update(Expertise).where(Expertise.id == expertise_id).values(confirmed_at=now))
-        await search_changed(self.session)
+        await search_changed(self.session, EXPERTISE, expertise_id)
 
     async def topic_counts(self) -> list[TopicCount]:
         rows = await self.session.execute(
@@ -380,14 +391,7 @@ class ExpertiseRepository:
         needs to run it). A term in several groups is listed once per group but weighs only once;
         a term in no group has no grp.
         """
-        rows: list[tuple[str, float, int | None]] = []
-        weighed: set[str] = set()
-        for number, group in enumerate(groups):
-            for term in group:
-                if term in weights:
-                    rows.append((term, 0.0 if term in weighed else float(weights[term]), number))
-                    weighed.add(term)
-        rows += [(term, float(weight), None) for term, weight in weights.items() if term not in weighed]
+        rows = query_rows(weights, groups)
         if self.session.get_bind().dialect.name == "postgresql":
             unnest = func.unnest(bindparam("query_terms", type_=postgresql.ARRAY(String)),
                                  bindparam("query_weights", type_=postgresql.ARRAY(Float)),

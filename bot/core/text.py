@@ -12,6 +12,8 @@ CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def fold(text: str) -> str:
     """Lower case without accents, for comparing: "Ideeën" → "ideeen"."""
+    if text.isascii():  # nothing to decompose (an import folds every cell: this is most of them)
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 

@@ -274,9 +274,11 @@ class QuestionDetector:
         then by how many members registered it.
         """
         version, _ = await repos.expertise.search_state()
+        await self.search.catch_up(repos, version)  # topics change with expertise, not with a member's name
         vocabulary = await self.search.refresh(repos)
-        if version != self._topics.version:
-            self._topics = _Topics(version=version, by_term=_by_term(await repos.expertise.topic_counts()))
+        if self.search.expertise_version != self._topics.version:
+            self._topics = _Topics(version=self.search.expertise_version,
+                                   by_term=_by_term(await repos.expertise.topic_counts()))
         typed = tuple(words(text))
         cached = self._topics.matches.get(typed)
         if cached is None:

@@ -28,6 +28,7 @@ from handlers.expertise.feature import MAX_DESCRIPTION
 from handlers.expertise.parser import MAX_TOPIC
 from handlers.general import ROLES
 from handlers.text import clean, fold
+from storage.imports import EntryWrite, ImportWriter, KnownEntry, NewMember
 from storage.records import Holder, MemberRecord, OrganisationRecord
 from storage.repositories import Repositories
 
@@ -160,6 +161,30 @@ class Run:
     seen: dict[object, int] = field(default_factory=dict)  # natural key → the accepted row that had it
     organisations: dict[str, OrganisationRecord] = field(default_factory=dict)  # by folded name
     members: list[MemberRecord] = field(default_factory=list)
+    # what was there when the import began, read once: members by e-mail, by account and by folded
+    # name, expertise by holder and topic; rows only meet keys of rows before them through `seen`
+    by_email: dict[str, MemberRecord] = field(default_factory=dict)
+    by_account: dict[tuple[str, str], MemberRecord] = field(default_factory=dict)
+    by_name: dict[str, list[MemberRecord]] = field(default_factory=dict)
+    entries: dict[tuple[int | None, int | None, str], KnownEntry] = field(default_factory=dict)
+    writer: ImportWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = ImportWriter(self.repos.session, self.now)
+
+    async def load(self, kind: Kind) -> None:
+        """Read what the rows are compared with, once for the whole file."""
+        self.organisations = {fold(o.name): o for o in await self.repos.organisations.all()}
+        if kind is Kind.SCHOOLS:
+            return
+        self.members = await self.repos.members.all()
+        for member in self.members:
+            if member.email:
+                self.by_email[member.email.lower()] = member
+            self.by_account.update(dict.fromkeys(member.identities, member))
+            self.by_name.setdefault(fold(member.name), []).append(member)
+        if kind is Kind.EXPERTISE:
+            self.entries = await self.writer.known_entries()
 
     def unseen(self, *keys: object) -> None:
         """Refuses a row whose natural key an accepted row of this file already had."""
@@ -199,7 +224,7 @@ async def import_member(run: Run, row: Row) -> Change:
     Contradictions with what is stored (an account of someone else, another address or account
     on the same platform) are refused rather than resolved: the coordinator knows which is right.
     """
-    t, cells, members = run.t, Cells(row, run.t), run.repos.members
+    t, cells = run.t, Cells(row, run.t)
     name = cells.text("naam", t("import.what_name"), max_length=200, required=True)
     email = cells.text("e-mail", t("import.what_email"), max_length=320).lower()
     if email and not EMAIL.match(email):
@@ -226,8 +251,8 @@ async def import_member(run: Run, row: Row) -> Change:
     keys = ([("email", email)] if email else []) + accounts
     run.unseen(*keys)
 
-    member = await members.by_email(email) if email else None
-    owners = {account: await members.by_identity(*account) for account in accounts}
+    member = run.by_email.get(email) if email else None
+    owners = {account: run.by_account.get(account) for account in accounts}
     if member is None:
         member = next((owner for owner in owners.values() if owner is not None), None)
     for (platform, user_id), owner in owners.items():
@@ -244,10 +269,8 @@ async def import_member(run: Run, row: Row) -> Change:
 
     run.accept(row, *keys)
     if member is None:
-        member_id = await members.create(name=name, email=email or None, role=role, now=run.now,
-                                         organisation_id=organisation.id if organisation else None)
-        for platform, user_id in accounts:
-            await members.link(member_id, platform, user_id)
+        await run.writer.new_member(NewMember(name, email or None, role, organisation.id if organisation else None,
+                                              tuple(accounts)))
         return Change.NEW
     values: dict[str, object] = {}
     if member.name != name:
@@ -259,10 +282,10 @@ async def import_member(run: Run, row: Row) -> Change:
     if organisation is not None and (member.organisation is None or member.organisation.id != organisation.id):
         values["organisation_id"] = organisation.id
     if values:
-        await members.update(member.id, **values)
+        await run.writer.update_member(member.id, values)
     linked = [account for account, owner in owners.items() if owner is None]
     for platform, user_id in linked:
-        await members.link(member.id, platform, user_id)
+        await run.writer.link(member.id, platform, user_id)
     return Change.UPDATED if values or linked else Change.UNCHANGED
 
 
@@ -270,12 +293,12 @@ def find_holder(run: Run, text: str) -> Holder:
     """A member by e-mail address or exact name, or an organisation by exact name (never a guess)."""
     t = run.t
     if "@" in text:
-        by_email = [m for m in run.members if m.email and m.email.lower() == text.lower()]
-        if not by_email:
+        by_email = run.by_email.get(text.lower())
+        if by_email is None:
             raise UserError(t("import.unknown_holder", name=text))
-        return by_email[0]
+        return by_email
     key = fold(text)
-    found: list[Holder] = [m for m in run.members if fold(m.name) == key]
+    found: list[Holder] = list(run.by_name.get(key, ()))
     if (organisation := run.organisations.get(key)) is not None:
         found.append(organisation)
     if not found:
@@ -289,7 +312,7 @@ def find_holder(run: Run, text: str) -> Holder:
 async def import_expertise(run: Run, row: Row) -> Change:
     """A topic per holder; without a bevestigd date an existing entry keeps its own, so a re-import
     does not make old expertise look freshly confirmed."""
-    t, cells, expertise = run.t, Cells(row, run.t), run.repos.expertise
+    t, cells = run.t, Cells(row, run.t)
     holder_text = cells.text("houder", t("import.what_holder"), max_length=320, required=True)
     topic = cells.text("onderwerp", t("expertise.what_topic"), max_length=MAX_TOPIC, required=True).lstrip("#")
     if not words(topic):
@@ -304,14 +327,16 @@ async def import_expertise(run: Run, row: Row) -> Change:
     run.unseen(natural_key)
     run.accept(row, natural_key)
 
-    existing = next((e for e in await expertise.of_holder(holder) if e.topic_key == key), None)
+    member_id, organisation_id = (holder.id, None) if isinstance(holder, MemberRecord) else (None, holder.id)
+    existing = run.entries.get((member_id, organisation_id, key))
     if existing is not None:
         same_date = confirmed is None or existing.confirmed_at.astimezone(run.now.tzinfo).date() == confirmed.date()
         if existing.topic == topic and description in ("", existing.description) and same_date:
             return Change.UNCHANGED
-    await expertise.save(holder=holder, topic=topic, topic_key=key, description=description,
-                         terms=index_terms(topic, description),
-                         now=confirmed or (existing.confirmed_at if existing else run.now))
+    await run.writer.entry(EntryWrite(
+        existing=existing.id if existing else None, member_id=member_id, organisation_id=organisation_id,
+        topic=topic, topic_key=key, description=description, terms=index_terms(topic, description),
+        confirmed_at=confirmed or (existing.confirmed_at if existing else run.now)))
     return Change.UPDATED if existing else Change.NEW
 
 

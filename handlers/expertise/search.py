@@ -12,10 +12,14 @@ and "training" are not, so "voetbaltraining" finds no trainers and "groeiklas" n
 Synonyms are phrases: "passend onderwijs" is matched as the phrase the index holds for topics of
 several words, never as every mention of "onderwijs".
 
-Expansion runs against the vocabulary of indexed terms, kept in memory and reloaded only when
-the database says it has grown; the ranking itself is one indexed query in the database
-(ExpertiseRepository.search), which for a query of several words keeps the holders that match
-the most of its words.
+Expansion runs against the vocabulary of indexed terms, kept in memory and grown by the terms
+of changed entries (reloaded only when the database holds terms no change brought); the ranking
+is done in memory (handlers/expertise/index.py, as ExpertiseRepository.rank does it in SQL), and
+for a query of several words keeps the holders that match the most of its words.
+
+What a change costs: rankings and pages are cached per query; a change (storage.changes) drops
+only the rankings it touched (an entry they counted, a term they asked for) and the pages that
+show a changed member or organisation. A member's new name leaves every ranking standing.
 """
 
 from __future__ import annotations
@@ -27,13 +31,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from handlers.expertise.analysis import COMMON, phrase, sound, stem, words
+from handlers.expertise.index import HolderKey, Ranked, SearchIndex
 from handlers.text import fold
-from storage.records import SearchPage, TopicCount
-from storage.repositories import Ranking, Repositories
+from storage.changes import ALL, EXPERTISE, MEMBER, ORGANISATION, Change, changes_since, pending
+from storage.records import Holder, HolderHit, MemberRecord, SearchPage, TopicCount
+from storage.repositories import Repositories
 
 EXACT, SYNONYM, PREFIX, DERIVED, PART, SUFFIX, TYPO = 1.0, 0.9, 0.8, 0.8, 0.7, 0.6, 0.6
 MIN_COMPOUND = 4  # shorter parts ("les", "kind") would match too much
@@ -88,12 +95,30 @@ class Vocabulary:
             by_length.setdefault(len(term), []).append(term)
             by_sound.setdefault(sound(term), []).append(term)
         parts: dict[str, str] = {}
-        for topic in topics:
+        for topic in set(topics):
             found = words(topic)
             if len(found) == 1 and len(found[0]) >= MIN_COMPOUND:
                 parts[found[0]] = parts[stem(found[0])] = stem(found[0])
         return cls(terms=single, known=frozenset(terms), size=size, topics=parts,
                    backwards=sorted(t[::-1] for t in single), by_length=by_length, by_sound=by_sound)
+
+    def add(self, terms: Iterable[str], topics: Iterable[str]) -> int:
+        """Terms and topics of changed entries; returns how many terms were new."""
+        new = sorted(set(terms) - self.known)
+        for term in new:
+            if " " not in term:
+                bisect.insort(self.terms, term)
+                bisect.insort(self.backwards, term[::-1])
+                self.by_length.setdefault(len(term), []).append(term)
+                self.by_sound.setdefault(sound(term), []).append(term)
+        for topic in set(topics):
+            found = words(topic)
+            if len(found) == 1 and len(found[0]) >= MIN_COMPOUND:
+                self.topics[found[0]] = self.topics[stem(found[0])] = stem(found[0])
+        if new:
+            self.known = self.known | frozenset(new)
+            self.size += len(new)
+        return len(new)
 
     def starting_with(self, prefix: str) -> Iterator[str]:
         i = bisect.bisect_left(self.terms, prefix)
@@ -144,9 +169,12 @@ class ExpertiseSearch:
                 self.alternatives.setdefault(p, set()).update(group - {p})
         self.phrase_lengths = sorted({p.count(" ") + 1 for p in self.alternatives if " " in p}, reverse=True)
         self._cache: dict[tuple[str, ...], list[Group]] = {}
-        self._rankings: dict[tuple[int, tuple[str, ...]], Ranking] = {}
+        self.index = SearchIndex()
+        self._rankings: dict[tuple[int, tuple[str, ...]], Ranked] = {}
         self._pages: dict[tuple[tuple[int, tuple[str, ...]], int, int], SearchPage] = {}
+        self._details: dict[tuple[int, tuple[str, ...]], dict[HolderKey, HolderHit]] = {}
         self._cached_version = -1
+        self.expertise_version = -1
 
     async def refresh(self, repos: Repositories) -> Vocabulary:
         """The vocabulary, reloaded only when the database has more terms than we hold."""
@@ -271,36 +299,99 @@ class ExpertiseSearch:
                     covered.update(range(i, i + length))
         return covered
 
-    def forget(self) -> None:
-        """Drop cached rankings and pages (the next search of each query is a cold one)."""
+    def forget(self, *, index: bool = False) -> None:
+        """Drop cached rankings and pages (and with `index` the postings held too)."""
         self._rankings.clear()
         self._pages.clear()
+        self._details.clear()
+        if index:
+            self.index.clear()
+
+    async def catch_up(self, repos: Repositories, version: int) -> None:
+        """Bring the caches from the version they hold to `version`, forgetting only what changed."""
+        if version == self._cached_version:
+            return
+        changes = await changes_since(repos.session, self._cached_version, version) \
+            if self._cached_version >= 0 else None
+        if changes is None or any(c.kind == ALL for c in changes):
+            self.forget(index=True)
+        else:
+            await self._apply(repos, changes)
+        if changes is None or any(c.kind in (ALL, EXPERTISE) for c in changes):
+            self.expertise_version = version  # what depends on expertise alone holds since this version
+        self._cached_version = version
+
+    async def _apply(self, repos: Repositories, changes: list[Change]) -> None:
+        entries = {c.ref for c in changes if c.kind == EXPERTISE}
+        fresh = await self.index.update(repos, entries)
+        if self.vocabulary.add((p.term for p in fresh), (p.topic_key for p in fresh)):
+            self._cache.clear()  # a new term may be what a query expands to: every ranking may change
+            self.forget()
+            return
+        changed = np.array(sorted(entries), np.int64)
+        terms = {p.term for p in fresh}
+        for key in [k for k, r in self._rankings.items() if not terms.isdisjoint(r.terms) or r.counted(changed)]:
+            del self._rankings[key]
+        members = {c.ref for c in changes if c.kind == MEMBER}
+        organisations = {c.ref for c in changes if c.kind == ORGANISATION}
+        holders = {(p.member_id, p.organisation_id) for p in fresh}
+        for details in self._details.values():  # a holder's entries and name, as a page shows them
+            for holder in [h for h, hit in details.items() if h in holders or _shows(hit.holder, members, organisations)
+                           or any(e.id in entries for e in hit.entries)]:
+                del details[holder]
+        for page_key in [k for k, page in self._pages.items() if k[0] not in self._rankings
+                         or any(_shows(hit.holder, members, organisations) for hit in page.hits)]:
+            del self._pages[page_key]
 
     async def search(self, repos: Repositories, query: str, *, limit: int, offset: int = 0) -> SearchPage:
-        """One page of results, cached per search version.
+        """One page of results, from caches that hold for the search version read.
 
         The version (table search_state) goes up in the same transaction as every write that
         changes what a search shows, in any bot instance; reading it is the one round trip a
-        repeated search costs. The full ranking is kept too, so the next page of a query is one
-        page's details away.
+        repeated search costs, and reading what changed the one more after a change. The full
+        ranking is kept too, so the next page of a query is one page's details away.
+
+        A transaction that has itself changed expertise searches the database, uncached; one that
+        changed members or organisations (a first contact makes a member) uses the rankings, and
+        reads the holders it changed afresh, without keeping them.
         """
-        version, size = await repos.expertise.search_state()
+        own = pending(repos.session)
+        if any(kind in (EXPERTISE, ALL) for kind, _ in own):
+            vocabulary = await self.refresh(repos)
+            weights, groups = self.expand(query, vocabulary), self.required(query, vocabulary)
+            ranking = await repos.expertise.rank(weights, groups)
+            return SearchPage(hits=await repos.expertise.hits(ranking[offset:offset + limit], weights, groups),
+                              total=len(ranking))
+        version, _ = await repos.expertise.search_state()
+        await self.catch_up(repos, version)
         vocabulary = await self.refresh(repos)
-        if version != self._cached_version:
-            self.forget()
-            self._cached_version = version
-        key = (size, tuple(words(query)))
+        key = (vocabulary.size, tuple(words(query)))
         page_key = (key, offset, limit)
-        if page_key in self._pages:
+        if page_key in self._pages and not own:
             return self._pages[page_key]
         weights, groups = self.expand(query, vocabulary), self.required(query, vocabulary)
-        ranking = self._rankings.get(key)
-        if ranking is None:
-            ranking = await repos.expertise.rank(weights, groups)
-            _remember(self._rankings, key, ranking)
-        hits = await repos.expertise.hits(ranking[offset:offset + limit], weights, groups)
-        page = SearchPage(hits=hits, total=len(ranking))
-        _remember(self._pages, page_key, page)
+        ranked = self._rankings.get(key)
+        if ranked is None:
+            await self.index.load(repos, weights)
+            ranked = self.index.rank(weights, groups)
+            _remember(self._rankings, key, ranked)
+        shown = ranked.page(offset, limit)
+        details = self._details.get(key)
+        if details is None:
+            details = {}
+            _remember(self._details, key, details)
+        members = {ref for kind, ref in own if kind == MEMBER}
+        organisations = {ref for kind, ref in own if kind == ORGANISATION}
+        missing = [row for row in shown if row[:2] not in details  # after a change, only the holders it touched
+                   or _shows(details[row[:2]].holder, members, organisations)]
+        uncommitted: dict[HolderKey, HolderHit] = {}
+        for hit in await repos.expertise.hits(missing, weights, groups):
+            shows_own = _shows(hit.holder, members, organisations)
+            (uncommitted if shows_own else details)[_key(hit.holder)] = hit
+        page = SearchPage(hits=tuple(uncommitted.get(row[:2]) or details[row[:2]] for row in shown
+                                     if row[:2] in uncommitted or row[:2] in details), total=ranked.total)
+        if not own:
+            _remember(self._pages, page_key, page)
         return page
 
     @staticmethod
@@ -309,6 +400,17 @@ class ExpertiseSearch:
         by_key = {t.topic_key: t for t in topics}
         found = process.extract(fold(query), list(by_key), scorer=fuzz.WRatio, score_cutoff=60, limit=limit)
         return [by_key[key] for key, _, _ in found]
+
+
+def _key(holder: Holder) -> HolderKey:
+    return (holder.id, None) if isinstance(holder, MemberRecord) else (None, holder.id)
+
+
+def _shows(holder: object, members: set[int], organisations: set[int]) -> bool:
+    """Whether a listed holder shows a changed member or organisation (a member shows their school)."""
+    if isinstance(holder, MemberRecord):
+        return holder.id in members or (holder.organisation is not None and holder.organisation.id in organisations)
+    return getattr(holder, "id", None) in organisations
 
 
 def _remember(cache: dict[K, V], key: K, value: V) -> None:

@@ -1,0 +1,119 @@
+"""What each raise of the search version changed, so that caches forget only that.
+
+Every write that changes what a search or a member shows names what it changed (an expertise
+entry, a member, an organisation, or everything) with `search_changed`. The names are collected
+in the session and published once, right before the commit (storage.db): one raise of
+`search_state.version` and a row in `search_changes` per thing changed, all in the same
+transaction as the write. A bot process that holds caches at version v reads the rows of the
+versions after v and forgets only what they name; when a version in between has no rows (pruned,
+or raised by something that named nothing) it forgets everything, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Expertise, ExpertiseTerm, SearchChange, SearchState
+
+PENDING = "search_changes"
+SEARCH_STATE = "search_state"  # the (version, size) read in this transaction (storage.repositories)
+# SQLite: a way to read committed rows without the session (storage.db), and whether the session has
+# begun reading (until then, whatever it reads next is no older than what the peek saw)
+PEEK, BEGUN = "peek_search_state", "begun"
+KEEP_VERSIONS = 1024  # rows of older versions are pruned
+PRUNE_EVERY = 64
+
+EXPERTISE, MEMBER, ORGANISATION, ALL = "expertise", "member", "organisation", "all"
+
+
+@dataclass(frozen=True)
+class Change:
+    version: int
+    kind: str
+    ref: int
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One index row with what the ranking needs of its entry."""
+
+    term: str
+    expertise_id: int
+    weight: float
+    member_id: int | None
+    organisation_id: int | None
+    confirmed_at: datetime
+    topic_key: str = ""  # only for postings_of_entries
+
+
+async def search_changed(session: AsyncSession, kind: str = ALL, ref: int = 0) -> None:
+    """Note that this transaction changes what a search or a member shows (published at commit)."""
+    session.info.setdefault(PENDING, set()).add((kind, ref))
+
+
+def pending(session: AsyncSession) -> set[tuple[str, int]]:
+    """What this transaction has changed of what a search shows (not yet committed)."""
+    return set(session.info.get(PENDING, ()))
+
+
+async def publish_changes(session: AsyncSession) -> None:
+    """Raise the version once and record what changed; called right before the commit."""
+    changes = session.info.pop(PENDING, None)
+    if not changes:
+        return
+    session.info.pop(SEARCH_STATE, None)
+    version = int((await session.execute(
+        update(SearchState).values(version=SearchState.version + 1).returning(SearchState.version))).scalar_one())
+    await session.execute(insert(SearchChange), [
+        {"version": version, "kind": kind, "ref": ref} for kind, ref in sorted(changes)])
+    if version % PRUNE_EVERY == 0:
+        await session.execute(delete(SearchChange).where(SearchChange.version <= version - KEEP_VERSIONS))
+
+
+async def changes_since(session: AsyncSession, version: int, until: int) -> list[Change] | None:
+    """The changes of versions after `version` (up to `until` at least), or None when one of those
+    versions is not on record: then the caller must forget everything."""
+    if until == version:
+        return []
+    if until < version:  # the database went back (a restore): nothing held can be trusted
+        return None
+    rows = None
+    if PEEK in session.info and not session.info.get(BEGUN):  # SQLite: no hop to aiosqlite's thread
+        rows = session.info[PEEK].changes(version)
+    if rows is None:
+        rows = (await session.execute(
+            select(SearchChange.version, SearchChange.kind, SearchChange.ref)
+            .where(SearchChange.version > version).order_by(SearchChange.version))).all()
+    found = [Change(int(v), str(k), int(r)) for v, k, r in rows]
+    if {c.version for c in found if c.version <= until} != set(range(version + 1, until + 1)):
+        return None
+    return found
+
+
+def _postings(where: Any, *extra: Any) -> Any:
+    return (select(ExpertiseTerm.term, ExpertiseTerm.expertise_id, ExpertiseTerm.weight, Expertise.member_id,
+                   Expertise.organisation_id, Expertise.confirmed_at, *extra)
+            .join(Expertise, Expertise.id == ExpertiseTerm.expertise_id).where(where))
+
+
+async def postings_of_terms(session: AsyncSession, terms: Sequence[str]) -> list[Posting]:
+    """Every index row of these terms, by the `(term, expertise_id, weight)` index."""
+    if not terms:
+        return []
+    rows = await session.execute(_postings(ExpertiseTerm.term.in_(list(terms))))
+    return [Posting(*row) for row in rows]
+
+
+async def postings_of_entries(session: AsyncSession, entry_ids: Iterable[int]) -> list[Posting]:
+    """Every index row of these entries (none for an entry that is gone)."""
+    ids = list(entry_ids)
+    if not ids:
+        return []
+    rows = await session.execute(_postings(ExpertiseTerm.expertise_id.in_(ids), Expertise.topic_key))
+    return [Posting(*row) for row in rows]
