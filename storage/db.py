@@ -34,8 +34,8 @@ WROTE = "wrote"  # session.info: the transaction wrote something a view may show
 # tables whose writes no member's view shows: a platform's bookkeeping, what an input is kept or claimed by,
 # the search index beside the expertise itself, profiles and accounts (every first contact and profile fetch)
 BOOKKEEPING = frozenset({"deliveries", "inbox", "search_state", "search_changes", "search_terms", "expertise_terms",
-                         "members", "identities", "matrix_sessions", "matrix_direct_rooms", "matrix_buttons", "matrix_polls",
-                         "pending_shares", "coordinator_log"})
+                         "members", "identities", "matrix_sessions", "matrix_direct_rooms", "matrix_buttons",
+                         "matrix_polls", "teams_conversations", "pending_shares", "coordinator_log"})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
