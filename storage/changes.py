@@ -11,25 +11,36 @@ or raised by something that named nothing) it forgets everything, as before.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Integer, String, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Expertise, ExpertiseTerm, SearchChange, SearchState
+from storage.models import Base, Expertise, ExpertiseTerm, SearchState
 
 PENDING = "search_changes"
 SEARCH_STATE = "search_state"  # the (version, size) read in this transaction (storage.repositories)
-# SQLite: a way to read committed rows without the session (storage.db), and whether the session has
+# a way to read committed rows without the session (storage.db: SQLite, PostgreSQL), and whether the session has
 # begun reading (until then, whatever it reads next is no older than what the peek saw)
 PEEK, BEGUN = "peek_search_state", "begun"
 KEEP_VERSIONS = 1024  # rows of older versions are pruned
 PRUNE_EVERY = 64
 
 EXPERTISE, MEMBER, ORGANISATION, ALL = "expertise", "member", "organisation", "all"
+
+
+class SearchChange(Base):
+    """What one raise of `SearchState.version` changed, so that caches forget only that (storage/changes.py)."""
+    __tablename__ = "search_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # expertise, member, organisation, all (ref 0)
+    ref: Mapped[int] = mapped_column(Integer)  # the id of the expertise entry, member or organisation
 
 
 @dataclass(frozen=True)
@@ -84,8 +95,9 @@ async def changes_since(session: AsyncSession, version: int, until: int) -> list
     if until < version:  # the database went back (a restore): nothing held can be trusted
         return None
     rows = None
-    if PEEK in session.info and not session.info.get(BEGUN):  # SQLite: no hop to aiosqlite's thread
-        rows = session.info[PEEK].changes(version)
+    if PEEK in session.info and not session.info.get(BEGUN):  # committed rows, without the session's round trips
+        peeked = session.info[PEEK].changes(version)  # SQLite: on this thread; PostgreSQL: in autocommit
+        rows = await peeked if inspect.isawaitable(peeked) else peeked
     if rows is None:
         rows = (await session.execute(
             select(SearchChange.version, SearchChange.kind, SearchChange.ref)

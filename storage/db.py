@@ -156,6 +156,17 @@ class _CommittedStatePostgres:
             return None
         return (int(row[0]), int(row[1])) if row else None
 
+    async def changes(self, since: int) -> list[tuple[int, str, int]] | None:
+        """The committed rows of search_changes after version `since` (storage.changes), or None."""
+        if self._pool is None:
+            return None
+        try:
+            rows = await self._pool.fetch(
+                "SELECT version, kind, ref FROM search_changes WHERE version > $1 ORDER BY version", since)
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return None
+        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
     async def close(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:

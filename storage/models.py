@@ -151,15 +151,6 @@ class SearchState(Base):
     terms: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
-class SearchChange(Base):
-    """What one raise of `SearchState.version` changed, so that caches forget only that (storage/changes.py)."""
-    __tablename__ = "search_changes"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # expertise, member, organisation, all (ref 0)
-    ref: Mapped[int] = mapped_column(Integer)  # the id of the expertise entry, member or organisation
-
-
 class Delivery(Base):
     """Inputs already processed, so a platform's retry or replay is handled once."""
 

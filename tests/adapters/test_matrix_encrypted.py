@@ -66,8 +66,9 @@ async def test_a_native_poll_in_an_encrypted_room_is_answered_and_tallied(world:
         room = await world.room_with_bot(marieke, anna, encrypted=True)
         # the form: a dialog in Marieke's direct room, which the bot opened encrypted
         await marieke.send(room, "!stemming")
-        for asked, typed in (("Vraag", "Financieren we de groeiklas?"), ("Keuzes", "ok"), ("Wie stemt", "1"),
-                             ("Alleen werkgebied", "leeg"), ("Geheim of open", "ok"), ("Tussenstand", "ok"),
+        for asked, typed in (("Vraag", "Financieren we de groeiklas?"), ("Keuzes", "ok"), ("Soort stemming", "ok"),
+                             ("Hoeveel keuzes", "leeg"), ("Wie stemt", "1"), ("Alleen werkgebied", "leeg"),
+                             ("Geheim of open", "ok"), ("Tussenstand", "ok"),
                              ("Sluit op", "vrijdag 17:00"), ("Quorum", "leeg"), ("Drempel", "leeg")):
             await answer(marieke, world, room, asked, typed)
         posted = await marieke.wait(from_bot_elsewhere(world, room, "Stemming #1 staat in het kanaal"),
