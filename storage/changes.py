@@ -1,7 +1,7 @@
 """What each raise of the search version changed, so that caches forget only that.
 
 Every write that changes what a search or a member shows names what it changed (an expertise
-entry, a member, an organisation, or everything) with `search_changed`. The names are collected
+entry, a member, an organisation, coordinator rights, or everything) with `search_changed`. The names are collected
 in the session and published once, right before the commit (storage.db): one raise of
 `search_state.version` and a row in `search_changes` per thing changed, all in the same
 transaction as the write. A bot process that holds caches at version v reads the rows of the
@@ -30,6 +30,7 @@ KEEP_VERSIONS = 1024  # rows of older versions are pruned
 PRUNE_EVERY = 64
 
 EXPERTISE, MEMBER, ORGANISATION, ALL = "expertise", "member", "organisation", "all"
+COORDINATOR = "coordinator"  # who has coordinator rights changed (the dispatcher keeps rights per account)
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,9 @@ async def changes_since(session: AsyncSession, version: int, until: int) -> list
     if until < version:  # the database went back (a restore): nothing held can be trusted
         return None
     rows = None
-    if PEEK in session.info and not session.info.get(BEGUN):  # SQLite: no hop to aiosqlite's thread
-        rows = session.info[PEEK].changes(version)
+    changes = getattr(session.info.get(PEEK), "changes", None)
+    if changes is not None and not session.info.get(BEGUN):  # SQLite: no hop to aiosqlite's thread
+        rows = changes(version)
     if rows is None:
         rows = (await session.execute(
             select(SearchChange.version, SearchChange.kind, SearchChange.ref)
