@@ -7,6 +7,7 @@ their profile is fetched and stored after the answer."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -61,3 +62,30 @@ async def test_a_member_named_only_by_a_login_handle_is_named_by_slack_before_th
     answer = await world.slack.command("/netwerkbot", "profiel", NEWCOMER)
 
     assert answer.status == 200 and "Gijs Dekker" in str(answer.json)
+
+
+async def test_profiles_due_after_answers_are_refreshed_in_one_batch_at_a_time(world: World) -> None:
+    """While Slack is slow to tell one profile, the others due meanwhile wait for one batch (one read and one
+    write for all of them) instead of each running its own transactions beside the next answers."""
+    people = [User(f"U0LID{n}", f"lid.{n}") for n in range(4)]
+    for n, person in enumerate(people):
+        await add_member(world.bot, f"Lid {n}", user_id=person.id, platform="slack")
+        world.fake.add_user(person.id, f"Lid {n} van Slack")
+    batches: list[int] = []
+    refresh = world.bot.refresh_profiles
+
+    async def counted(actors: Any, fetch: Any, *, new_only: bool = False) -> set[str]:
+        if not new_only:
+            batches.append(len(actors))
+        return await refresh(actors, fetch, new_only=new_only)
+
+    world.bot.refresh_profiles = counted  # type: ignore[method-assign]
+    lookup = world.fake.hold("users.info")
+    for person in people:
+        assert (await world.slack.command("/expertise", "gedrag", person)).status == 200
+    lookup.set()
+    await world.adapter.drain()
+
+    assert batches == [1, 3]  # the first alone, the three that came while it waited together
+    for n, person in enumerate(people):
+        assert await member_of(world, person.id) == (f"Lid {n} van Slack", "")
