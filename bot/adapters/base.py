@@ -169,9 +169,9 @@ class AdapterBase(Generic[OriginT]):
 
     def refresh_profile_later(self, actor: Actor) -> None:
         """After the answer: a stale profile fetched again (at most every ten minutes per person), as background
-        work, started only when it is due. The profiles due while a batch
-        is refreshed wait for the next batch: one refresh at a time beside the answers, two transactions per
-        batch (`port.refresh_profiles`), however many people asked meanwhile."""
+        work, started only when it is due. The profiles due while a batch is refreshed wait for the next batch:
+        one refresh at a time beside the answers, two transactions per batch (`port.refresh_profiles`), however
+        many people asked meanwhile."""
         if self.profile_due(actor.user_id):
             self._due[actor.user_id] = actor
             if not self._refreshing:
