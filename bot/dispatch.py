@@ -269,12 +269,13 @@ class Dispatcher:
         """The input inside the caller's transaction; with the member whose last_seen_at is due today, if any
         (written here, unless `seen_later`). `claimed`: its delivery id was claimed by the caller."""
         actor = inp.actor
-        # the version first: before the claim begins the transaction, it is one cheap read (storage.db)
-        version, _ = await repos.expertise.search_state()
+        if self.db.dialect == "sqlite":  # the version before the claim begins the transaction: read in-thread
+            await repos.expertise.search_state()  # (storage.db `_CommittedState`), not through aiosqlite's thread
         if not claimed and inp.delivery_id and not await repos.deliveries.claim(actor.platform, inp.delivery_id, now):
             log.info("skipping %s delivery %s: handled before", actor.platform, inp.delivery_id)
             return None, None
         member = await self.resolve_member(repos, inp)
+        version, _ = await repos.expertise.search_state()  # as `resolve_member` read it: kept in the session
         seen = self._seen.get(member.id) != now.date()
         if seen and not seen_later:  # once a day per member: who has not been seen for long is listed (PRIVACY.md)
             await repos.privacy.seen(member.id, now)
