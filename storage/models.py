@@ -156,7 +156,7 @@ class SearchChange(Base):
     __tablename__ = "search_changes"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(Integer, index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # expertise, member, organisation, coordinator / all (ref 0)
+    kind: Mapped[str] = mapped_column(String(12))  # expertise, member, organisation, all (ref 0)
     ref: Mapped[int] = mapped_column(Integer)  # the id of the expertise entry, member or organisation
 
 
