@@ -22,7 +22,7 @@ from bot.core.reply import Form, FormRejected, Outcome, Reply
 from bot.logs import REFERENCE
 from config.i18n import Catalog
 from config.settings import Settings
-from storage.changes import ALL, MEMBER, ORGANISATION, changes_since
+from storage.changes import ALL, COORDINATOR, MEMBER, ORGANISATION, changes_since, pending
 from storage.db import Database, is_conflict, is_unavailable
 from storage.records import MemberRecord
 from storage.repositories import SEARCH_STATE, Repositories
@@ -83,6 +83,8 @@ class Dispatcher:
         # members by platform account, valid for one version of the directory (see SearchState)
         self._members: dict[tuple[str, str], MemberRecord] = {}
         self._members_version = -1
+        # coordinator rights by platform account, valid for the same version (a change of coordinators raises it)
+        self._rights: dict[tuple[str, str], bool] = {}
         # told of every input: how long it took and the kind of error it ended in (bot/metrics.py)
         self.observed: Callable[[Input, float, str | None], None] | None = None
         self._seen: dict[int, date] = {}  # members whose last_seen_at this process wrote, and on which day
@@ -235,7 +237,26 @@ class Dispatcher:
 
     def _forget_members(self) -> None:
         self._members.clear()
+        self._rights.clear()
         self._members_version = -1
+
+    async def _coordinator_rights(self, repos: Repositories, platform: str, user_id: str, version: int) -> bool:
+        """Whether the account is a coordinator, kept in memory like the members: every committed change of
+        coordinators, in any instance, raises the version and names `COORDINATOR` (storage.changes), upon
+        which `_forget_changed` drops them all. Within a transaction that changes coordinators itself, and for
+        what it read after such a change, the database alone is asked (nothing uncommitted is kept)."""
+        account = (platform, user_id)
+        if any(kind == COORDINATOR for kind, _ in pending(repos.session)):
+            return await repos.coordinators.is_coordinator(platform, user_id)
+        if (known := self._rights.get(account)) is not None:
+            return known
+        rights = await repos.coordinators.is_coordinator(platform, user_id)
+        # kept under the version this transaction read, unless another input has moved on meanwhile
+        if version == self._members_version and not any(kind == COORDINATOR for kind, _ in pending(repos.session)):
+            if len(self._rights) >= CACHED_MEMBERS:
+                self._rights.clear()
+            self._rights[account] = rights
+        return rights
 
     def _saw(self, member_id: int | None, now: datetime) -> None:
         if member_id is not None:
@@ -248,10 +269,13 @@ class Dispatcher:
         """The input inside the caller's transaction; with the member whose last_seen_at is due today, if any
         (written here, unless `seen_later`). `claimed`: its delivery id was claimed by the caller."""
         actor = inp.actor
+        if self.db.dialect == "sqlite":  # the version before the claim begins the transaction: read in-thread
+            await repos.expertise.search_state()  # (storage.db `_CommittedState`), not through aiosqlite's thread
         if not claimed and inp.delivery_id and not await repos.deliveries.claim(actor.platform, inp.delivery_id, now):
             log.info("skipping %s delivery %s: handled before", actor.platform, inp.delivery_id)
             return None, None
         member = await self.resolve_member(repos, inp)
+        version, _ = await repos.expertise.search_state()  # as `resolve_member` read it: kept in the session
         seen = self._seen.get(member.id) != now.date()
         if seen and not seen_later:  # once a day per member: who has not been seen for long is listed (PRIVACY.md)
             await repos.privacy.seen(member.id, now)
@@ -259,7 +283,7 @@ class Dispatcher:
             await repos.coordinators.seed(actor.platform, actor.user_id, now)
         ctx = InputContext(
             repos=repos, member=member, actor=actor, t=self.t, now=now, settings=self.settings,
-            is_coordinator=await repos.coordinators.is_coordinator(actor.platform, actor.user_id),
+            is_coordinator=await self._coordinator_rights(repos, actor.platform, actor.user_id, version),
             prefix=command_prefix(actor.platform),
         )
         outcome = await self._route(ctx, inp)
@@ -297,6 +321,8 @@ class Dispatcher:
         member's new name costs the others nothing."""
         changes = await changes_since(repos.session, self._members_version, version) \
             if self._members_version >= 0 and self._members else None
+        if changes is None or any(c.kind in (ALL, COORDINATOR) for c in changes):
+            self._rights.clear()
         if changes is None or any(c.kind == ALL for c in changes):
             self._members.clear()
         else:

@@ -42,8 +42,9 @@ class ProfileService:
         """`refresh` for several people at once: one transaction reads whose profile is due, the platform is
         asked for those side by side, one transaction stores them (a burst of presses by people new to the
         bot costs two transactions, not two per person). The user ids whose member has the profile now.
-        `new_only`: only people who are no member yet (the others count as named: they keep their name until the
-        refresh after their answer)."""
+        `new_only`: only people who are no member yet, or whose member still has the name their payload gave (a
+        login handle: an earlier look-up failed); the others count as named: they keep their name (imported, or
+        the platform's of an earlier look-up) until the refresh after their answer."""
         now = self.clock.now()
         named: set[str] = set()
         due: dict[str, Actor] = {}
@@ -54,7 +55,9 @@ class ProfileService:
             for actor in actors:
                 member = members.get((actor.platform, actor.user_id))
                 fetched = member.profile_fetched_at if member is not None else None
-                if (fetched is not None and now - fetched < self.refresh_after) or (new_only and member is not None):
+                # named by the platform before, or imported: not a login handle
+                known = member is not None and (fetched is not None or member.name != actor.name)
+                if (fetched is not None and now - fetched < self.refresh_after) or (new_only and known):
                     named.add(actor.user_id)
                 elif actor.user_id not in named:
                     due[actor.user_id] = actor

@@ -1,7 +1,7 @@
 """What each raise of the search version changed, so that caches forget only that.
 
 Every write that changes what a search or a member shows names what it changed (an expertise
-entry, a member, an organisation, or everything) with `search_changed`. The names are collected
+entry, a member, an organisation, coordinator rights, or everything) with `search_changed`. The names are collected
 in the session and published once, right before the commit (storage.db): one raise of
 `search_state.version` and a row in `search_changes` per thing changed, all in the same
 transaction as the write. A bot process that holds caches at version v reads the rows of the
@@ -32,6 +32,7 @@ KEEP_VERSIONS = 1024  # rows of older versions are pruned
 PRUNE_EVERY = 64
 
 EXPERTISE, MEMBER, ORGANISATION, ALL = "expertise", "member", "organisation", "all"
+COORDINATOR = "coordinator"  # who has coordinator rights changed (the dispatcher keeps rights per account)
 
 
 class SearchChange(Base):
@@ -39,7 +40,7 @@ class SearchChange(Base):
     __tablename__ = "search_changes"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(Integer, index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # expertise, member, organisation, all (ref 0)
+    kind: Mapped[str] = mapped_column(String(12))  # expertise, member, organisation, coordinator, all (ref 0)
     ref: Mapped[int] = mapped_column(Integer)  # the id of the expertise entry, member or organisation
 
 

@@ -224,9 +224,10 @@ class Database:
             yield repos
             await publish_changes(session)  # one raise of the search version, with what it changed
             if self.dialect == "postgresql" and (begun := session.info.get(BEGUN_ON)) is not None \
-                    and not begun.info.get(BEYOND_CLAIM, True):
-                # it changed nothing but (perhaps) its delivery's claim: no need to wait for the disk. Lost
-                # in a crash, the claim only lets a retry of a delivery that changed nothing be answered again
+                    and begun.info.get(CLAIMED) and not begun.info.get(BEYOND_CLAIM, True):
+                # it changed nothing but its delivery's claim: no need to wait for the disk. Lost in a crash,
+                # the claim only lets a retry of a delivery that changed nothing be answered again. (A transaction
+                # that only read writes nothing to wait for: it is spared the round trip.)
                 await session.execute(text("SET LOCAL synchronous_commit TO OFF"))
         repos.happened.wrote = bool(session.info.pop(WROTE, False))
         if repos.happened and self.after_commit is not None:
@@ -275,17 +276,20 @@ def _flushed(session: Session, _context: Any) -> None:
 
 
 BEYOND_CLAIM = "netwerkbot.beyond_claim"  # connection.info: this transaction wrote more than a delivery's claim
+CLAIMED = "netwerkbot.claimed"  # connection.info: this transaction claimed a delivery
 BEGUN_ON = "netwerkbot.begun_on"  # session.info: the connection its transaction began on
 CLAIM = "INSERT INTO deliveries "
 
 
 def _watch_writes(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
-    if statement.lstrip()[:6].upper() not in ("SELECT", "SET LO") and not statement.startswith(CLAIM):
+    if statement.startswith(CLAIM):
+        connection.info[CLAIMED] = True
+    elif statement.lstrip()[:6].upper() not in ("SELECT", "SET LO"):
         connection.info[BEYOND_CLAIM] = True
 
 
 def _begin(connection: Any) -> None:
-    connection.info[BEYOND_CLAIM] = False
+    connection.info[BEYOND_CLAIM] = connection.info[CLAIMED] = False
 
 
 def _begun_on(session: Any, _transaction: Any, connection: Any) -> None:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.changes import COORDINATOR, search_changed
 from storage.models import CircleMember, Coordinator, CoordinatorAction, Identity, Member, PendingShare
 from storage.statements import insert_ignore
 
@@ -72,9 +73,10 @@ class CoordinatorRepository:
     async def seed(self, platform: str, user_id: str, now: datetime) -> None:
         """An account the environment names becomes a coordinator once; a removal in the bot is kept."""
         self._known.clear()
-        await insert_ignore(self.session, Coordinator.__table__,  # type: ignore[arg-type]
-                            [{"platform": platform, "user_id": user_id, "added_by": None, "added_at": now,
-                              "removed_at": None}])
+        if await insert_ignore(self.session, Coordinator.__table__,  # type: ignore[arg-type]
+                               [{"platform": platform, "user_id": user_id, "added_by": None, "added_at": now,
+                                 "removed_at": None}]):
+            await search_changed(self.session, COORDINATOR)  # rights kept in memory are read again
 
     async def is_coordinator(self, platform: str, user_id: str) -> bool:
         if (known := self._known.get((platform, user_id))) is not None:
@@ -94,6 +96,7 @@ class CoordinatorRepository:
         else:
             row.added_by, row.added_at, row.removed_at = by, now, None
         await self.session.flush()
+        await search_changed(self.session, COORDINATOR)
         return True
 
     async def remove(self, platform: str, user_id: str, now: datetime) -> bool:
@@ -101,6 +104,8 @@ class CoordinatorRepository:
         result = await self.session.execute(update(Coordinator).where(
             Coordinator.platform == platform, Coordinator.user_id == user_id, Coordinator.removed_at.is_(None),
         ).values(removed_at=now))
+        if result.rowcount:  # type: ignore[attr-defined]
+            await search_changed(self.session, COORDINATOR)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def active(self) -> list[CoordinatorRecord]:

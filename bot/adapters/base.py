@@ -54,6 +54,8 @@ class AdapterBase(Generic[OriginT]):
         self.tasks: set[asyncio.Task[None]] = set()
         self._profiles_checked: dict[str, float] = {}  # user id → time.monotonic() of the last check
         self._named: set[str] = set()  # user ids whose member has their platform name (fetched or known)
+        self._due: dict[str, Actor] = {}  # profiles to refresh after their answers, in one batch (`_refresh_due`)
+        self._refreshing = False
         self.outcomes: dict[type[Any], Callable[[Any, OriginT], Awaitable[None]]] = {
             type(None): self._nothing, Reply: self.deliver_reply, Form: self.deliver_form,
             FormRejected: self.deliver_rejected}
@@ -112,17 +114,17 @@ class AdapterBase(Generic[OriginT]):
 
     async def name_first(self, actor: Actor) -> None:
         """Before a person's first input in this process: have their profile fetched when their member is new
-        or was never named by the platform (one look-up in the database after that; none after success)."""
+        or still has the name of a login handle (one look-up in the database; none after success). A member
+        named otherwise (imported, or by the platform before) is answered at once; their profile is refreshed
+        after the answer, when it is due (`refresh_profile_later`)."""
         if actor.user_id in self._named or not actor.user_id:
             return
-        self.profile_due(actor.user_id)  # checked now: the refresh after the answer waits its ten minutes
         try:
-            named = await self.port.refresh_profile(actor, self.fetch_profile)
+            named = await self.port.refresh_profiles([actor], self.fetch_profile, new_only=True)
         except Exception:  # the database away, say: the input is still dispatched (and answered in Dutch)
             log.warning("could not fetch the profile of %s before their input", actor.user_id, exc_info=True)
             return
-        if named:
-            self._have_names({actor.user_id})
+        self._have_names(named)
 
     async def name_all_first(self, actors: Iterable[Actor]) -> None:
         """Before a group of inputs (a burst of presses): the people who are no member yet get one named by the
@@ -165,18 +167,27 @@ class AdapterBase(Generic[OriginT]):
         self._profiles_checked[user_id] = now
         return True
 
-    async def refresh_profile(self, actor: Actor) -> None:
-        """After the answer: a stale profile fetched again (at most every ten minutes per person)."""
-        if self.profile_due(actor.user_id):
-            await self.port.refresh_profile(actor, self.fetch_profile)
-
     def refresh_profile_later(self, actor: Actor) -> None:
-        """`refresh_profile` as background work, started only when it is due."""
+        """After the answer: a stale profile fetched again (at most every ten minutes per person), as background
+        work, started only when it is due. The profiles due while a batch is refreshed wait for the next batch:
+        one refresh at a time beside the answers, two transactions per batch (`port.refresh_profiles`), however
+        many people asked meanwhile."""
         if self.profile_due(actor.user_id):
-            self.background(self._refresh(actor), f"profile of {actor.user_id}")
+            self._due[actor.user_id] = actor
+            if not self._refreshing:
+                self._refreshing = True
+                self.background(self._refresh_due(), "profiles due")
 
-    async def _refresh(self, actor: Actor) -> None:
-        await self.port.refresh_profile(actor, self.fetch_profile)
+    async def _refresh_due(self) -> None:
+        try:
+            while self._due:
+                actors, self._due = list(self._due.values()), {}
+                try:
+                    await self.port.refresh_profiles(actors, self.fetch_profile)
+                except Exception:  # the database away, say: these are looked at again in ten minutes
+                    log.warning("could not refresh the profiles of %d people", len(actors), exc_info=True)
+        finally:
+            self._refreshing = False
 
     # -- `member:<id>` targets of the outbox ----------------------------------------------------------------
 

@@ -167,7 +167,7 @@ class SlackAdapter(AdapterBase[Origin], KeptInputs, HomeAndShortcuts):
             log.warning("could not deliver the answer to %s: %s", origin.actor.user_id, _slack_error(error))
         except Exception:
             log.exception("could not deliver the answer to %s", origin.actor.user_id)
-        await self.refresh_profile(origin.actor)
+        self.refresh_profile_later(origin.actor)
 
     async def within_budget(self, inp: Input) -> tuple[asyncio.Task[Outcome], bool]:
         """Dispatch `inp`, waiting at most the ack budget; returns the task and whether it finished."""
