@@ -76,13 +76,18 @@ def share_state(main: AsyncClient, other: AsyncClient) -> None:
 def created(client: AsyncClient, room_id: str, invited: list[str], *, encrypted: bool = True) -> None:
     """A room known to nio before its sync brings it (one the bot just made): encrypted, and the invited
     people receive the room key of what the bot says before they join (their devices are queried first)."""
-    if client.olm is None or room_id in client.rooms:
+    if client.olm is None:
         return
-    room = MatrixRoom(room_id, client.user_id, encrypted=encrypted)
+    # a sync running meanwhile may have brought the room half made (before the invite, before its encryption
+    # state): then the room key of the first message would reach nobody, or the message would go out plain
+    room = client.rooms.get(room_id)
+    if room is None:
+        room = client.rooms[room_id] = MatrixRoom(room_id, client.user_id, encrypted=encrypted)
     for user in invited:
-        room.add_member(user, None, None, invited=True)
-    client.rooms[room_id] = room
+        if user not in room.users:
+            room.add_member(user, None, None, invited=True)
     if encrypted:
+        room.encrypted = True
         client.encrypted_rooms.add(room_id)
         client.olm.update_tracked_users(room)
 
