@@ -73,6 +73,7 @@ async def running(url: str, clock: ManualClock, **overrides: object) -> AsyncIte
             try:
                 await web.TCPSite(runner, "127.0.0.1", 0).start()
                 base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+                await adapter.drain()  # start-up's own work (the inbox's leftovers) done: each test starts settled
                 async with aiohttp.ClientSession() as session:
                     yield World(bot, adapter, fake, SlackSender(session, f"{base}/slack/events", SECRET, fake), base)
             finally:

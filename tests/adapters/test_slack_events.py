@@ -128,7 +128,6 @@ async def test_a_reaction_retried_by_slack_reaches_the_feature_once(database_url
 async def test_the_bots_own_reaction_and_reactions_to_files_are_ignored(world: tuple[World, Ear]) -> None:
     w, ear = world
     idea(w)
-    await asyncio.gather(*list(w.adapter.tasks))  # start-up's own (inbox leftovers) done
     own = await w.slack.reaction_added("bulb", BOT_USER_ID, OUTER, IDEA_TS, "Ev1004")
     on_a_file = await w.slack.event({"type": "reaction_added", "user": PIET, "reaction": "bulb",
                                      "item": {"type": "file", "file": "F0VERSLAG"}, "event_ts": "1790000001.000001"},
