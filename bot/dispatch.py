@@ -23,7 +23,7 @@ from bot.logs import REFERENCE
 from config.i18n import Catalog
 from config.settings import Settings
 from storage.changes import ALL, COORDINATOR, MEMBER, ORGANISATION, changes_since, pending
-from storage.db import Database, is_conflict, is_unavailable
+from storage.db import Database, has_written, is_conflict, is_unavailable
 from storage.records import MemberRecord
 from storage.repositories import SEARCH_STATE, Repositories
 
@@ -36,6 +36,10 @@ SEEN = "netwerkbot.seen"  # session.info: the members the last input of a group 
 
 
 Claim = tuple[str, str]  # (platform, delivery id)
+
+
+class _Replayed(Exception):
+    """An input whose delivery was claimed only once it wrote: that delivery was handled before."""
 
 
 class _Redo(Exception):
@@ -145,8 +149,13 @@ class Dispatcher:
             log.info("skipping %s: no user", describe(inp))
             return None
         now = self.clock.now()
-        async with self.db.transaction() as repos:
-            outcome, seen = await self._handle(repos, inp, now)
+        try:
+            async with self.db.transaction() as repos:
+                outcome, seen = await self._handle(repos, inp, now)
+        except _Replayed:  # rolled back: what it wrote had been written by its first delivery
+            log.info("skipping %s delivery %s: handled before", inp.actor.platform, inp.delivery_id)
+            self._forget_members()
+            return None
         self._saw(seen, now)
         return outcome
 
@@ -267,11 +276,19 @@ class Dispatcher:
     async def _handle(self, repos: Repositories, inp: Input, now: datetime, *, claimed: bool = False,
                       seen_later: bool = False) -> tuple[Outcome, int | None]:
         """The input inside the caller's transaction; with the member whose last_seen_at is due today, if any
-        (written here, unless `seen_later`). `claimed`: its delivery id was claimed by the caller."""
+        (written here, unless `seen_later`). `claimed`: its delivery id was claimed by the caller.
+
+        A delivery is claimed before it is handled, so a retry or replay finds it taken; except an input the
+        platform never delivers again by itself (`redelivered` False: a Slack slash command or form, answered
+        in the response to its own request), which is claimed only if its handling wrote something: a search
+        or a listing then writes nothing at all, and a replayed request that would write again is rolled back
+        when its claim is found taken (`_Replayed`)."""
         actor = inp.actor
-        if self.db.dialect == "sqlite":  # the version before the claim begins the transaction: read in-thread
-            await repos.expertise.search_state()  # (storage.db `_CommittedState`), not through aiosqlite's thread
-        if not claimed and inp.delivery_id and not await repos.deliveries.claim(actor.platform, inp.delivery_id, now):
+        await repos.expertise.search_state()  # the committed version before anything begins the transaction:
+        # read in-thread (SQLite) or in autocommit (PostgreSQL), storage.db `_CommittedState`
+        lazy = not claimed and bool(inp.delivery_id) and not getattr(inp, "redelivered", True)
+        if not claimed and not lazy and inp.delivery_id \
+                and not await repos.deliveries.claim(actor.platform, inp.delivery_id, now):
             log.info("skipping %s delivery %s: handled before", actor.platform, inp.delivery_id)
             return None, None
         member = await self.resolve_member(repos, inp)
@@ -289,6 +306,9 @@ class Dispatcher:
         outcome = await self._route(ctx, inp)
         if ctx.coordinator_acts:  # it needed coordinator rights and it succeeded: in the log
             await repos.coordinators.log(member.id, logged_as(inp, ctx.prefix), summary(outcome), now)
+        if lazy and await has_written(repos.session) \
+                and not await repos.deliveries.claim(actor.platform, inp.delivery_id, now):
+            raise _Replayed
         return outcome, member.id if seen else None
 
     async def _route(self, ctx: InputContext, inp: Input) -> Outcome:

@@ -147,7 +147,7 @@ class _CommittedStatePostgres:
             if self._pool is None:
                 if time.monotonic() - self._failed_at < PING_AFTER_IDLE_SECONDS:
                     return None  # it just failed: the session, until it had a rest
-                self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=4, timeout=5,
+                self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=10, timeout=5,
                                                        command_timeout=5)
             row = await self._pool.fetchrow("SELECT version, terms FROM search_state WHERE id = 1")
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
@@ -188,8 +188,8 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
             _ping_after_idle(self.engine)
-            event.listen(self.engine.sync_engine, "begin", _begin)
-            event.listen(self.engine.sync_engine, "before_cursor_execute", _watch_writes)
+        event.listen(self.engine.sync_engine, "begin", _begin)
+        event.listen(self.engine.sync_engine, "before_cursor_execute", _watch_writes)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         if not event.contains(Session, "do_orm_execute", _executed):  # once per process, for every session
             event.listen(Session, "do_orm_execute", _executed)
@@ -218,8 +218,7 @@ class Database:
             if self._committed_state is not None:
                 session.info[PEEK] = self._committed_state
                 event.listen(session.sync_session, "after_begin", _mark_begun)
-            if self.dialect == "postgresql":
-                event.listen(session.sync_session, "after_begin", _begun_on)
+            event.listen(session.sync_session, "after_begin", _begun_on)
             repos = Repositories(session)
             yield repos
             await publish_changes(session)  # one raise of the search version, with what it changed
@@ -279,6 +278,13 @@ BEYOND_CLAIM = "netwerkbot.beyond_claim"  # connection.info: this transaction wr
 CLAIMED = "netwerkbot.claimed"  # connection.info: this transaction claimed a delivery
 BEGUN_ON = "netwerkbot.begun_on"  # session.info: the connection its transaction began on
 CLAIM = "INSERT INTO deliveries "
+
+
+async def has_written(session: AsyncSession) -> bool:
+    """Whether the session's transaction has written anything so far (its pending changes flushed first)."""
+    await session.flush()
+    begun = session.info.get(BEGUN_ON)
+    return begun is not None and bool(begun.info.get(BEYOND_CLAIM) or begun.info.get(CLAIMED))
 
 
 def _watch_writes(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:

@@ -24,6 +24,10 @@ class Command:
     actor: Actor
     channel: str = ""
     delivery_id: str = ""  # set only where a platform may deliver the same input twice
+    # False where the platform never sends it again by itself and it is answered in the response to its own
+    # request (Slack slash commands and forms): only a replayed request repeats it, so its delivery is
+    # claimed only when its handling writes (bot/dispatch.py), and a replay that changes nothing is answered
+    redelivered: bool = True
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class FormSubmission:
     state: str = ""  # private context the form carried (e.g. "for whom")
     channel: str = ""
     delivery_id: str = ""
+    redelivered: bool = True  # as `Command.redelivered`
 
 
 class Change(StrEnum):

@@ -9,7 +9,6 @@ through the fake's recorded calls or by draining the adapter's tasks, never by s
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 

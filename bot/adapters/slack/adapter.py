@@ -183,7 +183,7 @@ class SlackAdapter(AdapterBase[Origin], KeptInputs, HomeAndShortcuts):
                         command.get("trigger_id", ""))
         name = str(command.get("command", "")).lstrip("/").lower()
         inp = Command(name, str(command.get("text", "")).strip(), actor, channel=origin.channel,
-                      delivery_id=request_key() or f"slack:{uuid.uuid4().hex}")
+                      delivery_id=request_key() or f"slack:{uuid.uuid4().hex}", redelivered=False)
         work, done = await self.within_budget(inp)
         outcome = work.result() if done else None
         if isinstance(outcome, Reply) and outcome.audience is not Audience.GROUP:
@@ -227,7 +227,8 @@ class SlackAdapter(AdapterBase[Origin], KeptInputs, HomeAndShortcuts):
         origin = Origin(actor, channel, trigger_id=body.get("trigger_id", ""))
         submission = FormSubmission(str(view.get("callback_id", "")), form_values(view), actor,
                                     state=str(metadata.get("state", "")), channel=channel,
-                                    delivery_id=request_key() or f"slack:{uuid.uuid4().hex}")
+                                    delivery_id=request_key() or f"slack:{uuid.uuid4().hex}",
+                                    redelivered=False)
         work, done = await self.within_budget(submission)
         if done and isinstance(outcome := work.result(), FormRejected) and outcome.errors:
             await ack(response_action="errors", errors=form_errors(outcome, view))

@@ -49,8 +49,14 @@ class KeptInputs:
         return await self.keep([inp], origin)
 
     async def finish_late(self, work: asyncio.Task[Outcome], entry: int, origin: Origin) -> None:
+        """The row is forgotten before the answer goes out: a crash between them loses the answer rather
+        than giving it twice (a command that wrote nothing has no claim a leftover would find taken)."""
+        await asyncio.wait({work})
+        try:
+            await self.inbox.done(entry)
+        except Exception as error:
+            log.warning("inbox entry %s left for the next start: %s", entry, error)
         await self.follow_up(work, origin)
-        await self.inbox.done(entry)
 
     async def name_actors(self, inputs: list[Kept]) -> None:
         """Before a group is handled: its actors have their platform names (as `AdapterBase.dispatch` does,
