@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.contexts import Features, InputContext, TimeContext
 from bot.core.clock import Clock
@@ -33,6 +33,8 @@ CACHED_MEMBERS = 20_000
 HELP_WORDS = frozenset({"help", "hulp", "?", "uitleg"})
 PREFIXES = {"matrix": "!"}
 SEEN = "netwerkbot.seen"  # session.info: the members the last input of a group saw (at most one)
+UNSEEN_WRITTEN = "netwerkbot.unseen_written"  # session.info: the waiting last_seen_at this transaction wrote
+SEEN_LATE = timedelta(minutes=10)  # a last_seen_at waits at most this long for a transaction that writes anyway
 
 
 Claim = tuple[str, str]  # (platform, delivery id)
@@ -92,6 +94,10 @@ class Dispatcher:
         # told of every input: how long it took and the kind of error it ended in (bot/metrics.py)
         self.observed: Callable[[Input, float, str | None], None] | None = None
         self._seen: dict[int, date] = {}  # members whose last_seen_at this process wrote, and on which day
+        # members seen today whose last_seen_at waits for the next transaction that writes anyway (at most
+        # SEEN_LATE): a search answered in the ack writes nothing, not even this (issue 19)
+        self._unseen: set[int] = set()
+        self._unseen_since: datetime | None = None
 
     async def dispatch(self, inp: Input) -> Outcome:
         return await self._answer(inp, retry_later=False)
@@ -157,7 +163,20 @@ class Dispatcher:
             self._forget_members()
             return None
         self._saw(seen, now)
+        self._unseen_written(repos)
         return outcome
+
+    def _unseen_written(self, repos: Repositories) -> None:
+        """After a commit: the waiting last_seen_at it wrote wait no longer."""
+        self._unseen -= repos.session.info.pop(UNSEEN_WRITTEN, set())
+        if not self._unseen:
+            self._unseen_since = None
+
+    async def _write_unseen(self, repos: Repositories, now: datetime, *, wrote: bool) -> None:
+        """The waiting last_seen_at, when this transaction writes anyway or the first has waited SEEN_LATE."""
+        if self._unseen and (wrote or (self._unseen_since is not None and now - self._unseen_since >= SEEN_LATE)):
+            await repos.privacy.seen_many(self._unseen, now)
+            repos.session.info[UNSEEN_WRITTEN] = set(self._unseen)
 
     async def dispatch_kept_together(self, inputs: Sequence[Input]) -> list[Outcome]:
         """Kept inputs that arrived together, handled in order in ONE transaction (group commit): a burst of
@@ -196,10 +215,12 @@ class Dispatcher:
                             raise error if is_unavailable(error) or is_conflict(error) else _Redo() from error
                         outcomes.append(outcome)
                         seen |= {member} if member is not None else set()
-                await repos.privacy.seen_many(seen, now)
+                await repos.privacy.seen_many(seen | self._unseen, now)
+                repos.session.info[UNSEEN_WRITTEN] = set(self._unseen)
         except Exception:
             self._forget_members()
             raise
+        self._unseen_written(repos)
         for member_id in seen:
             self._saw(member_id, now)
         if self.observed is not None and not savepoints:  # with savepoints, `_answer` told it of each
@@ -294,7 +315,10 @@ class Dispatcher:
         member = await self.resolve_member(repos, inp)
         version, _ = await repos.expertise.search_state()  # as `resolve_member` read it: kept in the session
         seen = self._seen.get(member.id) != now.date()
-        if seen and not seen_later:  # once a day per member: who has not been seen for long is listed (PRIVACY.md)
+        if seen and not seen_later and lazy:  # once a day per member: who has not been seen for long is listed
+            self._unseen.add(member.id)  # (PRIVACY.md); for an input that may write nothing, with the next write
+            self._unseen_since = self._unseen_since or now
+        elif seen and not seen_later:
             await repos.privacy.seen(member.id, now)
         if self.settings.is_coordinator(actor.platform, actor.user_id):  # the environment seeds, once
             await repos.coordinators.seed(actor.platform, actor.user_id, now)
@@ -306,9 +330,11 @@ class Dispatcher:
         outcome = await self._route(ctx, inp)
         if ctx.coordinator_acts:  # it needed coordinator rights and it succeeded: in the log
             await repos.coordinators.log(member.id, logged_as(inp, ctx.prefix), summary(outcome), now)
-        if lazy and await has_written(repos.session) \
-                and not await repos.deliveries.claim(actor.platform, inp.delivery_id, now):
-            raise _Replayed
+        if not claimed:
+            wrote = await has_written(repos.session)
+            if lazy and wrote and not await repos.deliveries.claim(actor.platform, inp.delivery_id, now):
+                raise _Replayed
+            await self._write_unseen(repos, now, wrote=wrote)
         return outcome, member.id if seen else None
 
     async def _route(self, ctx: InputContext, inp: Input) -> Outcome:

@@ -287,11 +287,14 @@ async def has_written(session: AsyncSession) -> bool:
     return begun is not None and bool(begun.info.get(BEYOND_CLAIM) or begun.info.get(CLAIMED))
 
 
-def _watch_writes(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+def _watch_writes(connection: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, *_: Any) -> None:
     if statement.startswith(CLAIM):
         connection.info[CLAIMED] = True
-    elif statement.lstrip()[:6].upper() not in ("SELECT", "SET LO"):
-        connection.info[BEYOND_CLAIM] = True
+    else:
+        head = statement.lstrip()[:6].upper()  # (a search's ranking is a SELECT that begins WITH)
+        reads = head in ("SELECT", "SET LO") or head[:5] == "WITH "
+        if not reads or (context is not None and (context.isinsert or context.isupdate or context.isdelete)):
+            connection.info[BEYOND_CLAIM] = True
 
 
 def _begin(connection: Any) -> None:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import time
 import urllib.parse
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, func, select
 
 from bot.core.clock import ManualClock
-from storage.models import Delivery
+from storage.models import Delivery, Member
 from tests.adapters.test_slack_e2e import ASKER, CHANNEL, World, running
+from tests.fake_slack import User
 from tests.support import add_expertise, add_member
 
 FORM = "application/x-www-form-urlencoded"
@@ -79,3 +81,31 @@ async def test_a_replayed_command_that_wrote_is_answered_but_not_applied_again(d
         agenda = await w.slack.command("/overleg", "agenda", ASKER, channel=CHANNEL)
         assert agenda.text.count("Voortgang thuiszitters") == 1
         assert await deliveries(w) == claimed  # the replay's claim was rolled back with what it wrote
+
+
+async def last_seen(w: World, member_id: int) -> datetime | None:
+    async with w.bot.db.transaction() as repos:
+        return await repos.session.scalar(select(Member.last_seen_at).where(Member.id == member_id))
+
+
+async def test_a_search_marks_its_asker_seen_with_the_next_write_or_ten_minutes_later(database_url: str,
+                                                                                     clock: ManualClock) -> None:
+    async with running(database_url, clock) as w:
+        anna = await add_member(w.bot, "Anna Bakker", user_id="U0ANNA", platform="slack")
+        bert = await add_member(w.bot, "Bert Smit", user_id="U0BERT", platform="slack")
+        await add_expertise(w.bot, anna, "gedrag", "Observaties in de klas")
+        assert "Anna Bakker" in (await w.slack.command("/expertise", "gedrag", User("U0ANNA", "anna"))).text
+        assert await last_seen(w, anna.id) is None  # not on the answer's path
+
+        clock.advance(timedelta(minutes=9))
+        await w.slack.command("/expertise", "gedrag", User("U0ANNA", "anna"))
+        assert await last_seen(w, anna.id) is None
+        clock.advance(timedelta(minutes=1))  # the first has waited ten minutes: written with this search
+        await w.slack.command("/expertise", "gedrag", User("U0ANNA", "anna"))
+        assert await last_seen(w, anna.id) == clock.now()
+
+        # a command that writes anyway takes the waiting ones along at once
+        await w.slack.command("/expertise", "gedrag", User("U0BERT", "bert"))
+        assert await last_seen(w, bert.id) is None
+        await w.slack.command("/overleg", "agenda Voortgang thuiszitters", User("U0BERT", "bert"), channel=CHANNEL)
+        assert await last_seen(w, bert.id) == clock.now()
