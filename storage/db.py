@@ -127,6 +127,11 @@ class _CommittedState:
             self._connection = None
 
 
+async def _as_it_is(_connection: asyncpg.Connection) -> None:
+    """A connection that only ever read in autocommit goes back to the pool as it is: asyncpg's default
+    reset (RESET ALL, UNLISTEN, …) would be one more round trip per read."""
+
+
 class _CommittedStatePostgres:
     """PostgreSQL: the committed search_state, read in autocommit on connections of its own.
 
@@ -148,7 +153,7 @@ class _CommittedStatePostgres:
                 if time.monotonic() - self._failed_at < PING_AFTER_IDLE_SECONDS:
                     return None  # it just failed: the session, until it had a rest
                 self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=10, timeout=5,
-                                                       command_timeout=5)
+                                                       command_timeout=5, reset=_as_it_is)
             row = await self._pool.fetchrow("SELECT version, terms FROM search_state WHERE id = 1")
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             self._failed_at = time.monotonic()
@@ -194,6 +199,7 @@ class Database:
         if not event.contains(Session, "do_orm_execute", _executed):  # once per process, for every session
             event.listen(Session, "do_orm_execute", _executed)
             event.listen(Session, "after_flush", _flushed)
+            event.listen(Session, "after_begin", _begun_on)
         database = self.url.database or ""
         on_disk = self.dialect == "sqlite" and database not in ("", ":memory:") and "mode=memory" not in database
         self._committed_state: _CommittedState | _CommittedStatePostgres | None = \
@@ -213,13 +219,11 @@ class Database:
     async def transaction(self) -> AsyncIterator[Repositories]:
         """Commit when the block ends normally, roll back on any exception; after a commit, what the
         transaction did (messages queued, messages changed) goes to `after_commit`."""
-        session: AsyncSession
-        async with self._sessions() as session, session.begin():
-            if self._committed_state is not None:
-                session.info[PEEK] = self._committed_state
-                event.listen(session.sync_session, "after_begin", _mark_begun)
-            event.listen(session.sync_session, "after_begin", _begun_on)
-            repos = Repositories(session)
+        session = self._sessions()
+        if self._committed_state is not None:
+            session.info[PEEK] = self._committed_state
+        repos = Repositories(session)
+        try:
             yield repos
             await publish_changes(session)  # one raise of the search version, with what it changed
             if self.dialect == "postgresql" and (begun := session.info.get(BEGUN_ON)) is not None \
@@ -228,6 +232,11 @@ class Database:
                 # the claim only lets a retry of a delivery that changed nothing be answered again. (A transaction
                 # that only read writes nothing to wait for: it is spared the round trip.)
                 await session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            if session.in_transaction() or session.new or session.dirty or session.deleted:
+                await session.commit()  # (a session that never began, e.g. a cached search, has nothing to end)
+        except BaseException:
+            await session.close()  # rolled back
+            raise
         repos.happened.wrote = bool(session.info.pop(WROTE, False))
         if repos.happened and self.after_commit is not None:
             self.after_commit(repos.happened)
@@ -282,7 +291,8 @@ CLAIM = "INSERT INTO deliveries "
 
 async def has_written(session: AsyncSession) -> bool:
     """Whether the session's transaction has written anything so far (its pending changes flushed first)."""
-    await session.flush()
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
     begun = session.info.get(BEGUN_ON)
     return begun is not None and bool(begun.info.get(BEYOND_CLAIM) or begun.info.get(CLAIMED))
 
@@ -302,12 +312,9 @@ def _begin(connection: Any) -> None:
 
 
 def _begun_on(session: Any, _transaction: Any, connection: Any) -> None:
-    """The connection the session's transaction runs on (it began: it has something to commit)."""
+    """The connection the session's transaction runs on (it began: it has something to commit); and the
+    session now reads from its own snapshot, which a peek at the latest state may be newer than."""
     session.info[BEGUN_ON] = connection
-
-
-def _mark_begun(session: Any, _transaction: Any, _connection: Any) -> None:
-    """The session now reads from its own snapshot, which a peek at the latest state may be newer than."""
     session.info[BEGUN] = True
 
 

@@ -11,6 +11,10 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
+
+from dateutil.relativedelta import relativedelta
 
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Command, FormSubmission
@@ -31,6 +35,7 @@ from bot.core.reply import (
     Style,
     Text,
 )
+from config.i18n import Catalog
 from handlers.context import Feature, HandlerContext
 from handlers.dates import long_date, older_than_months
 from handlers.expertise import parser
@@ -39,16 +44,29 @@ from handlers.expertise.search import ExpertiseSearch
 from handlers.names import pick
 from handlers.pupils.guard import hold_back
 from handlers.text import clean
-from storage.records import ExpertiseRecord, Holder, HolderHit, MemberRecord, OrganisationRecord
+from storage.records import ExpertiseRecord, Holder, HolderHit, MemberRecord, OrganisationRecord, SearchPage
 
 MAX_DESCRIPTION = 500
 SEARCH = "expertise.zoeken"
 OVERVIEW_PAGE = 20
 ENTRIES_SHOWN = 3
+MADE_PAGES = 1024  # pages whose items are kept made
 
 
 def mention(member: MemberRecord) -> Mention:
     return Mention(name=member.name, identities=member.identities)
+
+
+@lru_cache(maxsize=8192)  # every search shows the same entries again: made once (issue 19, the ack's time)
+def _entry_line(t: Catalog, topic: str, description: str, confirmed_at: datetime, zone: tzinfo | None,
+                stale: bool) -> str:
+    confirmed = long_date(confirmed_at, t.language, datetime.now(zone))
+    text = t("expertise.entry", topic=topic, confirmed=confirmed)
+    if description:
+        text = t("expertise.entry_described", topic=topic, description=description, confirmed=confirmed)
+    if stale:
+        text += " " + t("expertise.possibly_outdated")
+    return text
 
 
 def holder_line(ctx: HandlerContext, holder: Holder) -> str:
@@ -64,6 +82,9 @@ def holder_line(ctx: HandlerContext, holder: Holder) -> str:
 class ExpertiseFeature:
     def __init__(self, search: ExpertiseSearch) -> None:
         self.search = search
+        # a cached page's items as everyone but its holders and coordinators sees them, per platform and
+        # language, with the moment the first entry on it turns stale (the search caches pages per version)
+        self._made: dict[tuple[int, str, str], tuple[SearchPage, datetime, tuple[Item, ...]]] = {}
 
     def feature(self) -> Feature:
         f = Feature("expertise")
@@ -111,7 +132,7 @@ class ExpertiseFeature:
             Context(t("expertise.results_count", total=page.total, first=offset + 1,
                       last=offset + len(page.hits))),
         ]
-        parts += [self.hit_item(ctx, hit) for hit in page.hits]
+        parts += self.hit_items(ctx, page)
         if offset + size < page.total:
             parts.append(Actions((Button(t("expertise.more"), "expertise.page", f"{offset + size}\t{query}"),)))
         return Reply(tuple(parts), replace_original=replace)
@@ -126,6 +147,25 @@ class ExpertiseFeature:
             Text(t("expertise.no_results_nearest", query=query)),
             Actions(tuple(Button(n.topic, "expertise.search", n.topic) for n in nearest)),
         ))
+
+    def hit_items(self, ctx: HandlerContext, page: SearchPage) -> tuple[Item, ...]:
+        """The page's items: made once for everyone who is no holder on it and no coordinator (they alone see
+        their own buttons), until an entry on it turns stale (issue 19: the same search asked again)."""
+        if ctx.is_coordinator or any(isinstance(hit.holder, MemberRecord) and hit.holder.id == ctx.member.id
+                                     for hit in page.hits):
+            return tuple(self.hit_item(ctx, hit) for hit in page.hits)
+        key = (id(page), ctx.actor.platform, ctx.t.language)
+        kept = self._made.get(key)
+        if kept is not None and kept[0] is page and ctx.now < kept[1]:
+            return kept[2]
+        items = tuple(self.hit_item(ctx, hit) for hit in page.hits)
+        months = relativedelta(months=ctx.settings.expertise_stale_months)
+        fresh_until = min((entry.confirmed_at + months for hit in page.hits for entry in hit.entries[:ENTRIES_SHOWN]
+                           if not self.stale(ctx, entry)), default=datetime.max.replace(tzinfo=UTC))
+        if len(self._made) >= MADE_PAGES:
+            self._made.clear()
+        self._made[key] = (page, fresh_until, items)
+        return items
 
     def hit_item(self, ctx: HandlerContext, hit: HolderHit) -> Item:
         t, holder = ctx.t, hit.holder
@@ -148,15 +188,7 @@ class ExpertiseFeature:
         return Item(title=holder.name, lines=tuple(lines), mention=reach, buttons=tuple(buttons[:3]))
 
     def entry_line(self, ctx: HandlerContext, entry: ExpertiseRecord, stale: bool) -> str:
-        t = ctx.t
-        confirmed = long_date(entry.confirmed_at, t.language, ctx.now)
-        text = t("expertise.entry", topic=entry.topic, confirmed=confirmed)
-        if entry.description:
-            text = t("expertise.entry_described", topic=entry.topic, description=entry.description,
-                     confirmed=confirmed)
-        if stale:
-            text += " " + t("expertise.possibly_outdated")
-        return text
+        return _entry_line(ctx.t, entry.topic, entry.description, entry.confirmed_at, ctx.now.tzinfo, stale)
 
     def stale(self, ctx: HandlerContext, entry: ExpertiseRecord) -> bool:
         return older_than_months(entry.confirmed_at, ctx.settings.expertise_stale_months, ctx.now)

@@ -196,3 +196,21 @@ async def test_every_command_answers_help_in_dutch(bot: Bot) -> None:
         reply = await run(bot, f"/{name} help")
         assert isinstance(reply, Reply) and not reply.is_error
         assert f"/{name}" in text_of(reply)
+
+
+async def test_a_search_asked_again_shows_an_entry_turning_stale_the_moment_it_does(bot: Bot,
+                                                                                   clock: ManualClock) -> None:
+    """The items of a page are made once for everyone but its holders (issue 19); they hold only until the
+    first entry on them turns stale, and a holder still gets their own buttons."""
+    ingrid = await add_member(bot, "Ingrid", user_id="U1")
+    await add_expertise(bot, ingrid, "dyslexie", confirmed=clock.now() - timedelta(days=365) + timedelta(hours=2))
+    first = await run(bot, "/expertise dyslexie", actor("U2"))
+    assert "(mogelijk verouderd)" not in text_of(first)
+    clock.advance(timedelta(hours=1))
+    assert "(mogelijk verouderd)" not in text_of(await run(bot, "/expertise dyslexie", actor("U2")))
+    clock.advance(timedelta(hours=2))  # 365 days and an hour after the confirmation: twelve months ago
+    again = await run(bot, "/expertise dyslexie", actor("U2"))
+    assert "(mogelijk verouderd)" in text_of(again)
+    assert "dyslexie: nog actueel" not in buttons(again) and "Stuur bericht" in buttons(again)
+    own = await run(bot, "/expertise dyslexie", actor("U1"))
+    assert "dyslexie: nog actueel" in buttons(own) and "Stuur bericht" not in buttons(own)
