@@ -24,6 +24,7 @@ show a changed member or organisation. A member's new name leaves every ranking 
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -50,6 +51,7 @@ MAX_TERMS = 120
 CACHED_QUERIES = 2048
 CACHED_RANKINGS = 64  # whole rankings: about 1 MB each for a broad query at 100k entries
 
+PageKey = tuple[tuple[int, tuple[str, ...]], int, int]  # ((vocabulary size, query words), offset, limit)
 K = TypeVar("K")
 V = TypeVar("V")
 # Dutch derivations the stemmer leaves apart: motoriek ~ motorisch, autisme ~ autistisch.
@@ -171,7 +173,10 @@ class ExpertiseSearch:
         self._cache: dict[tuple[str, ...], list[Group]] = {}
         self.index = SearchIndex()
         self._rankings: dict[tuple[int, tuple[str, ...]], Ranked] = {}
-        self._pages: dict[tuple[tuple[int, tuple[str, ...]], int, int], SearchPage] = {}
+        self._pages: dict[PageKey, SearchPage] = {}
+        # a page being made, per version: who asks for it meanwhile waits for that one (50 askers after a
+        # change make it once, not 50 times side by side on SQLite's one connection thread)
+        self._making: dict[tuple[int, PageKey], asyncio.Future[SearchPage | None]] = {}
         self._details: dict[tuple[int, tuple[str, ...]], dict[HolderKey, HolderHit]] = {}
         self._cached_version = -1
         self.expertise_version = -1
@@ -369,28 +374,53 @@ class ExpertiseSearch:
         page_key = (key, offset, limit)
         if page_key in self._pages and not own:
             return self._pages[page_key]
+        if own:
+            return await self._make(repos, query, vocabulary, version, offset, limit, own)
+        making = self._making.get((version, page_key))
+        if making is not None and (made := await asyncio.shield(making)) is not None:
+            return made
+        self._making[(version, page_key)] = making = asyncio.get_running_loop().create_future()
+        try:
+            page = await self._make(repos, query, vocabulary, version, offset, limit, own)
+            making.set_result(page)
+            return page
+        finally:
+            if not making.done():
+                making.set_result(None)  # it failed: who waited makes it themselves
+            self._making.pop((version, page_key), None)
+
+    async def _make(self, repos: Repositories, query: str, vocabulary: Vocabulary, version: int, offset: int,
+                    limit: int, own: set[tuple[str, int]]) -> SearchPage:
+        """The page from the ranking (made when missing) and the holders' details not kept yet; kept only
+        while the caches still hold `version` (another input may have caught up with a change meanwhile)."""
+        key = (vocabulary.size, tuple(words(query)))
+        page_key = (key, offset, limit)
         weights, groups = self.expand(query, vocabulary), self.required(query, vocabulary)
         ranked = self._rankings.get(key)
         if ranked is None:
             await self.index.load(repos, weights)
             ranked = self.index.rank(weights, groups)
-            _remember(self._rankings, key, ranked)
+            if version == self._cached_version:
+                _remember(self._rankings, key, ranked)
         shown = ranked.page(offset, limit)
         details = self._details.get(key)
         if details is None:
             details = {}
-            _remember(self._details, key, details)
+            if version == self._cached_version:
+                _remember(self._details, key, details)
         members = {ref for kind, ref in own if kind == MEMBER}
         organisations = {ref for kind, ref in own if kind == ORGANISATION}
         missing = [row for row in shown if row[:2] not in details  # after a change, only the holders it touched
                    or _shows(details[row[:2]].holder, members, organisations)]
         uncommitted: dict[HolderKey, HolderHit] = {}
-        for hit in await repos.expertise.hits(missing, weights, groups):
+        fetched = await repos.expertise.hits(missing, weights, groups)
+        current = version == self._cached_version
+        for hit in fetched:
             shows_own = _shows(hit.holder, members, organisations)
-            (uncommitted if shows_own else details)[_key(hit.holder)] = hit
+            (uncommitted if shows_own or not current else details)[_key(hit.holder)] = hit
         page = SearchPage(hits=tuple(uncommitted.get(row[:2]) or details[row[:2]] for row in shown
                                      if row[:2] in uncommitted or row[:2] in details), total=ranked.total)
-        if not own:
+        if not own and version == self._cached_version:
             _remember(self._pages, page_key, page)
         return page
 

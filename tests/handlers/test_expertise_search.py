@@ -4,10 +4,13 @@ topics, and the quality on the labelled corpus that bench/search.py measures too
 
 from __future__ import annotations
 
+import asyncio
 import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import event
 
 from bot.app import Bot
 from bot.core.clock import ManualClock
@@ -255,3 +258,28 @@ async def test_a_cached_page_shows_a_renamed_member_and_a_new_school_at_once(
             assert member is not None
             await repos.members.update(member.id, name="Joost Visser")
         assert "Joost Visser" in text_of(await run(second, "/expertise gedrag"))
+
+
+async def test_askers_arriving_together_after_a_change_wait_for_one_page(bot: Bot) -> None:
+    """After a change, 12 members asking the same at once make the page once (issue 19: under 50 clients,
+    every one of them read the same holders again side by side) and all see the change."""
+    ingrid = await add_member(bot, "Ingrid", user_id="U1")
+    await add_expertise(bot, ingrid, "gedrag")
+    for n in range(12):  # every asker is a member already: their first contact writes nothing a search shows
+        await run(bot, "/expertise dyslexie", actor(f"U{100 + n}"))
+    assert "Ingrid" in text_of(await run(bot, "/expertise gedrag", actor("U100")))
+    bert = await add_member(bot, "Bert", user_id="U2")
+    await add_expertise(bot, bert, "gedragsproblemen")
+    made: list[str] = []
+
+    def watch(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT expertise.id"):  # the holders' details of a page
+            made.append(statement)
+
+    event.listen(bot.db.engine.sync_engine, "before_cursor_execute", watch)
+    try:
+        answers = await asyncio.gather(*(run(bot, "/expertise gedrag", actor(f"U{100 + n}")) for n in range(12)))
+    finally:
+        event.remove(bot.db.engine.sync_engine, "before_cursor_execute", watch)
+    assert all("Ingrid" in text_of(a) and "Bert" in text_of(a) for a in answers)
+    assert len(made) == 1
