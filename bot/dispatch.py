@@ -8,6 +8,7 @@ else as an apology with a reference id that is also in the log with its tracebac
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -91,6 +92,7 @@ class Dispatcher:
         self._members_version = -1
         # coordinator rights by platform account, valid for the same version (a change of coordinators raises it)
         self._rights: dict[tuple[str, str], bool] = {}
+        self._catching = asyncio.Lock()  # one input at a time brings the kept members up to a newer version
         # told of every input: how long it took and the kind of error it ended in (bot/metrics.py)
         self.observed: Callable[[Input, float, str | None], None] | None = None
         self._seen: dict[int, date] = {}  # members whose last_seen_at this process wrote, and on which day
@@ -241,7 +243,8 @@ class Dispatcher:
             unknown = {user for user in users if (platform, user) not in self._members}
             if unknown:
                 found = await repos.members.by_identities(platform, unknown)
-                self._members |= {(platform, user): member for user, member in found.items()}
+                if version == self._members_version:
+                    self._members |= {(platform, user): member for user, member in found.items()}
 
     async def _claim_all(self, repos: Repositories, inputs: Sequence[Input], now: datetime) -> dict[Claim, bool]:
         """The group's deliveries claimed at once: per (platform, delivery id), whether it is new."""
@@ -364,7 +367,13 @@ class Dispatcher:
 
     async def _forget_changed(self, repos: Repositories, version: int) -> None:
         """Only the members a change since the version held touched (storage.changes): one named
-        member's new name costs the others nothing."""
+        member's new name costs the others nothing. One input at a time: who arrived meanwhile with the
+        same version finds it done (50 askers after a change read what changed once, not 50 times)."""
+        async with self._catching:
+            if version != self._members_version:
+                await self._catch_up(repos, version)
+
+    async def _catch_up(self, repos: Repositories, version: int) -> None:
         changes = await changes_since(repos.session, self._members_version, version) \
             if self._members_version >= 0 and self._members else None
         if changes is None or any(c.kind in (ALL, COORDINATOR) for c in changes):
@@ -398,7 +407,8 @@ class Dispatcher:
             await self._forget_changed(repos, version)
         member = self._members.get(account) or await repos.members.by_identity(*account)
         if member is not None:
-            self._members[account] = member
+            if version == self._members_version:  # (not when the cache holds a newer version than was read)
+                self._members[account] = member
             return member
         # not kept: should this input's transaction roll back, the new member was never there
         return await repos.members.of_account(*account, name=actor.name, now=self.clock.now())

@@ -177,6 +177,7 @@ class ExpertiseSearch:
         # a page being made, per version: who asks for it meanwhile waits for that one (50 askers after a
         # change make it once, not 50 times side by side on SQLite's one connection thread)
         self._making: dict[tuple[int, PageKey], asyncio.Future[SearchPage | None]] = {}
+        self._catching = asyncio.Lock()
         self._details: dict[tuple[int, tuple[str, ...]], dict[HolderKey, HolderHit]] = {}
         self._cached_version = -1
         self.expertise_version = -1
@@ -313,9 +314,15 @@ class ExpertiseSearch:
             self.index.clear()
 
     async def catch_up(self, repos: Repositories, version: int) -> None:
-        """Bring the caches from the version they hold to `version`, forgetting only what changed."""
+        """Bring the caches from the version they hold to `version`, forgetting only what changed; one input
+        at a time: who arrived meanwhile with the same version finds it done."""
         if version == self._cached_version:
             return
+        async with self._catching:
+            if version != self._cached_version:  # (lower after a restore: then everything is forgotten)
+                await self._catch_up(repos, version)
+
+    async def _catch_up(self, repos: Repositories, version: int) -> None:
         changes = await changes_since(repos.session, self._cached_version, version) \
             if self._cached_version >= 0 else None
         if changes is None or any(c.kind == ALL for c in changes):
