@@ -188,6 +188,10 @@ class Database:
             # after Slack's ack, and a user is told the database is unreachable only when it is
             kwargs |= {"pool_size": 10, "max_overflow": 10, "pool_timeout": POOL_TIMEOUT_SECONDS,
                        "connect_args": {"timeout": 5, "command_timeout": 30}}
+        elif (self.url.database or ":memory:") != ":memory:" and "mode=memory" not in (self.url.database or ""):
+            # connections kept between bursts: an aiosqlite connection beyond the pool is a thread started for one
+            # input and closed after it (50 askers at once waited 0.3-0.5 s for them, bench/ack_concurrency.py)
+            kwargs |= {"pool_size": 20, "max_overflow": 30, "pool_timeout": POOL_TIMEOUT_SECONDS}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.url.get_backend_name() == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
