@@ -93,6 +93,8 @@ class Dispatcher:
         # coordinator rights by platform account, valid for the same version (a change of coordinators raises it)
         self._rights: dict[tuple[str, str], bool] = {}
         self._catching = asyncio.Lock()  # one input at a time brings the kept members up to a newer version
+        # a member being read, per account and version: who arrives meanwhile waits for that read
+        self._reading: dict[tuple[tuple[str, str], int], asyncio.Future[MemberRecord | None]] = {}
         # told of every input: how long it took and the kind of error it ended in (bot/metrics.py)
         self.observed: Callable[[Input, float, str | None], None] | None = None
         self._seen: dict[int, date] = {}  # members whose last_seen_at this process wrote, and on which day
@@ -388,6 +390,22 @@ class Dispatcher:
                 del self._members[account]
         self._members_version = version
 
+    async def _read_member(self, repos: Repositories, account: tuple[str, str], version: int) -> MemberRecord | None:
+        """The member of an account from the database; inputs of the same account arriving together at the
+        same version wait for one read (after a rename, 50 askers read 10 members, not 50)."""
+        reading = self._reading.get((account, version))
+        if reading is not None and (read := await asyncio.shield(reading)) is not None:
+            return read
+        self._reading[(account, version)] = reading = asyncio.get_running_loop().create_future()
+        try:
+            member = await repos.members.by_identity(*account)
+            reading.set_result(member)
+            return member
+        finally:
+            if not reading.done():
+                reading.set_result(None)
+            self._reading.pop((account, version), None)
+
     async def resolve_member(self, repos: Repositories, inp: Input) -> MemberRecord:
         """The member behind the actor; a platform user becomes a member on first contact.
 
@@ -405,7 +423,7 @@ class Dispatcher:
             self._members.clear()
         if version != self._members_version:
             await self._forget_changed(repos, version)
-        member = self._members.get(account) or await repos.members.by_identity(*account)
+        member = self._members.get(account) or await self._read_member(repos, account, version)
         if member is not None:
             if version == self._members_version:  # (not when the cache holds a newer version than was read)
                 self._members[account] = member

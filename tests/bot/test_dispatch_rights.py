@@ -3,6 +3,7 @@ or removed through another instance (or in this one) counts from the next input 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -74,3 +75,25 @@ async def test_kept_rights_cost_no_statement_about_coordinators(two: tuple[Bot, 
     finally:
         event.remove(first.db.engine.sync_engine, "before_cursor_execute", record)
     assert statements and not [s for s in statements if "coordinators" in s]
+
+
+async def test_inputs_of_one_account_arriving_together_after_a_rename_read_the_member_once(bot: Bot) -> None:
+    """After a change to a member, the inputs of that member that arrive together wait for one read of it
+    (issue 19: 50 askers of 10 accounts read 50 members side by side), and all see the new name."""
+    anna = await add_member(bot, "Anna", user_id="U1")
+    assert "Anna" in text_of(await run(bot, "/netwerkbot profiel", actor("U1")))
+    async with bot.db.transaction() as repos:
+        await repos.members.update(anna.id, name="Anna de Vries")
+    read: list[str] = []
+
+    def watch(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM identities" in statement and "identities.user_id =" in statement:  # a member by account
+            read.append(statement)
+
+    event.listen(bot.db.engine.sync_engine, "before_cursor_execute", watch)
+    try:
+        answers = await asyncio.gather(*(run(bot, "/netwerkbot profiel", actor("U1")) for _ in range(12)))
+    finally:
+        event.remove(bot.db.engine.sync_engine, "before_cursor_execute", watch)
+    assert all("Anna de Vries" in text_of(a) for a in answers)
+    assert len(read) == 1
