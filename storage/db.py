@@ -152,7 +152,7 @@ class _CommittedStatePostgres:
             if self._pool is None:
                 if time.monotonic() - self._failed_at < PING_AFTER_IDLE_SECONDS:
                     return None  # it just failed: the session, until it had a rest
-                self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=10, timeout=5,
+                self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=20, timeout=5,
                                                        command_timeout=5, reset=_as_it_is)
             row = await self._pool.fetchrow("SELECT version, terms FROM search_state WHERE id = 1")
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
