@@ -194,7 +194,8 @@ class Inbox:
             keep, self._keep = self._keep, []
             done, self._done = self._done, []
             try:
-                async with self._turn or contextlib.nullcontext(), self.db.transaction() as repos:
+                async with self._turn.first() if self._turn else contextlib.nullcontext(), \
+                        self.db.transaction() as repos:
                     ids = await rows.add(repos.session, [(p, k, b) for p, k, b, _ in keep], self.clock.now())
                     await rows.remove(repos.session, [entry for entry, _ in done])
             except Exception as error:

@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, UTCDateTime
+from storage.statements import upsert_later
 
 
 class BudgetRound(Base):
@@ -105,15 +105,10 @@ class BudgetRepository:
 
     async def cast(self, round_id: int, voter: str, member_id: int, choices: Sequence[int], at: datetime) -> bool:
         """The voter's ballot; it replaces one cast earlier (the last counts), never one cast later."""
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(BudgetBallot).values(round_id=round_id, voter=voter, member_id=member_id,
-                                                        choices=json.dumps(list(choices)), cast_at=at)
-        result = await self.session.execute(statement.on_conflict_do_update(
-            index_elements=[BudgetBallot.round_id, BudgetBallot.voter],
-            set_={"choices": statement.excluded.choices, "member_id": statement.excluded.member_id,
-                  "cast_at": statement.excluded.cast_at},
-            where=BudgetBallot.cast_at <= statement.excluded.cast_at))
-        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+        return await upsert_later(self.session, BudgetBallot.__table__,  # type: ignore[arg-type]
+                                  ("round_id", "voter"), {"round_id": round_id, "voter": voter, "member_id": member_id,
+                                                          "choices": json.dumps(list(choices)), "cast_at": at},
+                                  "cast_at")
 
     async def ballots(self, round_id: int) -> list[RoundBallot]:
         rows = await self.session.scalars(select(BudgetBallot).where(BudgetBallot.round_id == round_id)

@@ -11,7 +11,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import CIRCLE_ROLES as CIRCLES
@@ -20,6 +19,7 @@ from storage.governance import CircleRepository
 from storage.history import StatusEvent
 from storage.models import Ballot, Member, Organisation, Pitch, PitchEvent, PitchSchool, Vote
 from storage.records import OrganisationRecord
+from storage.statements import upsert_later
 
 
 @dataclass(frozen=True)
@@ -236,15 +236,9 @@ class VoteRepository:
         """The voter's ballot, cast at `at`; it replaces one cast earlier (the last counts), not one cast
         later (a press that was handled late). False when a later ballot was there already. `choices`: a
         ballot of several options (or a ranking), `option` then its first."""
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(Ballot).values(vote_id=vote_id, voter=voter, member_id=member_id, option=option,
-                                                  cast_at=at, choices=json.dumps(list(choices)) if choices else "")
-        result = await self.session.execute(statement.on_conflict_do_update(
-            index_elements=[Ballot.vote_id, Ballot.voter],
-            set_={"option": statement.excluded.option, "member_id": statement.excluded.member_id,
-                  "cast_at": statement.excluded.cast_at, "choices": statement.excluded.choices},
-            where=Ballot.cast_at <= statement.excluded.cast_at))
-        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+        return await upsert_later(self.session, Ballot.__table__, ("vote_id", "voter"),  # type: ignore[arg-type]
+                                  {"vote_id": vote_id, "voter": voter, "member_id": member_id, "option": option,
+                                   "cast_at": at, "choices": json.dumps(list(choices)) if choices else ""}, "cast_at")
 
     async def ballot(self, vote_id: int, voter: str) -> BallotRecord | None:
         row = (await self.session.execute(select(Ballot, Member.name).outerjoin(Member, Member.id == Ballot.member_id)

@@ -10,6 +10,7 @@ import inspect
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -439,11 +440,16 @@ class DeliveryRepository:
         """Record many deliveries in one statement; the ids recorded now (the others were handled before)."""
         if not delivery_ids:
             return set()
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
         rows = [{"platform": platform, "delivery_id": d, "received_at": now} for d in dict.fromkeys(delivery_ids)]
-        result = await self.session.execute(dialect.insert(Delivery).values(rows).on_conflict_do_nothing()
-                                            .returning(Delivery.delivery_id))
+        result = await self.session.execute(_claims(self.session.get_bind().dialect.name), rows)
         return set(result.scalars())
+
+
+@lru_cache(maxsize=2)
+def _claims(database: str) -> Any:
+    """Deliveries claimed, the new ones returned: built once, sent as one statement of many rows."""
+    dialect = postgresql if database == "postgresql" else sqlite
+    return dialect.insert(Delivery).on_conflict_do_nothing().returning(Delivery.delivery_id)
 
 
 class Repositories:
