@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -88,10 +87,6 @@ class Bot:
         """Connect `sender`, then start reminders, deadlines and the outbox."""
         self.connect(sender, platform)
         await self.timekeeper.start()
-        # what start-up loaded lives as long as the process: out of the collector's way, so that a full
-        # collection does not walk it in the middle of an answer (issue 19: the ack's p99)
-        gc.collect()
-        gc.freeze()
 
     async def stop(self) -> None:
         await self.timekeeper.stop()
