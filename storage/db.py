@@ -219,12 +219,14 @@ class Database:
         self.url = make_url(url)
         self.after_commit = after_commit  # hears what each committed transaction did (bot/events.py)
         kwargs: dict[str, Any] = {"echo": echo}
+        database = self.url.database or ""
+        on_disk = self.dialect == "sqlite" and database not in ("", ":memory:") and "mode=memory" not in database
         if self.url.get_backend_name() == "postgresql":
             # a burst (2,000 ballots in 10 s) queues for a connection rather than failing: the work waits
             # after Slack's ack, and a user is told the database is unreachable only when it is
             kwargs |= {"pool_size": 10, "max_overflow": 10, "pool_timeout": POOL_TIMEOUT_SECONDS,
                        "connect_args": {"timeout": 5, "command_timeout": 30}}
-        elif (self.url.database or ":memory:") != ":memory:" and "mode=memory" not in (self.url.database or ""):
+        elif on_disk:
             # connections kept between bursts: an aiosqlite connection beyond the pool is a thread started for one
             # input and closed after it (50 askers at once waited 0.3-0.5 s for them, bench/ack_concurrency.py)
             kwargs |= {"pool_size": 20, "max_overflow": 30, "pool_timeout": POOL_TIMEOUT_SECONDS}
@@ -240,8 +242,6 @@ class Database:
             event.listen(Session, "do_orm_execute", _executed)
             event.listen(Session, "after_flush", _flushed)
             event.listen(Session, "after_begin", _begun_on)
-        database = self.url.database or ""
-        on_disk = self.dialect == "sqlite" and database not in ("", ":memory:") and "mode=memory" not in database
         self._committed_state: _CommittedState | _CommittedStatePostgres | None = \
             _CommittedState(database) if on_disk else None
         if self.dialect == "postgresql" and self.url.get_driver_name() == "asyncpg":
