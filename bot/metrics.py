@@ -13,6 +13,7 @@ was: the readiness check.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -134,6 +135,8 @@ class Metrics:
                                  "fallen due), late (done after their time), missed", ["state"], registry=r)
         self.database_up = Gauge("netwerkbot_database_up", "1 when the last scrape could read the database",
                                  registry=r)
+        Gauge("netwerkbot_gc_frozen_objects", "Objects of the start-up frozen out of the garbage collector's full "
+              "passes (bot/adapters/base.py settle)", registry=r).set_function(lambda: float(gc.get_freeze_count()))
         for error in ("user", "form", "database", "unexpected"):
             self.errors.labels(error)
         for phase in ("ack", "after"):

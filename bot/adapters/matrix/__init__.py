@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.adapters.base import until_signal
+from bot.adapters.base import settle, until_signal
 from bot.adapters.matrix.adapter import MatrixAdapter, running
 from bot.adapters.matrix.state import MatrixState
 from bot.core.port import Port
@@ -57,6 +57,7 @@ async def serve(bot: Port, state: MatrixState, port: int | None = None) -> int:
         async with running(adapter) as sync, metrics_served(bot, adapter, port):
             log.info("connected to %s as %s (device %s)", bot.settings.matrix_homeserver, adapter.user_id,
                      adapter.device_id)
+            settle()
             await until_signal(sync)
             if sync.done() and not sync.cancelled() and sync.exception() is not None:
                 log.error("the Matrix sync stopped: %s", sync.exception())

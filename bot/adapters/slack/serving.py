@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot.adapters.base import until_signal
+from bot.adapters.base import settle, until_signal
 from bot.core.port import Port
 
 if TYPE_CHECKING:
@@ -97,6 +97,7 @@ async def serve(bot: Port, port: int) -> int:
             log.info("connected to Slack in Socket Mode; health on port %s%s", port, HEALTH_PATH)
         else:
             log.info("listening on port %s: POST %s, GET %s", port, EVENTS_PATH, HEALTH_PATH)
+        settle()
         await until_signal()
         log.info("stopping")
     finally:

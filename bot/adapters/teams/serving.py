@@ -12,7 +12,7 @@ from aiohttp import web
 from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator
 from pydantic import ValidationError
 
-from bot.adapters.base import until_signal
+from bot.adapters.base import settle, until_signal
 from bot.core.port import Port
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ async def serve(bot: Port, store: TeamsState, port: int) -> int:
         await runner.setup()
         await web.TCPSite(runner, port=port).start()
         log.info("listening on port %s: POST %s, GET %s", port, MESSAGES_PATH, HEALTH_PATH)
+        settle()
         await until_signal()
         log.info("stopping")
     finally:
