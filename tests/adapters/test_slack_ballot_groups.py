@@ -16,7 +16,8 @@ from sqlalchemy import event, select
 from bot.app import Bot
 from bot.core.clock import ManualClock
 from bot.core.inputs import Action, Actor, FormSubmission
-from bot.core.reply import Reply
+from bot.core.reply import Outcome, Reply
+from bot.inbox import GROUP_ACKING, Kept
 from storage.models import Ballot
 from tests.adapters.test_slack_e2e import World, running
 from tests.adapters.test_slack_proposals import posted
@@ -78,6 +79,7 @@ async def test_presses_arriving_together_are_counted_in_a_few_transactions_and_e
     buttons = {e["text"]["text"]: e for b in message["blocks"] if b["type"] == "actions"
                for e in b["elements"]}
     commits = BallotCommits(world.bot)
+    groups = grouped(world.bot)
 
     answers = await asyncio.gather(*(
         world.slack.press(buttons["voor" if n % 4 else "tegen"], user, channel=PROPOSALS,
@@ -90,8 +92,38 @@ async def test_presses_arriving_together_are_counted_in_a_few_transactions_and_e
     counted = await ballots(world.bot)
     assert sorted(counted.values()) == sorted(0 if n % 4 else 1 for n in range(PRESSES))
     # one transaction per press would be 40 commits; grouped, the presses waiting while a group is handled
-    # are the next group
-    assert 1 <= commits.count <= PRESSES // 4, commits.count
+    # are the next group: on SQLite, while acks are being given, at most 10 (each holds the writer the next
+    # ack's row waits for)
+    sqlite = world.bot.db.dialect == "sqlite"
+    assert 1 <= commits.count <= PRESSES // (2 if sqlite else 4), commits.count
+    assert max(groups) == (GROUP_ACKING if sqlite else max(groups)) and sum(groups) == PRESSES, groups
+
+
+def grouped(bot: Bot) -> list[int]:
+    """The sizes of the groups the inbox hands to the dispatcher, as they come."""
+    sizes: list[int] = []
+    together = bot.dispatch_kept_together
+
+    async def counted(inputs: list[Kept]) -> list[Outcome]:
+        sizes.append(len(inputs))
+        return await together(inputs)
+
+    bot.dispatch_kept_together = counted  # type: ignore[method-assign,assignment]
+    return sizes
+
+
+async def test_without_acks_waiting_the_inbox_hands_over_larger_groups(world: World) -> None:
+    """Leftovers after a start, say: no ack waits for SQLite's writer, so a group may hold 25 inputs."""
+    await world.bot.dispatcher.dispatch(FormSubmission("stemming.form", VOTE, COORDINATOR, channel=PROPOSALS))
+    groups = grouped(world.bot)
+    presses = [Action("stemming.stem", f"1:{n % 2}", Actor("slack", f"U0LID{n:03d}", f"lid{n}"), channel=PROPOSALS,
+                      delivery_id=f"left{n}") for n in range(PRESSES)]
+
+    await asyncio.gather(*(world.adapter.inbox.handle([press], world.bot.dispatch_kept_together)
+                           for press in presses))
+
+    assert sum(groups) == PRESSES and max(groups) > GROUP_ACKING, groups
+    assert len(await ballots(world.bot)) == PRESSES
 
 
 async def test_a_group_counts_the_last_press_answers_a_failing_one_alone_and_is_never_handled_twice(
