@@ -20,6 +20,7 @@ from bot.core.clock import Clock
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, ChannelMessage, Command, FormSubmission, Input, MembershipChanged, Reaction
 from bot.core.reply import Form, FormRejected, Outcome, Reply
+from bot.core.together import Together
 from bot.logs import REFERENCE
 from config.i18n import Catalog
 from config.settings import Settings
@@ -94,7 +95,7 @@ class Dispatcher:
         self._rights: dict[tuple[str, str], bool] = {}
         self._catching = asyncio.Lock()  # one input at a time brings the kept members up to a newer version
         # a member being read, per account and version: who arrives meanwhile waits for that read
-        self._reading: dict[tuple[tuple[str, str], int], asyncio.Future[MemberRecord | None]] = {}
+        self._reading: Together[tuple[tuple[str, str], int], MemberRecord | None] = Together()
         # told of every input: how long it took and the kind of error it ended in (bot/metrics.py)
         self.observed: Callable[[Input, float, str | None], None] | None = None
         self._seen: dict[int, date] = {}  # members whose last_seen_at this process wrote, and on which day
@@ -393,18 +394,7 @@ class Dispatcher:
     async def _read_member(self, repos: Repositories, account: tuple[str, str], version: int) -> MemberRecord | None:
         """The member of an account from the database; inputs of the same account arriving together at the
         same version wait for one read (after a rename, 50 askers read 10 members, not 50)."""
-        reading = self._reading.get((account, version))
-        if reading is not None and (read := await asyncio.shield(reading)) is not None:
-            return read
-        self._reading[(account, version)] = reading = asyncio.get_running_loop().create_future()
-        try:
-            member = await repos.members.by_identity(*account)
-            reading.set_result(member)
-            return member
-        finally:
-            if not reading.done():
-                reading.set_result(None)
-            self._reading.pop((account, version), None)
+        return await self._reading.once((account, version), lambda: repos.members.by_identity(*account))
 
     async def resolve_member(self, repos: Repositories, inp: Input) -> MemberRecord:
         """The member behind the actor; a platform user becomes a member on first contact.

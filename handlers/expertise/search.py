@@ -36,6 +36,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from bot.core.together import Together
 from handlers.expertise.analysis import COMMON, phrase, sound, stem, words
 from handlers.expertise.index import HolderKey, Ranked, SearchIndex
 from handlers.text import fold
@@ -176,7 +177,7 @@ class ExpertiseSearch:
         self._pages: dict[PageKey, SearchPage] = {}
         # a page being made, per version: who asks for it meanwhile waits for that one (50 askers after a
         # change make it once, not 50 times side by side on SQLite's one connection thread)
-        self._making: dict[tuple[int, PageKey], asyncio.Future[SearchPage | None]] = {}
+        self._making: Together[tuple[int, PageKey], SearchPage] = Together()
         self._catching = asyncio.Lock()
         self._details: dict[tuple[int, tuple[str, ...]], dict[HolderKey, HolderHit]] = {}
         self._cached_version = -1
@@ -383,18 +384,8 @@ class ExpertiseSearch:
             return self._pages[page_key]
         if own:
             return await self._make(repos, query, vocabulary, version, offset, limit, own)
-        making = self._making.get((version, page_key))
-        if making is not None and (made := await asyncio.shield(making)) is not None:
-            return made
-        self._making[(version, page_key)] = making = asyncio.get_running_loop().create_future()
-        try:
-            page = await self._make(repos, query, vocabulary, version, offset, limit, own)
-            making.set_result(page)
-            return page
-        finally:
-            if not making.done():
-                making.set_result(None)  # it failed: who waited makes it themselves
-            self._making.pop((version, page_key), None)
+        return await self._making.once((version, page_key),
+                                       lambda: self._make(repos, query, vocabulary, version, offset, limit, own))
 
     async def _make(self, repos: Repositories, query: str, vocabulary: Vocabulary, version: int, offset: int,
                     limit: int, own: set[tuple[str, int]]) -> SearchPage:
