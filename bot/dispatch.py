@@ -320,19 +320,18 @@ class Dispatcher:
             return None, None
         member = await self.resolve_member(repos, inp)
         version, _ = await repos.expertise.search_state()  # as `resolve_member` read it: kept in the session
+        if self.settings.is_coordinator(actor.platform, actor.user_id):  # the environment seeds, once
+            await repos.coordinators.seed(actor.platform, actor.user_id, now)
+        # read before anything is written: until then, beside the session (storage/accounts.py)
+        rights = await self._coordinator_rights(repos, actor.platform, actor.user_id, version)
         seen = self._seen.get(member.id) != now.date()
         if seen and not seen_later and lazy:  # once a day per member: who has not been seen for long is listed
             self._unseen.add(member.id)  # (PRIVACY.md); for an input that may write nothing, with the next write
             self._unseen_since = self._unseen_since or now
         elif seen and not seen_later:
             await repos.privacy.seen(member.id, now)
-        if self.settings.is_coordinator(actor.platform, actor.user_id):  # the environment seeds, once
-            await repos.coordinators.seed(actor.platform, actor.user_id, now)
-        ctx = InputContext(
-            repos=repos, member=member, actor=actor, t=self.t, now=now, settings=self.settings,
-            is_coordinator=await self._coordinator_rights(repos, actor.platform, actor.user_id, version),
-            prefix=command_prefix(actor.platform),
-        )
+        ctx = InputContext(repos=repos, member=member, actor=actor, t=self.t, now=now, settings=self.settings,
+                           is_coordinator=rights, prefix=command_prefix(actor.platform))
         outcome = await self._route(ctx, inp)
         if ctx.coordinator_acts:  # it needed coordinator rights and it succeeded: in the log
             await repos.coordinators.log(member.id, logged_as(inp, ctx.prefix), summary(outcome), now)

@@ -95,10 +95,8 @@ async def changes_since(session: AsyncSession, version: int, until: int) -> list
         return []
     if until < version:  # the database went back (a restore): nothing held can be trusted
         return None
-    rows = None
-    if PEEK in session.info and not session.info.get(BEGUN):  # committed rows, without the session's round trips
-        peeked = session.info[PEEK].changes(version)  # SQLite: on this thread; PostgreSQL: in autocommit
-        rows = await peeked if inspect.isawaitable(peeked) else peeked
+    rows = await peek(session, "SELECT version, kind, ref FROM search_changes WHERE version > ? ORDER BY version",
+                      version)
     if rows is None:
         rows = (await session.execute(
             select(SearchChange.version, SearchChange.kind, SearchChange.ref)
@@ -107,6 +105,17 @@ async def changes_since(session: AsyncSession, version: int, until: int) -> list
     if {c.version for c in found if c.version <= until} != set(range(version + 1, until + 1)):
         return None
     return found
+
+
+async def peek(session: AsyncSession, sql: str, *params: Any) -> Sequence[tuple[Any, ...]] | None:
+    """Committed rows read beside the session (SQLite: on this thread; PostgreSQL: in autocommit), without its
+    round trips; only while the session has read nothing itself, so that whatever it reads next is no older.
+    None when that is not possible now: the caller reads through the session."""
+    if PEEK not in session.info or session.info.get(BEGUN):
+        return None
+    peeked = session.info[PEEK].rows(sql, *params)
+    rows: Sequence[tuple[Any, ...]] | None = await peeked if inspect.isawaitable(peeked) else peeked
+    return rows
 
 
 def _postings(where: Any, *extra: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import time
@@ -110,14 +111,13 @@ class _CommittedState:
             return None
         return (int(row[0]), int(row[1])) if row else None
 
-    def changes(self, since: int) -> list[tuple[int, str, int]] | None:
-        """The committed rows of search_changes after version `since` (storage.changes), or None."""
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]] | None:
+        """The committed rows of a read (placeholders `?`; storage.changes, storage.repositories), or None."""
         try:
             if self._connection is None and self() is None:
                 return None
             assert self._connection is not None
-            return self._connection.execute(
-                "SELECT version, kind, ref FROM search_changes WHERE version > ? ORDER BY version", (since,)).fetchall()
+            return self._connection.execute(sql, params).fetchall()
         except sqlite3.Error:
             return None
 
@@ -125,6 +125,13 @@ class _CommittedState:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+@functools.lru_cache(maxsize=64)
+def _numbered(sql: str) -> str:
+    """SQLite's placeholders (`?`) as PostgreSQL's (`$1`, `$2`, ...)."""
+    parts = sql.split("?")
+    return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
 
 
 async def _as_it_is(_connection: asyncpg.Connection) -> None:
@@ -161,16 +168,14 @@ class _CommittedStatePostgres:
             return None
         return (int(row[0]), int(row[1])) if row else None
 
-    async def changes(self, since: int) -> list[tuple[int, str, int]] | None:
-        """The committed rows of search_changes after version `since` (storage.changes), or None."""
+    async def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]] | None:
+        """As `_CommittedState.rows` (placeholders `?`), once the version has been read this way, or None."""
         if self._pool is None:
             return None
         try:
-            rows = await self._pool.fetch(
-                "SELECT version, kind, ref FROM search_changes WHERE version > $1 ORDER BY version", since)
+            return [tuple(row) for row in await self._pool.fetch(_numbered(sql), *params)]
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             return None
-        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None

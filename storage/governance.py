@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.accounts import coordinator
 from storage.changes import COORDINATOR, search_changed
 from storage.models import CircleMember, Coordinator, CoordinatorAction, Identity, Member, PendingShare
 from storage.statements import insert_ignore
@@ -81,6 +82,8 @@ class CoordinatorRepository:
     async def is_coordinator(self, platform: str, user_id: str) -> bool:
         if (known := self._known.get((platform, user_id))) is not None:
             return known
+        if (peeked := await coordinator(self.session, platform, user_id)) is not None:
+            return peeked
         found = await self.session.scalar(select(exists().where(
             Coordinator.platform == platform, Coordinator.user_id == user_id, Coordinator.removed_at.is_(None))))
         return bool(found)

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.accounts import members_of_accounts
 from storage.budget import BudgetRepository
 from storage.changes import BEGUN, EXPERTISE, MEMBER, ORGANISATION, PEEK, SEARCH_STATE, search_changed
 from storage.circles import IdeaRepository
@@ -144,12 +145,16 @@ class MemberRepository:
         return {r.id: r for r in await self._load(Member.id.in_(list(ids)))}
 
     async def by_identity(self, platform: str, user_id: str) -> MemberRecord | None:
+        if (peeked := await members_of_accounts(self.session, platform, [user_id])) is not None:
+            return peeked.get(user_id)
         found = await self._load(Member.id.in_(
             select(Identity.member_id).where(Identity.platform == platform, Identity.user_id == user_id)))
         return found[0] if found else None
 
     async def by_identities(self, platform: str, user_ids: Collection[str]) -> dict[str, MemberRecord]:
         """The members of many accounts at once (a group of inputs), by user id; accounts without one left out."""
+        if (peeked := await members_of_accounts(self.session, platform, user_ids)) is not None:
+            return peeked
         accounts = dict((await self.session.execute(select(Identity.user_id, Identity.member_id).where(
             Identity.platform == platform, Identity.user_id.in_(list(user_ids))))).all())
         members = await self.many(accounts.values()) if accounts else {}

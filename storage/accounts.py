@@ -1,0 +1,78 @@
+"""Members of platform accounts, and coordinator rights, read beside the session (issue 19, item 1).
+
+A person's first input in a process, and their first after a change to them, reads their member: through
+the session that is a transaction of its own on SQLite (BEGIN, two statements and COMMIT, each a hop to
+aiosqlite's thread: some 2 ms) and three round trips more on PostgreSQL. Read with `storage.changes.peek`
+it is two plain statements on committed rows (SQLite: on the event loop's thread; PostgreSQL: in
+autocommit), and only while the session has read nothing itself: what it reads afterwards is no older.
+The same records as `MemberRepository._load`; None when a peek is not possible now (the caller then
+reads through the session).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.changes import peek
+from storage.records import MemberRecord, OrganisationRecord
+
+MOST = 500  # accounts read at once this way (a group of presses is far smaller); more go through the session
+
+MEMBERS = ("SELECT i.user_id, m.id, m.name, m.title, m.email, m.role, m.profile_fetched_at,"
+           " o.id, o.name, o.kind, o.werkgebied"
+           " FROM identities i JOIN members m ON m.id = i.member_id"
+           " LEFT JOIN organisations o ON o.id = m.organisation_id"
+           " WHERE i.platform = ? AND i.user_id IN ({})")
+ACCOUNTS = "SELECT member_id, platform, user_id FROM identities WHERE member_id IN ({})"
+COORDINATOR = "SELECT 1 FROM coordinators WHERE platform = ? AND user_id = ? AND removed_at IS NULL"
+
+
+def _utc(value: Any) -> datetime | None:
+    """A UTCDateTime column as SQLAlchemy gives it: SQLite keeps naive UTC text, PostgreSQL an aware value."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+async def members_of_accounts(session: AsyncSession, platform: str,
+                              user_ids: Collection[str]) -> dict[str, MemberRecord] | None:
+    """The members of these accounts by user id (accounts without one left out), or None."""
+    wanted = sorted(set(user_ids))
+    if not wanted or len(wanted) > MOST:
+        return None if wanted else {}
+    rows = await peek(session, MEMBERS.format(_marks(len(wanted))), platform, *wanted)
+    if rows is None:
+        return None
+    accounts: dict[int, list[tuple[str, str]]] = {}
+    if rows:
+        ids = sorted({int(row[1]) for row in rows})
+        linked = await peek(session, ACCOUNTS.format(_marks(len(ids))), *ids)
+        if linked is None:
+            return None
+        for member_id, account_platform, account in linked:
+            accounts.setdefault(int(member_id), []).append((str(account_platform), str(account)))
+    return {
+        str(user_id): MemberRecord(
+            id=int(member_id), name=name, title=title, email=email, role=role,
+            organisation=OrganisationRecord(id=int(org_id), name=org_name, kind=kind, werkgebied=werkgebied)
+            if org_id is not None else None,
+            identities=tuple(sorted(accounts.get(int(member_id), []))),
+            profile_fetched_at=_utc(fetched),
+        )
+        for user_id, member_id, name, title, email, role, fetched, org_id, org_name, kind, werkgebied in rows
+    }
+
+
+async def coordinator(session: AsyncSession, platform: str, user_id: str) -> bool | None:
+    """Whether the account has coordinator rights now, or None."""
+    rows = await peek(session, COORDINATOR, platform, user_id)
+    return None if rows is None else bool(rows)

@@ -1,0 +1,85 @@
+"""Issue 19, item 1: a person's member and rights are read beside the session (storage/accounts.py), the same
+records as through it, so that their first input in a process (and their first after a change to them) costs
+no transaction of its own."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event, text
+
+from bot.app import Bot
+from bot.core.clock import ManualClock
+from bot.core.inputs import Actor
+from storage.records import MemberRecord
+from storage.repositories import Repositories
+from tests.conftest import started_bot
+from tests.support import add_expertise, add_member, add_organisation, run, text_of
+
+
+def recorded(bot: Bot) -> list[str]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(bot.db.engine.sync_engine, "before_cursor_execute", record)
+    return statements
+
+
+async def test_a_known_member_s_first_search_in_a_new_process_reads_nothing_through_the_session(
+        database_url: str, clock: ManualClock) -> None:
+    async with started_bot(database_url, clock) as first:
+        school = await add_organisation(first, "De Regenboog")
+        expert = await add_member(first, "Fatima Yilmaz", user_id="U7", organisation=school)
+        await add_expertise(first, expert, "gedrag", "Time-out plekken in de klas")
+        await add_member(first, "Coördinator Kees", user_id="U8")
+        async with first.db.transaction() as repos:
+            await repos.coordinators.add("console", "U8", expert.id, clock.now())
+    async with started_bot(database_url, clock) as bot:  # a new process: nothing kept in memory
+        await run(bot, "/expertise gedrag", Actor("console", "U0", "iemand"))  # opens the PostgreSQL peek
+        statements = recorded(bot)
+        own = await run(bot, "/expertise gedrag", Actor("console", "U7", "fatima"))
+        coordinator = await run(bot, "/expertise gedrag", Actor("console", "U8", "coordinator"))
+        assert not [s for s in statements if "identities" in s or "coordinators" in s], statements
+        assert "Fatima Yilmaz" in text_of(own) and "Fatima Yilmaz" in text_of(coordinator)
+        # she is known as herself (no button to message herself), the coordinator as someone else
+        assert "Stuur bericht" not in text_of(own) and "Stuur bericht" in text_of(coordinator)
+
+
+async def test_read_beside_the_session_a_member_is_the_same_record_as_through_it(
+        database_url: str, clock: ManualClock) -> None:
+    async with started_bot(database_url, clock) as bot:
+        school = await add_organisation(bot, "De Regenboog")
+        member = await add_member(bot, "Fatima Yilmaz", user_id="U7", organisation=school, email="f@example.nl")
+        plain = await add_member(bot, "Jan de Vries", user_id="U9")
+        async with bot.db.transaction() as repos:
+            await repos.members.link(member.id, "slack", "S7")
+            await repos.members.update(member.id, profile_fetched_at=clock.now() - timedelta(hours=3))
+            await repos.coordinators.add("console", "U9", plain.id, clock.now())
+        async with bot.db.transaction() as repos:
+            await repos.expertise.search_state()  # as the dispatcher: the version first (opens PostgreSQL's peek)
+
+        async def read(repos: Repositories) -> tuple[MemberRecord | None, dict[str, MemberRecord], MemberRecord | None,
+                                                       bool, bool]:
+            return (await repos.members.by_identity("console", "U7"),
+                    await repos.members.by_identities("console", ["U7", "U9", "U404"]),
+                    await repos.members.by_identity("console", "U404"),
+                    await repos.coordinators.is_coordinator("console", "U9"),
+                    await repos.coordinators.is_coordinator("console", "U7"))
+
+        statements = recorded(bot)
+        async with bot.db.transaction() as repos:
+            beside = await read(repos)
+        assert statements == []  # not one statement through the session
+        async with bot.db.transaction() as repos:
+            await repos.session.execute(text("SELECT 1"))  # the session has begun: it reads everything itself
+            through = await read(repos)
+        assert beside == through
+        found = beside[0]
+        assert found is not None
+        assert found.organisation == school and found.email == "f@example.nl"
+        assert found.identities == (("console", "U7"), ("slack", "S7"))
+        assert found.profile_fetched_at == clock.now() - timedelta(hours=3)
+        assert set(beside[1]) == {"U7", "U9"} and beside[2] is None and beside[3:] == (True, False)
