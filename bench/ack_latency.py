@@ -395,6 +395,23 @@ async def measure(arguments: argparse.Namespace, url: str, fake: FakeSlack, fold
     env |= {"DATABASE_URL": url, "SLACK_BOT_TOKEN": fake.token, "SLACK_SIGNING_SECRET": SECRET,
             "NETWERKBOT_SLACK_API_URL": fake.url}
     log_file = folder / "servers.log"
+    async with contextlib.AsyncExitStack() as stack:
+        # the adapter path on a copy: sharing the bot's database, it would name every first contact (Slack's
+        # users.info and a member write) just before the bot's turn, and the bot would find them all named
+        copy = copy_sqlite(url, folder / "adapter.db") if make_url(url).get_backend_name() == "sqlite" \
+            else await stack.enter_async_context(fresh_database(template=url))
+        return await interleaved(arguments, env, {"adapter": env | {"DATABASE_URL": copy}}, log_file, url, fake)
+
+
+def copy_sqlite(url: str, path: Path) -> str:
+    with sqlite3.connect(url.split("///", 1)[1]) as source, sqlite3.connect(path) as target:
+        source.backup(target)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def interleaved(arguments: argparse.Namespace, env: dict[str, str], envs: dict[str, dict[str, str]],
+                      log_file: Path, url: str, fake: FakeSlack) -> list[Result]:
+    """The four servers started (`envs`: a floor's own environment), then the requests, one to each in turn."""
     servers = []
     for name, command in (
         ("bolt floor, default mode (ack only)", ["--floor", "default"]),
@@ -407,8 +424,8 @@ async def measure(arguments: argparse.Namespace, url: str, fake: FakeSlack, fold
                 else [sys.executable, SCRIPT, *command, "--port", str(port), "--api-url", fake.url])
         servers.append(Server(name, argv, port))
     try:
-        for server in servers:
-            await server.start(env, log_file)
+        for server, floor in zip(servers, ("default", "fast", "adapter", ""), strict=True):
+            await server.start(envs.get(floor, env), log_file)
         # interleaved, one request to each server in turn, so that whatever else the machine
         # is doing meanwhile falls on all of them alike
         for n, user in enumerate(askers(arguments)):

@@ -18,10 +18,12 @@ ADMIN = os.environ.get("NETWERKBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://pos
 
 
 @asynccontextmanager
-async def fresh_database() -> AsyncIterator[str]:
-    """The SQLAlchemy URL of a new, empty database; it is dropped when the block ends."""
+async def fresh_database(template: str | None = None) -> AsyncIterator[str]:
+    """The SQLAlchemy URL of a new database, empty or a copy of the one at `template` (to which nobody may be
+    connected); it is dropped when the block ends."""
     name = f"nwb_bench_{uuid.uuid4().hex[:8]}"
-    await _admin(f'CREATE DATABASE "{name}"')
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
+    await _admin(f'CREATE DATABASE "{name}"{copy}')
     try:
         yield make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
     finally:
