@@ -101,6 +101,9 @@ class Bot:
     async def dispatch(self, inp: Input) -> Outcome:
         return await self.dispatcher.dispatch(inp)
 
+    def is_question(self, inp: Input) -> bool:
+        return self.dispatcher.is_question(inp)
+
     async def dispatch_kept(self, inp: Input) -> Outcome:
         return await self.dispatcher.dispatch_kept(inp)
 

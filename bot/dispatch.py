@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from bot.contexts import Features, InputContext, TimeContext
 from bot.core.clock import Clock
 from bot.core.errors import FormErrors, UserError
-from bot.core.inputs import Action, ChannelMessage, Command, FormSubmission, Input, MembershipChanged, Reaction
+from bot.core.inputs import Action, Actor, ChannelMessage, Command, FormSubmission, Input, MembershipChanged, Reaction
 from bot.core.reply import Form, FormRejected, Outcome, Reply
 from bot.core.together import Together
 from bot.logs import REFERENCE
@@ -36,6 +36,7 @@ HELP_WORDS = frozenset({"help", "hulp", "?", "uitleg"})
 PREFIXES = {"matrix": "!"}
 SEEN = "netwerkbot.seen"  # session.info: the members the last input of a group saw (at most one)
 UNSEEN_WRITTEN = "netwerkbot.unseen_written"  # session.info: the waiting last_seen_at this transaction wrote
+STRANGER = 0  # the member id of `stranger` (no member has it)
 SEEN_LATE = timedelta(minutes=10)  # a last_seen_at waits at most this long for a transaction that writes anyway
 
 
@@ -74,6 +75,12 @@ def summary(outcome: Outcome) -> str:
     if isinstance(outcome, Form):
         return outcome.title
     return ""
+
+
+def stranger(actor: Actor) -> MemberRecord:
+    """Who asks a question without being a member yet: nothing of them is stored, or needed, to answer it."""
+    return MemberRecord(id=STRANGER, name=actor.name or actor.user_id, title="", email=None, role="",
+                        organisation=None, identities=((actor.platform, actor.user_id),), profile_fetched_at=None)
 
 
 def command_prefix(platform: str) -> str:
@@ -324,7 +331,7 @@ class Dispatcher:
             await repos.coordinators.seed(actor.platform, actor.user_id, now)
         # read before anything is written: until then, beside the session (storage/accounts.py)
         rights = await self._coordinator_rights(repos, actor.platform, actor.user_id, version)
-        seen = self._seen.get(member.id) != now.date()
+        seen = member.id != STRANGER and self._seen.get(member.id) != now.date()
         if seen and not seen_later and lazy:  # once a day per member: who has not been seen for long is listed
             self._unseen.add(member.id)  # (PRIVACY.md); for an input that may write nothing, with the next write
             self._unseen_since = self._unseen_since or now
@@ -395,6 +402,15 @@ class Dispatcher:
         same version wait for one read (after a rename, 50 askers read 10 members, not 50)."""
         return await self._reading.once((account, version), lambda: repos.members.by_identity(*account))
 
+    def is_question(self, inp: Input) -> bool:
+        """Whether the input only asks (its feature says so of the command's text; `help` always does)."""
+        if not isinstance(inp, Command) or (asks := self.registry.questions.get(inp.name)) is None:
+            return False
+        try:
+            return inp.text.strip().lower() in HELP_WORDS or asks(inp.text, self.t)
+        except UserError:  # the handler says what is wrong with the text, to a member as ever
+            return False
+
     async def resolve_member(self, repos: Repositories, inp: Input) -> MemberRecord:
         """The member behind the actor; a platform user becomes a member on first contact.
 
@@ -417,6 +433,8 @@ class Dispatcher:
             if version == self._members_version:  # (not when the cache holds a newer version than was read)
                 self._members[account] = member
             return member
+        if self.is_question(inp):  # a question of a person who is no member yet: answered without making one
+            return stranger(actor)  # (named by the profile refresh after the answer: bot/adapters/base.py)
         # not kept: should this input's transaction roll back, the new member was never there
         return await repos.members.of_account(*account, name=actor.name, now=self.clock.now())
 

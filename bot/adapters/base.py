@@ -108,7 +108,11 @@ class AdapterBase(Generic[OriginT]):
 
     async def dispatch(self, inp: Input, *others: Actor) -> Outcome:
         """Dispatch `inp` once its actor (and `others`, e.g. the author of a message reacted to) has a member
-        with their platform name: a person is never shown by their login handle, not even the first time."""
+        with their platform name: a person is never shown by their login handle, not even the first time.
+        A question (a search) needs no member: it is answered at once, and a newcomer who asked it is named
+        by the profile refresh after the answer (`refresh_profile_later`), not before it."""
+        if not others and inp.actor.user_id not in self._named and self.port.is_question(inp):
+            return await self.port.dispatch(inp)
         for actor in (inp.actor, *others):
             await self.name_first(actor)
         return await self.port.dispatch(inp)

@@ -142,6 +142,11 @@ class Port(Protocol):
         """Handle one input (a command, a press, a form, a message, a reaction) and say what to answer."""
         ...
 
+    def is_question(self, inp: Input) -> bool:
+        """Whether the input only asks (a search): the dispatcher answers it to a person who is no member yet
+        without making them one, so the adapter may answer first and have them named after."""
+        ...
+
     async def dispatch_kept(self, inp: Input) -> Outcome:
         """Handle an input kept in the inbox: a database that is away raises (the row stays), no apology."""
         ...

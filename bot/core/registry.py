@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 
 from bot.core.inputs import Action, Command, FormSubmission, Listened, MembershipChanged
 from bot.core.reply import Outcome, Reply
+from config.i18n import Catalog
 
 C = TypeVar("C")
 J = TypeVar("J")
@@ -26,6 +27,9 @@ Job = Callable[[J], Awaitable[None]]  # acts on `ctx.due`, the occurrence, in th
 Planner = Callable[[J], Awaitable[None]]  # brings the feature's future occurrences up to date (idempotent)
 Renderer = Callable[[J, str], Awaitable[Reply | None]]  # a kept-current message anew, by its outbox key
 MembershipListener = Callable[[J, MembershipChanged], Awaitable[None]]  # who is in a circle's channel; nobody acts
+# whether a command's text only asks (a search): its answer needs no member, so a person who is none yet is
+# answered at once and named by the platform after the answer (bot/dispatch.py `is_question`, adapters/base.py)
+Question = Callable[[str, Catalog], bool]
 
 
 @dataclass
@@ -40,9 +44,12 @@ class Feature(Generic[C, J]):
     renderers: dict[str, Renderer[J]] = field(default_factory=dict)
     memberships: list[MembershipListener[J]] = field(default_factory=list)
     published: dict[str, Renderer[J]] = field(default_factory=dict)
+    questions: dict[str, Question] = field(default_factory=dict)
 
-    def command(self, name: str, handler: CommandHandler[C]) -> None:
+    def command(self, name: str, handler: CommandHandler[C], *, asks: Question | None = None) -> None:
         self.commands[name] = handler
+        if asks is not None:
+            self.questions[name] = asks
 
     def action(self, action_id: str, handler: ActionHandler[C]) -> None:
         self.actions[action_id] = handler
@@ -88,6 +95,7 @@ class Registry(Generic[C, J]):
         self.renderers: dict[str, Renderer[J]] = {}
         self.memberships: list[MembershipListener[J]] = []
         self.published: dict[str, Renderer[J]] = {}
+        self.questions: dict[str, Question] = {}
         for feature in features or []:
             self.add(feature)
 
@@ -100,6 +108,7 @@ class Registry(Generic[C, J]):
             raise ValueError(f"{feature.name}: already registered: {sorted(clash)}")
         self.features.append(feature)
         self.commands.update(feature.commands)
+        self.questions.update(feature.questions)
         self.actions.update(feature.actions)
         self.forms.update(feature.forms)
         self.listeners.extend(feature.listeners)

@@ -88,7 +88,7 @@ class ExpertiseFeature:
 
     def feature(self) -> Feature:
         f = Feature("expertise")
-        f.command("expertise", self.command)
+        f.command("expertise", self.command, asks=parser.asks)
         f.action("expertise.page", self.page)
         f.action("expertise.overview", self.overview_page)
         f.action("expertise.search", self.search_topic)

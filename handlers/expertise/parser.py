@@ -102,3 +102,10 @@ def parse(text: str, t: Catalog) -> Request:
     if not words(text):
         raise UserError(t("expertise.query_meaningless", query=text))
     return Search(text)
+
+
+def asks(text: str, t: Catalog) -> bool:
+    """A search or the overview of topics: their answers need nothing of who asks but their rights and which
+    entries are their own (a person who is no member yet holds none), so they are answered to a newcomer
+    before the platform names them (bot/core/registry.py `Question`)."""
+    return isinstance(parse(text, t), Search | Overview)

@@ -14,7 +14,7 @@ import pytest
 from bot.core.clock import ManualClock
 from tests.adapters.test_slack_e2e import World, running
 from tests.fake_slack import User
-from tests.support import add_member
+from tests.support import add_expertise, add_member
 
 IMPORTED = User("U0IMPORT", "fleur.b")
 NEWCOMER = User("U0NIEUW", "gijs.d")
@@ -54,6 +54,36 @@ async def test_a_newcomer_is_named_by_slack_before_the_first_answer(world: World
     assert answer.status == 200 and "Gijs Dekker" in str(answer.json) and "gijs.d" not in str(answer.json)
     await world.adapter.drain()
     assert len(world.fake.ok_calls("users.info")) == 1  # once, not again after the answer
+
+
+async def test_a_newcomer_s_search_is_answered_without_waiting_for_slack_and_named_by_slack_after(
+        world: World) -> None:
+    """A search needs nothing of who asks: a newcomer's first one is answered at once (issue 19, item 1: a first
+    contact waited for users.info), with nothing stored of them until Slack has named them."""
+    els = await add_member(world.bot, "Els van Dijk", user_id="U0ELS", platform="slack")
+    await add_expertise(world.bot, els, "gedrag", "Time-out plekken in de klas")
+    lookup = world.fake.hold("users.info")
+
+    answer = await world.slack.command("/expertise", "gedrag", NEWCOMER)
+
+    assert answer.status == 200 and "Els van Dijk" in str(answer.json) and "Stuur bericht" in str(answer.json)
+    assert await member_of(world, NEWCOMER.id) is None  # not stored under the login handle meanwhile
+    lookup.set()
+    await world.fake.wait_for_calls("users.info")
+    await world.adapter.drain()
+    assert await member_of(world, NEWCOMER.id) == ("Gijs Dekker", "")
+    again = await world.slack.command("/netwerkbot", "profiel", NEWCOMER)
+    assert "Gijs Dekker" in str(again.json) and len(world.fake.ok_calls("users.info")) == 1
+
+
+async def test_a_newcomer_s_first_entry_waits_for_slack_to_name_them(world: World) -> None:
+    """What stores something of who acts is no question: the newcomer is named by Slack before it is handled."""
+    answer = await world.slack.command("/expertise", "toevoegen gedrag", NEWCOMER)
+
+    assert answer.status == 200 and len(world.fake.ok_calls("users.info")) == 1
+    assert await member_of(world, NEWCOMER.id) == ("Gijs Dekker", "")
+    mine = await world.slack.command("/expertise", "mijn", NEWCOMER)
+    assert "gedrag" in str(mine.json)
 
 
 async def test_a_member_named_only_by_a_login_handle_is_named_by_slack_before_the_answer(world: World) -> None:

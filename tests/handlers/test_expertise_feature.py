@@ -151,9 +151,9 @@ async def test_coordinator_naming_an_unknown_or_ambiguous_holder_gets_told(bot: 
 async def test_send_message_opens_a_conversation_with_an_introduction(bot: Bot) -> None:
     els = await add_member(bot, "Els van Dijk", user_id="els")
     await add_expertise(bot, els, "gedrag")
-    results = await run(bot, "/expertise gedrag", actor("U1", name="Joost"))
+    results = await run(bot, "/expertise gedrag", actor("U1", name="Joost"))  # a question: Joost is no member yet
     action, value = buttons(results)["Stuur bericht"]
-    reply = await press(bot, action, value, actor("U1"))
+    reply = await press(bot, action, value, actor("U1", name="Joost"))
     assert isinstance(reply, Reply) and reply.audience is Audience.GROUP
     assert [m.user_id("console") for m in reply.group] == ["els"]
     assert "Joost zoekt contact met Els van Dijk over gedrag" in text_of(reply)
