@@ -17,6 +17,9 @@ Each gets `--warmup` and then `--requests` signed `/expertise gedrag` requests, 
 sending the request to having read the whole answer. Goal: bot p99 <= 2 x the p99 of the
 process_before_response floor.
 
+The adapter path (a fourth server, `--floor adapter`: the bot's own server answering one precomputed
+reply) runs on a copy of the database, so that each server names its own first contacts.
+
 `--profile` also times, in this process and on the same database, where the bot's time goes:
 the dispatcher (transaction, member, search, reply) and the Block Kit rendering.
 """
