@@ -3,9 +3,20 @@ typed at through a pseudo-terminal: a ranked ballot is a numbered question per p
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
 
 from tests.adapters.test_console_e2e import INGRID, MARIEKE, PROMPT, session
+
+
+def in_three_days() -> str:
+    """When "over 3 dagen" closes, typed today (the process runs on the real clock): 17:00 in Amsterdam."""
+    zone = ZoneInfo("Europe/Amsterdam")
+    closes = datetime.combine(datetime.now(zone).date() + timedelta(days=3), time(17), tzinfo=zone)
+    return format_datetime(closes, "EEEE d MMMM HH:mm", locale="nl")
 
 
 def test_a_ranked_budget_round_and_a_multiple_choice_vote_in_the_terminal(tmp_path: Path) -> None:
@@ -63,7 +74,7 @@ def test_a_ranked_budget_round_and_a_multiple_choice_vote_in_the_terminal(tmp_pa
         first = ingrid.fill("1e keuze (optioneel) — ", "2")
         assert "[1] #1 Samen een groeiklas" in first and "[2] #2 Gedragsspecialist delen" in first, first
         ingrid.fill("2e keuze (optioneel): ", "1")
-        ingrid.child.expect_exact("Je steunt: #2 > #1. Je kunt dit wijzigen tot maandag 7 december 17:00")
+        ingrid.child.expect_exact(f"Je steunt: #2 > #1. Je kunt dit wijzigen tot {in_three_days()}")
         ingrid.child.expect_exact("[bericht bijgewerkt in kanaal console]")  # the round's message, kept current
         ingrid.child.expect_exact("1 stem uitgebracht")
 
