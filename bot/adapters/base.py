@@ -187,8 +187,8 @@ class AdapterBase(Generic[OriginT]):
         try:
             while self._due:
                 actors, self._due = list(self._due.values()), {}
-                try:
-                    await self.port.refresh_profiles(actors, self.fetch_profile)
+                try:  # who has their profile now needs no naming before a later input (`name_first`)
+                    self._have_names(await self.port.refresh_profiles(actors, self.fetch_profile))
                 except Exception:  # the database away, say: these are looked at again in ten minutes
                     log.warning("could not refresh the profiles of %d people", len(actors), exc_info=True)
         finally:

@@ -72,8 +72,17 @@ async def test_a_newcomer_s_search_is_answered_without_waiting_for_slack_and_nam
     await world.fake.wait_for_calls("users.info")
     await world.adapter.drain()
     assert await member_of(world, NEWCOMER.id) == ("Gijs Dekker", "")
+    looked_up: list[int] = []
+    refresh = world.bot.refresh_profiles
+
+    async def counted(actors: Any, fetch: Any, *, new_only: bool = False) -> set[str]:
+        looked_up.append(len(actors))
+        return await refresh(actors, fetch, new_only=new_only)
+
+    world.bot.refresh_profiles = counted  # type: ignore[method-assign]
     again = await world.slack.command("/netwerkbot", "profiel", NEWCOMER)
     assert "Gijs Dekker" in str(again.json) and len(world.fake.ok_calls("users.info")) == 1
+    assert looked_up == []  # named by that refresh: not looked up again before their next input
 
 
 async def test_a_newcomer_s_first_entry_waits_for_slack_to_name_them(world: World) -> None:
