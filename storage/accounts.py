@@ -12,12 +12,11 @@ reads through the session).
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.changes import peek
+from storage.models import as_utc
 from storage.records import MemberRecord, OrganisationRecord
 
 MOST = 500  # accounts read at once this way (a group of presses is far smaller); more go through the session
@@ -29,14 +28,6 @@ MEMBERS = ("SELECT i.user_id, m.id, m.name, m.title, m.email, m.role, m.profile_
            " WHERE i.platform = ? AND i.user_id IN ({})")
 ACCOUNTS = "SELECT member_id, platform, user_id FROM identities WHERE member_id IN ({})"
 COORDINATOR = "SELECT 1 FROM coordinators WHERE platform = ? AND user_id = ? AND removed_at IS NULL"
-
-
-def _utc(value: Any) -> datetime | None:
-    """A UTCDateTime column as SQLAlchemy gives it: SQLite keeps naive UTC text, PostgreSQL an aware value."""
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _marks(count: int) -> str:
@@ -66,7 +57,7 @@ async def members_of_accounts(session: AsyncSession, platform: str,
             organisation=OrganisationRecord(id=int(org_id), name=org_name, kind=kind, werkgebied=werkgebied)
             if org_id is not None else None,
             identities=tuple(sorted(accounts.get(int(member_id), []))),
-            profile_fetched_at=_utc(fetched),
+            profile_fetched_at=as_utc(fetched),
         )
         for user_id, member_id, name, title, email, role, fetched, org_id, org_name, kind, werkgebied in rows
     }

@@ -112,7 +112,7 @@ class _CommittedState:
         return (int(row[0]), int(row[1])) if row else None
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]] | None:
-        """The committed rows of a read (placeholders `?`; storage.changes, storage.repositories), or None."""
+        """The committed rows of a read (placeholders `?`; storage.changes, storage.accounts), or None."""
         try:
             if self._connection is None and self() is None:
                 return None
