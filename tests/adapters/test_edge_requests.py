@@ -80,6 +80,16 @@ async def test_rejected_requests_are_logged_bounded_and_without_their_body(world
     no_traceback(caplog)
 
 
+async def test_an_answered_request_leaves_no_access_line_in_the_logs(world: World,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """No line per request with the peer's address, the path and the user agent (aiohttp's access log):
+    the bot logs what it did itself, and the access log cost 13 % of a request's time (issue 19)."""
+    caplog.set_level(logging.DEBUG)
+    answer = await world.slack.command("/expertise", "gedrag", ASKER, channel=CHANNEL)
+    assert answer.status == 200
+    assert "/slack/events" not in caplog.text  # (the fake Slack, in this process, still logs its own)
+
+
 async def test_a_replayed_request_is_answered_but_not_applied_again(world: World) -> None:
     fields = world.slack.command_fields("/overleg", "agenda Voortgang project thuiszitters", ASKER, channel=CHANNEL)
     body, stamp = urllib.parse.urlencode(fields), int(time.time())

@@ -25,6 +25,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.adapters.base import http_runner
 from bot.adapters.slack import SlackAdapter
 from bot.app import Bot, build
 from bot.core.clock import ManualClock
@@ -68,7 +69,7 @@ async def running(url: str, clock: ManualClock, **overrides: object) -> AsyncIte
         async with started_bot(url, clock, slack_bot_token=fake.token, slack_signing_secret=SECRET,
                                slack_api_url=fake.url, **overrides) as bot:
             adapter = SlackAdapter(bot)
-            runner = web.AppRunner(adapter.web_app())
+            runner = http_runner(adapter.web_app())
             await runner.setup()
             try:
                 await web.TCPSite(runner, "127.0.0.1", 0).start()

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.adapters.base import http_runner
 from bot.adapters.teams import TeamsAdapter, web_app
 from bot.adapters.teams.adapter import TokenProviders
 from bot.app import Bot
@@ -47,7 +48,7 @@ async def running(url: str, clock: ManualClock, providers: TokenProviders | None
     try:
         async with started_bot(url, clock, **overrides) as bot:
             adapter = TeamsAdapter(bot, TeamsStore(bot.db, bot.clock.now), providers=providers)
-            runner = web.AppRunner(web_app(adapter))
+            runner = http_runner(web_app(adapter))
             await runner.setup()
             try:
                 await web.TCPSite(runner, "127.0.0.1", 0).start()

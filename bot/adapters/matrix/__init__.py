@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.adapters.base import settle, until_signal
+from bot.adapters.base import http_runner, settle, until_signal
 from bot.adapters.matrix.adapter import MatrixAdapter, running
 from bot.adapters.matrix.state import MatrixState
 from bot.core.port import Port
@@ -27,7 +27,7 @@ async def metrics_served(bot: Port, adapter: MatrixAdapter, port: int | None) ->
         return
     app = web.Application()
     bot.add_routes(app, undecryptable=adapter.crypto.counts)
-    runner = web.AppRunner(app)
+    runner = http_runner(app)
     await runner.setup()
     try:
         await web.TCPSite(runner, port=port).start()

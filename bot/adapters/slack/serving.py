@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot.adapters.base import settle, until_signal
+from bot.adapters.base import http_runner, settle, until_signal
 from bot.core.port import Port
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ async def serve(bot: Port, port: int) -> int:
     adapter.background(adapter.sync_circles(), "circle members")
     app_token = bot.settings.slack_app_token
     socket = AsyncSocketModeHandler(adapter.app, app_token.get_secret_value()) if app_token else None
-    runner = web.AppRunner(adapter.web_app(events=socket is None))
+    runner = http_runner(adapter.web_app(events=socket is None))
     try:
         await runner.setup()
         await web.TCPSite(runner, port=port).start()

@@ -12,7 +12,7 @@ from aiohttp import web
 from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator
 from pydantic import ValidationError
 
-from bot.adapters.base import settle, until_signal
+from bot.adapters.base import http_runner, settle, until_signal
 from bot.core.port import Port
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ async def serve(bot: Port, store: TeamsState, port: int) -> int:
     adapter = TeamsAdapter(bot, store)
     await bot.keep_time(adapter, PLATFORM)
     adapter.background(adapter.sync_circles(), "circle members")
-    runner = web.AppRunner(web_app(adapter))
+    runner = http_runner(web_app(adapter))
     try:
         await runner.setup()
         await web.TCPSite(runner, port=port).start()
