@@ -21,6 +21,7 @@ from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Actor, ChannelMessage, Command, FormSubmission, Input, MembershipChanged, Reaction
 from bot.core.reply import Form, FormRejected, Outcome, Reply
 from bot.core.together import Together
+from bot.known import KnownMembers
 from bot.logs import REFERENCE
 from config.i18n import Catalog
 from config.settings import Settings
@@ -96,7 +97,7 @@ class Dispatcher:
         self.t = catalog
         self.clock = clock
         # members by platform account, valid for one version of the directory (see SearchState)
-        self._members: dict[tuple[str, str], MemberRecord] = {}
+        self._members = KnownMembers()
         self._members_version = -1
         # coordinator rights by platform account, valid for the same version (a change of coordinators raises it)
         self._rights: dict[tuple[str, str], bool] = {}
@@ -254,7 +255,7 @@ class Dispatcher:
             if unknown:
                 found = await repos.members.by_identities(platform, unknown)
                 if version == self._members_version:
-                    self._members |= {(platform, user): member for user, member in found.items()}
+                    self._members.update({(platform, user): member for user, member in found.items()})
 
     async def _claim_all(self, repos: Repositories, inputs: Sequence[Input], now: datetime) -> dict[Claim, bool]:
         """The group's deliveries claimed at once: per (platform, delivery id), whether it is new."""
@@ -392,9 +393,7 @@ class Dispatcher:
         else:
             members = {c.ref for c in changes if c.kind == MEMBER}
             organisations = {c.ref for c in changes if c.kind == ORGANISATION}
-            for account in [a for a, m in self._members.items() if m.id in members
-                            or (m.organisation is not None and m.organisation.id in organisations)]:
-                del self._members[account]
+            self._members.forget(members, organisations)
         self._members_version = version
 
     async def _read_member(self, repos: Repositories, account: tuple[str, str], version: int) -> MemberRecord | None:
@@ -431,7 +430,7 @@ class Dispatcher:
         member = self._members.get(account) or await self._read_member(repos, account, version)
         if member is not None:
             if version == self._members_version:  # (not when the cache holds a newer version than was read)
-                self._members[account] = member
+                self._members.put(account, member)
             return member
         if self.is_question(inp):  # a question of a person who is no member yet: answered without making one
             return stranger(actor)  # (named by the profile refresh after the answer: bot/adapters/base.py)

@@ -341,10 +341,11 @@ class ExpertiseSearch:
             self._cache.clear()  # a new term may be what a query expands to: every ranking may change
             self.forget()
             return
-        changed = np.array(sorted(entries), np.int64)
-        terms = {p.term for p in fresh}
-        for key in [k for k, r in self._rankings.items() if not terms.isdisjoint(r.terms) or r.counted(changed)]:
-            del self._rankings[key]
+        if entries:  # (a change of members or organisations alone changes no ranking)
+            changed = np.array(sorted(entries), np.int64)
+            terms = {p.term for p in fresh}
+            for key in [k for k, r in self._rankings.items() if not terms.isdisjoint(r.terms) or r.counted(changed)]:
+                del self._rankings[key]
         members = {c.ref for c in changes if c.kind == MEMBER}
         organisations = {c.ref for c in changes if c.kind == ORGANISATION}
         holders = {(p.member_id, p.organisation_id) for p in fresh}
