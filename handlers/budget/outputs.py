@@ -13,12 +13,6 @@ import io
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 from pabutools.election import ApprovalBallot, ApprovalProfile, Instance, OrdinalBallot, OrdinalProfile, Project
 from pabutools.election.pabulib import election_as_pabulib_string
 
@@ -35,7 +29,12 @@ class RoundPitch:
 
 def chart(number: int, budget: int, pitches: Sequence[RoundPitch], allocation: Allocation, *,
           funded_label: str = "toegekend", budget_label: str = "budget") -> File:
-    """The result as a bar chart, in euros (the amounts are cents)."""
+    """The result as a bar chart, in euros (the amounts are cents). matplotlib is imported here, when a round
+    closes: at the start it cost 0.65 s of the 3.4 s that importing the bot took (`python -X importtime`), for
+    every start (a restart after a crash too) and every CLI command."""
+    from matplotlib.figure import Figure  # Figure draws with the Agg backend: no display, no global state
+    from matplotlib.patches import Patch
+
     figure = Figure(figsize=(max(6.0, 0.6 * len(pitches) + 2), 4.5), dpi=100)
     axes = figure.subplots()
     labels = [f"#{p.id}" for p in pitches]
