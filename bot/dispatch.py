@@ -25,7 +25,7 @@ from bot.known import KnownMembers
 from bot.logs import REFERENCE
 from config.i18n import Catalog
 from config.settings import Settings
-from storage.changes import ALL, COORDINATOR, MEMBER, ORGANISATION, changes_since, pending
+from storage.changes import ALL, COORDINATOR, changes_since, pending
 from storage.db import Database, has_written, is_conflict, is_unavailable
 from storage.records import MemberRecord
 from storage.repositories import SEARCH_STATE, Repositories
@@ -391,9 +391,7 @@ class Dispatcher:
         if changes is None or any(c.kind == ALL for c in changes):
             self._members.clear()
         else:
-            members = {c.ref for c in changes if c.kind == MEMBER}
-            organisations = {c.ref for c in changes if c.kind == ORGANISATION}
-            self._members.forget(members, organisations)
+            self._members.forget((c.kind, c.ref) for c in changes)
         self._members_version = version
 
     async def _read_member(self, repos: Repositories, account: tuple[str, str], version: int) -> MemberRecord | None:

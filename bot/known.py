@@ -7,8 +7,9 @@ grew with every member kept (issue 19); by member and organisation id it costs t
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Iterable, Mapping
 
+from storage.changes import MEMBER, ORGANISATION
 from storage.records import MemberRecord
 
 Account = tuple[str, str]  # (platform, user id)
@@ -17,7 +18,7 @@ Account = tuple[str, str]  # (platform, user id)
 class KnownMembers:
     def __init__(self) -> None:
         self._by_account: dict[Account, MemberRecord] = {}
-        self._accounts: dict[tuple[str, int], set[Account]] = {}  # ("member" or "organisation", id) -> accounts
+        self._accounts: dict[tuple[str, int], set[Account]] = {}  # (MEMBER or ORGANISATION, id) -> accounts
 
     def __len__(self) -> int:
         return len(self._by_account)
@@ -38,10 +39,10 @@ class KnownMembers:
         for account, member in members.items():
             self.put(account, member)
 
-    def forget(self, members: Collection[int], organisations: Collection[int]) -> None:
-        """Drop the accounts of these members, and of the members of these organisations."""
-        keys = [("member", m) for m in members] + [("organisation", o) for o in organisations]
-        for account in {account for key in keys for account in self._accounts.get(key, ())}:
+    def forget(self, changed: Iterable[tuple[str, int]]) -> None:
+        """Drop the accounts of the members and organisations a change names, as (kind, ref) of storage.changes
+        (other kinds name no member)."""
+        for account in {account for key in changed for account in self._accounts.get(key, ())}:
             self._drop(account)
 
     def clear(self) -> None:
@@ -61,4 +62,4 @@ class KnownMembers:
 
 
 def _keys(member: MemberRecord) -> list[tuple[str, int]]:
-    return [("member", member.id)] + ([("organisation", member.organisation.id)] if member.organisation else [])
+    return [(MEMBER, member.id)] + ([(ORGANISATION, member.organisation.id)] if member.organisation else [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from bot.known import KnownMembers
+from storage.changes import MEMBER, ORGANISATION
 from storage.records import MemberRecord, OrganisationRecord
 
 SCHOOL = OrganisationRecord(id=7, name="De Regenboog", kind="school", werkgebied="Noord")
@@ -25,7 +26,7 @@ def test_a_change_drops_the_accounts_of_the_members_and_organisations_it_names_a
         known.put(("slack", "U20000"), member(20_000, SCHOOL))
         known.put(("slack", "U20001"), member(20_001, SCHOOL))
         started = time.perf_counter()
-        known.forget(members={3}, organisations={SCHOOL.id})
+        known.forget([(MEMBER, 3), (ORGANISATION, SCHOOL.id)])
         took.append(time.perf_counter() - started)
 
     assert ("slack", "U3") not in known and ("matrix", "@fatima:netwerk") not in known
@@ -38,9 +39,9 @@ def test_a_member_kept_again_is_found_by_their_new_record_only() -> None:
     known = KnownMembers()
     known.put(("slack", "U1"), member(1, SCHOOL))
     known.put(("slack", "U1"), member(1))  # left the school
-    known.forget(members=(), organisations={SCHOOL.id})
+    known.forget([(ORGANISATION, SCHOOL.id)])
     assert known.get(("slack", "U1")) == member(1)
-    known.forget(members={1}, organisations=())
+    known.forget([(MEMBER, 1)])
     assert len(known) == 0
     known.put(("slack", "U2"), member(2))
     known.clear()
