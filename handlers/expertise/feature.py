@@ -50,7 +50,7 @@ MAX_DESCRIPTION = 500
 SEARCH = "expertise.zoeken"
 OVERVIEW_PAGE = 20
 ENTRIES_SHOWN = 3
-MADE_PAGES = 1024  # pages whose items are kept made
+MADE_PAGES = 1024  # pages whose replies are kept made
 
 
 def mention(member: MemberRecord) -> Mention:
@@ -82,9 +82,10 @@ def holder_line(ctx: HandlerContext, holder: Holder) -> str:
 class ExpertiseFeature:
     def __init__(self, search: ExpertiseSearch) -> None:
         self.search = search
-        # a cached page's items as everyone but its holders and coordinators sees them, per platform and
-        # language, with the moment the first entry on it turns stale (the search caches pages per version)
-        self._made: dict[tuple[int, str, str], tuple[SearchPage, datetime, tuple[Item, ...]]] = {}
+        # a cached page's reply as everyone but its holders and coordinators sees it, per platform, language,
+        # query as typed and kind, with the moment the first entry on it turns stale (the search caches pages
+        # per version)
+        self._made: dict[tuple[int, str, str, str, bool], tuple[SearchPage, datetime, Reply]] = {}
 
     def feature(self) -> Feature:
         f = Feature("expertise")
@@ -123,19 +124,37 @@ class ExpertiseFeature:
     # -- searching -------------------------------------------------------------------------------
 
     async def results(self, ctx: HandlerContext, query: str, offset: int, *, replace: bool = False) -> Reply:
+        """A page of results. Made once for everyone who is no holder on it and no coordinator (they alone see
+        their own buttons), until an entry on it turns stale: the same search asked again is the same reply
+        object, which the Slack adapter also renders once (issue 19)."""
         t, size = ctx.t, ctx.settings.expertise_page_size
         page = await self.search.search(ctx.repos, query, limit=size, offset=offset)
         if not page.hits:
             return await self.nothing_found(ctx, query)
+        own = ctx.is_coordinator or any(isinstance(hit.holder, MemberRecord) and hit.holder.id == ctx.member.id
+                                        for hit in page.hits)
+        key = (id(page), ctx.actor.platform, t.language, query, replace)
+        kept = None if own else self._made.get(key)
+        if kept is not None and kept[0] is page and ctx.now < kept[1]:
+            return kept[2]
         parts: list[Heading | Context | Item | Actions] = [
             Heading(t("expertise.results_heading", query=query)),
             Context(t("expertise.results_count", total=page.total, first=offset + 1,
                       last=offset + len(page.hits))),
         ]
-        parts += self.hit_items(ctx, page)
+        parts += (self.hit_item(ctx, hit) for hit in page.hits)
         if offset + size < page.total:
             parts.append(Actions((Button(t("expertise.more"), "expertise.page", f"{offset + size}\t{query}"),)))
-        return Reply(tuple(parts), replace_original=replace)
+        reply = Reply(tuple(parts), replace_original=replace)
+        if not own:
+            months = relativedelta(months=ctx.settings.expertise_stale_months)
+            fresh_until = min((entry.confirmed_at + months for hit in page.hits
+                               for entry in hit.entries[:ENTRIES_SHOWN] if not self.stale(ctx, entry)),
+                              default=datetime.max.replace(tzinfo=UTC))
+            if len(self._made) >= MADE_PAGES:
+                self._made.clear()
+            self._made[key] = (page, fresh_until, reply)
+        return reply
 
     async def nothing_found(self, ctx: HandlerContext, query: str) -> Reply:
         t = ctx.t
@@ -147,25 +166,6 @@ class ExpertiseFeature:
             Text(t("expertise.no_results_nearest", query=query)),
             Actions(tuple(Button(n.topic, "expertise.search", n.topic) for n in nearest)),
         ))
-
-    def hit_items(self, ctx: HandlerContext, page: SearchPage) -> tuple[Item, ...]:
-        """The page's items: made once for everyone who is no holder on it and no coordinator (they alone see
-        their own buttons), until an entry on it turns stale (issue 19: the same search asked again)."""
-        if ctx.is_coordinator or any(isinstance(hit.holder, MemberRecord) and hit.holder.id == ctx.member.id
-                                     for hit in page.hits):
-            return tuple(self.hit_item(ctx, hit) for hit in page.hits)
-        key = (id(page), ctx.actor.platform, ctx.t.language)
-        kept = self._made.get(key)
-        if kept is not None and kept[0] is page and ctx.now < kept[1]:
-            return kept[2]
-        items = tuple(self.hit_item(ctx, hit) for hit in page.hits)
-        months = relativedelta(months=ctx.settings.expertise_stale_months)
-        fresh_until = min((entry.confirmed_at + months for hit in page.hits for entry in hit.entries[:ENTRIES_SHOWN]
-                           if not self.stale(ctx, entry)), default=datetime.max.replace(tzinfo=UTC))
-        if len(self._made) >= MADE_PAGES:
-            self._made.clear()
-        self._made[key] = (page, fresh_until, items)
-        return items
 
     def hit_item(self, ctx: HandlerContext, hit: HolderHit) -> Item:
         t, holder = ctx.t, hit.holder

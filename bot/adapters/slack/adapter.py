@@ -57,6 +57,7 @@ from bot.adapters.slack.home import HomeAndShortcuts, results_view
 from bot.adapters.slack.kept import KeptInputs
 from bot.adapters.slack.render import (
     USER_ID,
+    ack_body,
     escape,
     files_of,
     form_errors,
@@ -186,10 +187,9 @@ class SlackAdapter(AdapterBase[Origin], KeptInputs, HomeAndShortcuts):
                       delivery_id=request_key() or f"slack:{uuid.uuid4().hex}", redelivered=False)
         work, done = await self.within_budget(inp)
         outcome = work.result() if done else None
-        if isinstance(outcome, Reply) and outcome.audience is not Audience.GROUP:
-            await ack(message(outcome, self.t))
+        if isinstance(outcome, Reply) and outcome.audience is not Audience.GROUP:  # the reply is the ack's body
             self.background(self.follow_up(None, origin, outcome if files_of(outcome) else None), f"after /{name}")
-            return None
+            return BoltResponse(status=200, body=ack_body(outcome, self.t))
         if done:
             await ack()  # a modal, a group conversation: opened right after the ack
         else:

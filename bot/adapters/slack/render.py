@@ -201,6 +201,25 @@ def message(reply: Reply, t: Catalog) -> dict[str, Any]:
     return {"response_type": shown_to, "text": text, "blocks": blocks}
 
 
+ANSWERS_KEPT = 256  # acks' bodies kept rendered, by reply object
+_answers: dict[tuple[int, int], tuple[Reply, Catalog, str]] = {}
+
+
+def ack_body(reply: Reply, t: Catalog) -> str:
+    """`message` as the JSON of an ack, as bolt would write it. A reply object a feature hands out again (a
+    page of results many people ask for, handlers/expertise) is rendered and serialised once: a reply is
+    frozen and rendering is pure, so the same object and catalog give the same bytes (issue 19)."""
+    key = (id(reply), id(t))
+    kept = _answers.get(key)
+    if kept is not None and kept[0] is reply and kept[1] is t:
+        return kept[2]
+    body = json.dumps(message(reply, t))
+    if len(_answers) >= ANSWERS_KEPT:
+        _answers.clear()
+    _answers[key] = (reply, t, body)
+    return body
+
+
 def _input_element(field: FormField) -> dict[str, Any]:
     if field.kind is FieldKind.CHOICE:
         options = [{"text": plain(c.label, MAX_LABEL), "value": c.value[:MAX_OPTION_VALUE]}
