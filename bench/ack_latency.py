@@ -5,7 +5,8 @@
 Builds a SQLite database of 10,000 members (80 % on Slack) with 50,000 expertise entries over ~60
 Dutch education topics (inserted in bulk, indexed exactly as the bot does: analysis.index_terms),
 then starts three servers, one after the other, each in its own process on 127.0.0.1 with its Web
-API pointed at the fake Slack of tests/fake_slack.py (which answers auth.test and users.info):
+API pointed at the fake Slack of tests/fake_slack.py (which answers auth.test and users.info), itself in
+a process of its own, as Slack is not on the client's machine:
 
   * the bot: the real `netwerkbot slack --port …` (HTTP mode);
   * floor, default: a bare bolt AsyncApp whose command handler only acks (bolt's default mode,
@@ -30,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 import os
 import platform
@@ -43,7 +45,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -385,25 +387,60 @@ def machine() -> str:
 SCRIPT = str(Path(__file__).resolve())
 
 
-async def measure(arguments: argparse.Namespace, url: str, fake: FakeSlack, folder: Path,
-                  rng: random.Random) -> list[Result]:
-    """Build the database at `url`, start the four servers and time them, interleaved."""
+async def measure(arguments: argparse.Namespace, url: str, folder: Path, rng: random.Random) -> list[Result]:
+    """Build the database at `url`, start the fake Slack and the four servers and time them, interleaved."""
     seconds, names = await build_database(url, rng)
-    for user in range(1, arguments.users + 1):  # half named on Slack as imported, half not (a write on first contact)
-        same = user % 2 == 0
-        fake.add_user(f"U{user:08d}", names[user] if same else f"Lid {user}", title="" if same else "IB-er")
     print(f"Database: {make_url(url).get_backend_name()}, {MEMBERS:,} members, {ENTRIES:,} expertise entries, "
           f"built in {seconds:.1f} s")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETWERKBOT_", "SLACK_"))}
-    env |= {"DATABASE_URL": url, "SLACK_BOT_TOKEN": fake.token, "SLACK_SIGNING_SECRET": SECRET,
-            "NETWERKBOT_SLACK_API_URL": fake.url}
-    log_file = folder / "servers.log"
+    # half named on Slack as imported, half not (a write on first contact)
+    users = [(f"U{user:08d}", names[user] if user % 2 == 0 else f"Lid {user}", "" if user % 2 == 0 else "IB-er")
+             for user in range(1, arguments.users + 1)]
     async with contextlib.AsyncExitStack() as stack:
+        api_url = await stack.enter_async_context(fake_slack_process(users))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NETWERKBOT_", "SLACK_"))}
+        env |= {"DATABASE_URL": url, "SLACK_BOT_TOKEN": FakeSlack().token, "SLACK_SIGNING_SECRET": SECRET,
+                "NETWERKBOT_SLACK_API_URL": api_url}
+        log_file = folder / "servers.log"
         # the adapter path on a copy: sharing the bot's database, it would name every first contact (Slack's
         # users.info and a member write) just before the bot's turn, and the bot would find them all named
         copy = copy_sqlite(url, folder / "adapter.db") if make_url(url).get_backend_name() == "sqlite" \
             else await stack.enter_async_context(fresh_database(template=url))
-        return await interleaved(arguments, env, {"adapter": env | {"DATABASE_URL": copy}}, log_file, url, fake)
+        return await interleaved(arguments, env, {"adapter": env | {"DATABASE_URL": copy}}, log_file, url, api_url)
+
+
+@contextlib.asynccontextmanager
+async def fake_slack_process(users: list[tuple[str, str, str]]) -> AsyncIterator[str]:
+    """The fake Slack in a process of its own, as Slack is on machines of its own: in this process it would
+    answer a server's users.info on the event loop that times the next request (to another server). Yields
+    its Web API URL."""
+    process = await asyncio.create_subprocess_exec(sys.executable, SCRIPT, "--fake-slack", cwd=str(ROOT),
+                                                   stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        process.stdin.write(json.dumps(users).encode() + b"\n")
+        await process.stdin.drain()
+        async with asyncio.timeout(60):
+            url = (await process.stdout.readline()).decode().strip()
+        if not url.startswith("http"):
+            raise RuntimeError(f"the fake Slack did not start: {url!r}")
+        yield url
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await process.wait()
+
+
+async def serve_fake_slack(users: list[tuple[str, str, str]]) -> None:
+    """`--fake-slack`: tests/fake_slack.py with these users (a JSON line on stdin); prints its Web API URL,
+    serves until SIGTERM."""
+    fake = await FakeSlack().start()
+    for user_id, name, title in users:
+        fake.add_user(user_id, name, title=title)
+    print(fake.url, flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await fake.close()
 
 
 def copy_sqlite(url: str, path: Path) -> str:
@@ -413,7 +450,7 @@ def copy_sqlite(url: str, path: Path) -> str:
 
 
 async def interleaved(arguments: argparse.Namespace, env: dict[str, str], envs: dict[str, dict[str, str]],
-                      log_file: Path, url: str, fake: FakeSlack) -> list[Result]:
+                      log_file: Path, url: str, api_url: str) -> list[Result]:
     """The four servers started (`envs`: a floor's own environment), then the requests, one to each in turn."""
     servers = []
     for name, command in (
@@ -424,7 +461,7 @@ async def interleaved(arguments: argparse.Namespace, env: dict[str, str], envs: 
     ):
         port = free_port()
         argv = ([str(NETWERKBOT), "slack", "--port", str(port)] if not command
-                else [sys.executable, SCRIPT, *command, "--port", str(port), "--api-url", fake.url])
+                else [sys.executable, SCRIPT, *command, "--port", str(port), "--api-url", api_url])
         servers.append(Server(name, argv, port))
     try:
         for server, floor in zip(servers, ("default", "fast", "adapter", ""), strict=True):
@@ -438,20 +475,18 @@ async def interleaved(arguments: argparse.Namespace, env: dict[str, str], envs: 
         for server in servers:
             await server.stop()
     if arguments.profile:
-        await profile(url, fake.url, arguments.requests)
+        await profile(url, api_url, arguments.requests)
     return [server.result() for server in servers]
 
 
 async def main(arguments: argparse.Namespace) -> int:
     rng = random.Random(20261124)
-    fake = await FakeSlack().start()
     print(f"Machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="ack-latency-") as folder:
         async with contextlib.AsyncExitStack() as stack:
             url = (await stack.enter_async_context(fresh_database()) if arguments.postgres
                    else f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
-            results = await measure(arguments, url, fake, Path(folder), rng)
-    await fake.close()
+            results = await measure(arguments, url, Path(folder), rng)
 
     print(f"\n{arguments.requests} sequential requests to each server after {arguments.warmup} warm-up, interleaved, "
           "client-side, one keep-alive connection each:\n")
@@ -489,11 +524,15 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--floor", choices=["default", "fast", "adapter"], help=argparse.SUPPRESS)  # internal
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     p.add_argument("--api-url", help=argparse.SUPPRESS)
+    p.add_argument("--fake-slack", action="store_true", help=argparse.SUPPRESS)  # internal
     return p.parse_args(argv)
 
 
 if __name__ == "__main__":
     args = arguments()
+    if args.fake_slack:
+        asyncio.run(serve_fake_slack(json.loads(sys.stdin.readline())))
+        sys.exit(0)
     if args.floor == "adapter":
         sys.exit(asyncio.run(serve_adapter_floor(args.port)))
     if args.floor:
