@@ -3,13 +3,18 @@ transaction (one round trip instead of BEGIN, SELECT, COMMIT), and is still neve
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import event
 
+from bot.app import Bot
 from bot.core.clock import ManualClock
 from bot.core.inputs import Command
+from bot.core.reply import Reply
+from storage.db import _CommittedStatePostgres
 from tests.conftest import started_bot
 from tests.support import actor, add_expertise, add_member, run, text_of
 
@@ -51,3 +56,52 @@ async def test_on_postgresql_only_a_transaction_that_changed_nothing_but_its_cla
         await bot.dispatcher.dispatch(Command("idee", "Een gedeelde time-out plek", actor(), delivery_id="d2"))
         assert any(s.startswith("INSERT INTO ideas") for s in statements)
         assert "SET LOCAL synchronous_commit TO OFF" not in statements  # an idea is stored durably
+
+
+def pooled_reads(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The version reads (and other reads beside the session) that took a connection from the pool."""
+    state = bot.db._committed_state
+    assert isinstance(state, _CommittedStatePostgres) and state._pool is not None
+    taken: list[str] = []
+    fetch = type(state._pool).fetch
+
+    async def counting(pool: Any, sql: str, *params: Any) -> Any:
+        taken.append(sql)
+        return await fetch(pool, sql, *params)
+
+    monkeypatch.setattr(type(state._pool), "fetch", counting)  # (a pool's attributes are read-only)
+    return taken
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_reads_one_after_another_take_no_connection_from_the_pool(
+        postgres_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with started_bot(postgres_url, clock) as bot:
+        await run(bot, "/expertise gedrag")
+        taken = pooled_reads(bot, monkeypatch)
+        for _ in range(5):
+            await run(bot, "/expertise gedrag")
+        assert taken == []  # the kept connection, free each time
+        state = bot.db._committed_state
+        assert isinstance(state, _CommittedStatePostgres)
+        together = await asyncio.gather(*(state() for _ in range(3)))
+        assert len(set(together)) == 1 and len(taken) == 2  # overlapping: the kept one and two of the pool
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_a_kept_connection_that_dies_costs_no_answer(postgres_url: str,
+                                                                         clock: ManualClock) -> None:
+    async with started_bot(postgres_url, clock) as bot:
+        await run(bot, "/expertise gedrag")
+        state = bot.db._committed_state
+        assert isinstance(state, _CommittedStatePostgres) and state._kept is not None
+        killer = await asyncpg.connect(state.dsn)
+        try:
+            await killer.execute("SELECT pg_terminate_backend($1)", state._kept.get_server_pid())
+        finally:
+            await killer.close()
+        member = await add_member(bot, "Fatima Yilmaz")
+        await add_expertise(bot, member, "gedrag", "Time-out plekken in de klas")
+        for _ in range(3):  # the read that finds it dead, and those after it
+            answer = await run(bot, "/expertise gedrag")
+            assert isinstance(answer, Reply) and not answer.is_error and "Fatima Yilmaz" in text_of(answer)
