@@ -156,6 +156,7 @@ class _CommittedStatePostgres:
         self._pool: asyncpg.Pool | None = None
         self._kept: asyncpg.Connection | None = None  # free when not `_busy`
         self._busy = False
+        self._opening = asyncio.Lock()  # 50 first reads at once open one pool, not 50 (each with its connections)
         self._failed_at = 0.0
 
     async def __call__(self) -> StateSnapshot | None:
@@ -163,15 +164,29 @@ class _CommittedStatePostgres:
             if self._pool is None:
                 if time.monotonic() - self._failed_at < PING_AFTER_IDLE_SECONDS:
                     return None  # it just failed: the session, until it had a rest
-                self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=20, timeout=5,
-                                                       command_timeout=5, reset=_as_it_is)
-                self._kept = await asyncpg.connect(self.dsn, timeout=5, command_timeout=5)
+                if not await self._open():
+                    return None
             rows = await self._fetch("SELECT version, terms FROM search_state WHERE id = 1")
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             self._failed_at = time.monotonic()
             await self.close()
             return None
         return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
+    async def _open(self) -> bool:
+        """Whether the pool is open (by this call or another it waited for; not when that one just failed)."""
+        async with self._opening:
+            if self._pool is not None or time.monotonic() - self._failed_at < PING_AFTER_IDLE_SECONDS:
+                return self._pool is not None
+            pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=20, timeout=5, command_timeout=5,
+                                             reset=_as_it_is)
+            try:
+                self._kept = await asyncpg.connect(self.dsn, timeout=5, command_timeout=5)
+            except BaseException:
+                pool.terminate()
+                raise
+            self._pool = pool
+            return True
 
     async def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]] | None:
         """As `_CommittedState.rows` (placeholders `?`), once the version has been read this way, or None."""

@@ -105,3 +105,22 @@ async def test_on_postgresql_a_kept_connection_that_dies_costs_no_answer(postgre
         for _ in range(3):  # the read that finds it dead, and those after it
             answer = await run(bot, "/expertise gedrag")
             assert isinstance(answer, Reply) and not answer.is_error and "Fatima Yilmaz" in text_of(answer)
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_fifty_first_reads_at_once_open_one_pool(postgres_url: str, clock: ManualClock,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fifty askers right after a start: one pool, not fifty (each with connections of its own, until PostgreSQL
+    refused more and askers got an apology; bench/ack_concurrency.py --postgres)."""
+    opened: list[str] = []
+    create_pool = asyncpg.create_pool
+
+    def counting(dsn: str, **options: Any) -> Any:
+        opened.append(dsn)
+        return create_pool(dsn, **options)
+
+    monkeypatch.setattr(asyncpg, "create_pool", counting)
+    async with started_bot(postgres_url, clock) as bot:
+        answers = await asyncio.gather(*(run(bot, "/expertise gedrag", actor(f"U{n}")) for n in range(50)))
+        assert all(isinstance(a, Reply) and not a.is_error for a in answers)
+        assert len(opened) == 1
