@@ -305,10 +305,10 @@ async def profile(url: str, api_url: str, rounds: int) -> None:
 
     First the dispatcher (one transaction: member, search, reply) and the rendering, timed per
     round, with a pause of `PAUSE` between rounds as there is between one server's requests in the
-    run: back to back, the processor's caches stay warm and the same dispatch takes a quarter of the
-    time (0.07 against 0.28 ms at the p50), which no server sees. Then every SQL statement of one
-    `/expertise gedrag` dispatch, replayed with the standard library's sqlite3 (no asyncio, no ORM:
-    what SQLite itself needs) with its query plan.
+    run: back to back, the processor's caches stay warm and a dispatch takes a quarter of the time
+    (a replay of item 1's requests: 0.07 against 0.28 ms at the p50), which no server sees. Then
+    every SQL statement of one `/expertise gedrag` dispatch, replayed with the standard library's
+    sqlite3 (no asyncio, no ORM: what SQLite itself needs) with its query plan.
     """
     settings = Settings(_env_file=None, database_url=url, slack_api_url=api_url)
     bot = build(settings)
