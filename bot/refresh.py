@@ -95,8 +95,7 @@ class Refresher:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait({self._task})  # (its cancellation is its own: a caller cancelled meanwhile is not)
             self._task = None
 
     async def _run(self) -> None:
@@ -108,8 +107,11 @@ class Refresher:
                 ready = [k for k in self._dirty if k not in self._last or now - self._last[k] >= self._wait(k)]
                 if not ready:
                     soonest = min(self._last[k] + self._wait(k) for k in self._dirty)
+                    # not wait_for: in Python 3.11 it loses a cancellation that comes as the change does, and
+                    # `stop()` then waited for ever (tests/bot/test_refresher_stop.py)
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, soonest - now))
+                        async with asyncio.timeout(max(0.01, soonest - now)):
+                            await self._wake.wait()
                     self._wake.clear()
                     continue
                 for key in ready:
