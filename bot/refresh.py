@@ -108,7 +108,7 @@ class Refresher:
                 if not ready:
                     soonest = min(self._last[k] + self._wait(k) for k in self._dirty)
                     # not wait_for: in Python 3.11 it loses a cancellation that comes as the change does, and
-                    # `stop()` then waited for ever (tests/bot/test_refresher_stop.py)
+                    # `stop()` then waited for ever (tests/bot/test_no_poison.py)
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(max(0.01, soonest - now)):
                             await self._wake.wait()
