@@ -59,6 +59,7 @@ class Refresher:
         self._last: dict[str, float] = {}  # monotonic time of the last try per key
         self._failures: Counter[str] = Counter()  # failed tries in a row per key
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def watch(self, key: str) -> None:
@@ -90,19 +91,22 @@ class Refresher:
 
     def start(self, sender: Sender) -> None:
         self.sender = sender
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="refresher")
 
     async def stop(self) -> None:
         if self._task is not None:
+            self._stopping = True  # a cancellation a library swallows must not keep it running
+            self._wake.set()
             self._task.cancel()
             await asyncio.wait({self._task})  # (its cancellation is its own: a caller cancelled meanwhile is not)
             self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
-            while self._dirty:
+            while self._dirty and not self._stopping:
                 now = time.monotonic()
                 ready = [k for k in self._dirty if k not in self._last or now - self._last[k] >= self._wait(k)]
                 if not ready:
