@@ -3,8 +3,9 @@
 A person's first input in a process, and their first after a change to them, reads their member: through
 the session that is a transaction of its own on SQLite (BEGIN, two statements and COMMIT, each a hop to
 aiosqlite's thread: some 2 ms) and three round trips more on PostgreSQL. Read with `storage.changes.peek`
-it is two plain statements on committed rows (SQLite: on the event loop's thread; PostgreSQL: in
-autocommit), and only while the session has read nothing itself: what it reads afterwards is no older.
+it is one plain statement on committed rows (SQLite: on the event loop's thread; PostgreSQL: in
+autocommit, one round trip), its rights read with it, and only while the session has read nothing itself:
+what it reads afterwards is no older.
 The same records as `MemberRepository._load`; None when a peek is not possible now (the caller then
 reads through the session).
 """
@@ -15,19 +16,23 @@ from collections.abc import Collection
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.changes import peek
+from storage.changes import BEGUN, peek
 from storage.models import as_utc
 from storage.records import MemberRecord, OrganisationRecord
 
 MOST = 500  # accounts read at once this way (a group of presses is far smaller); more go through the session
 
+# one row per account asked and account of its member (one round trip, one snapshot), with the asked account's rights
 MEMBERS = ("SELECT i.user_id, m.id, m.name, m.title, m.email, m.role, m.profile_fetched_at,"
-           " o.id, o.name, o.kind, o.werkgebied"
+           " o.id, o.name, o.kind, o.werkgebied, a.platform, a.user_id,"
+           " EXISTS (SELECT 1 FROM coordinators c"
+           " WHERE c.platform = i.platform AND c.user_id = i.user_id AND c.removed_at IS NULL)"
            " FROM identities i JOIN members m ON m.id = i.member_id"
+           " JOIN identities a ON a.member_id = m.id"
            " LEFT JOIN organisations o ON o.id = m.organisation_id"
            " WHERE i.platform = ? AND i.user_id IN ({})")
-ACCOUNTS = "SELECT member_id, platform, user_id FROM identities WHERE member_id IN ({})"
 COORDINATOR = "SELECT 1 FROM coordinators WHERE platform = ? AND user_id = ? AND removed_at IS NULL"
+RIGHTS = "netwerkbot.rights"  # session.info: the rights of the accounts whose members were read beside it
 
 
 def _marks(count: int) -> str:
@@ -36,7 +41,8 @@ def _marks(count: int) -> str:
 
 async def members_of_accounts(session: AsyncSession, platform: str,
                               user_ids: Collection[str]) -> dict[str, MemberRecord] | None:
-    """The members of these accounts by user id (accounts without one left out), or None."""
+    """The members of these accounts by user id (accounts without one left out), or None. Read with them:
+    whether each of those accounts is a coordinator, for `coordinator` in the same transaction."""
     wanted = sorted(set(user_ids))
     if not wanted or len(wanted) > MOST:
         return None if wanted else {}
@@ -44,26 +50,25 @@ async def members_of_accounts(session: AsyncSession, platform: str,
     if rows is None:
         return None
     accounts: dict[int, list[tuple[str, str]]] = {}
-    if rows:
-        ids = sorted({int(row[1]) for row in rows})
-        linked = await peek(session, ACCOUNTS.format(_marks(len(ids))), *ids)
-        if linked is None:
-            return None
-        for member_id, account_platform, account in linked:
-            accounts.setdefault(int(member_id), []).append((str(account_platform), str(account)))
+    rights: dict[tuple[str, str], bool] = session.info.setdefault(RIGHTS, {})
+    for row in rows:
+        accounts.setdefault(int(row[1]), []).append((str(row[11]), str(row[12])))
+        rights[(platform, str(row[0]))] = bool(row[13])
     return {
         str(user_id): MemberRecord(
             id=int(member_id), name=name, title=title, email=email, role=role,
             organisation=OrganisationRecord(id=int(org_id), name=org_name, kind=kind, werkgebied=werkgebied)
             if org_id is not None else None,
-            identities=tuple(sorted(accounts.get(int(member_id), []))),
+            identities=tuple(sorted(accounts[int(member_id)])),
             profile_fetched_at=as_utc(fetched),
         )
-        for user_id, member_id, name, title, email, role, fetched, org_id, org_name, kind, werkgebied in rows
+        for user_id, member_id, name, title, email, role, fetched, org_id, org_name, kind, werkgebied, *_ in rows
     }
 
 
 async def coordinator(session: AsyncSession, platform: str, user_id: str) -> bool | None:
     """Whether the account has coordinator rights now, or None."""
+    if not session.info.get(BEGUN) and (known := session.info.get(RIGHTS, {}).get((platform, user_id))) is not None:
+        return bool(known)  # read with its member, as `peek` would read it now
     rows = await peek(session, COORDINATOR, platform, user_id)
     return None if rows is None else bool(rows)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text
 
 from bot.app import Bot
@@ -46,6 +47,44 @@ async def test_a_known_member_s_first_search_in_a_new_process_reads_nothing_thro
         assert "Fatima Yilmaz" in text_of(own) and "Fatima Yilmaz" in text_of(coordinator)
         # she is known as herself (no button to message herself), the coordinator as someone else
         assert "Stuur bericht" not in text_of(own) and "Stuur bericht" in text_of(coordinator)
+
+
+def reads_beside(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The reads beside the session other than the version read (storage.db `rows`), as they are made."""
+    state = bot.db._committed_state
+    assert state is not None
+    made: list[str] = []
+    rows = type(state).rows
+
+    def counting(self: Any, sql: str, *params: Any) -> Any:
+        made.append(sql)
+        return rows(self, sql, *params)
+
+    monkeypatch.setattr(type(state), "rows", counting)
+    return made
+
+
+async def test_a_known_member_s_first_input_in_a_process_reads_member_accounts_and_rights_at_once(
+        database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One read beside the session, not three (member, their accounts, their rights): on PostgreSQL each is a
+    round trip on the ack's path of a person's first input (bench/ack_latency.py --users 100)."""
+    async with started_bot(database_url, clock) as first:
+        coordinator = await add_member(first, "Coördinator Kees", user_id="U8")
+        await add_member(first, "Jan de Vries", user_id="U9")
+        async with first.db.transaction() as repos:
+            await repos.members.link(coordinator.id, "slack", "S8")
+            await repos.coordinators.add("console", "U8", coordinator.id, clock.now())
+    async with started_bot(database_url, clock) as bot:  # a new process: nothing kept in memory
+        await run(bot, "/expertise gedrag", Actor("console", "U0", "iemand"))  # opens the PostgreSQL peek
+        made = reads_beside(bot, monkeypatch)
+        statements = recorded(bot)
+        kees = await run(bot, "/netwerkbot aanvragen", Actor("console", "U8", "kees"))
+        assert len(made) == 1  # the member, both accounts and the rights: one read
+        jan = await run(bot, "/netwerkbot aanvragen", Actor("console", "U9", "jan"))
+        assert len(made) == 2
+        assert not [s for s in statements if "identities" in s or "coordinators " in s], statements
+        assert "geen open aanvragen" in text_of(kees)  # a coordinator, as read with his member
+        assert "geen open aanvragen" not in text_of(jan)
 
 
 async def test_read_beside_the_session_a_member_is_the_same_record_as_through_it(
