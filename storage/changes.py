@@ -88,6 +88,51 @@ async def publish_changes(session: AsyncSession) -> None:
         await session.execute(delete(SearchChange).where(SearchChange.version <= version - KEEP_VERSIONS))
 
 
+NOTHING_AFTER = 2**31 - 1  # asked for the changes after this version: none (Integer column)
+
+
+class RecentChanges:
+    """The changes of the latest versions, read with the version itself (PostgreSQL: storage.db), so that the caches
+    catching up after a change (members, searches) read nothing of their own: on PostgreSQL that was two round
+    trips on the ack's path of the first input after each change (issue 19, item 1).
+
+    It knows every change of the versions in (`_since`, `_upto`]. Each version read asks for the changes after
+    `after()` and hands back what it found, which is every change of the versions in (after, version]: the two
+    are joined when they meet, the newer one kept when they do not. A version lower than the one it asked after
+    means the database went back (a restore): then nothing is known.
+    """
+
+    def __init__(self) -> None:
+        self._since: int | None = None
+        self._upto = 0
+        self._changes: list[Change] = []
+
+    def after(self) -> int:
+        return self._upto if self._since is not None else NOTHING_AFTER
+
+    def heard(self, after: int, version: int, rows: Iterable[tuple[Any, Any, Any]]) -> None:
+        found = [Change(int(v), str(k), int(r)) for v, k, r in rows if v is not None]
+        if after == NOTHING_AFTER:
+            after, found = version, []
+        if version < after:  # the database went back
+            self._since, self._changes = None, []
+        elif self._since is not None and self._since <= after <= self._upto:
+            if version > self._upto:
+                self._changes += [c for c in found if c.version > self._upto]
+                self._upto = version
+        elif self._since is None or version > self._upto:
+            self._since, self._upto, self._changes = after, version, found
+        if self._since is not None and self._since < self._upto - KEEP_VERSIONS:
+            self._since = self._upto - KEEP_VERSIONS
+            self._changes = [c for c in self._changes if c.version > self._since]
+
+    def since(self, version: int, until: int) -> list[Change] | None:
+        """Every change of the versions after `version` known here, when that is all of them up to `until`."""
+        if self._since is None or not self._since <= version <= until <= self._upto:
+            return None
+        return [c for c in self._changes if c.version > version]
+
+
 async def changes_since(session: AsyncSession, version: int, until: int) -> list[Change] | None:
     """The changes of versions after `version` (up to `until` at least), or None when one of those
     versions is not on record: then the caller must forget everything."""
@@ -95,8 +140,10 @@ async def changes_since(session: AsyncSession, version: int, until: int) -> list
         return []
     if until < version:  # the database went back (a restore): nothing held can be trusted
         return None
-    rows = await peek(session, "SELECT version, kind, ref FROM search_changes WHERE version > ? ORDER BY version",
-                      version)
+    recent: RecentChanges | None = getattr(session.info.get(PEEK), "recent", None)
+    known = recent.since(version, until) if recent is not None else None
+    rows = [(c.version, c.kind, c.ref) for c in known] if known is not None else await peek(
+        session, "SELECT version, kind, ref FROM search_changes WHERE version > ? ORDER BY version", version)
     if rows is None:
         rows = (await session.execute(
             select(SearchChange.version, SearchChange.kind, SearchChange.ref)

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from storage.changes import publish_changes
+from storage.changes import RecentChanges, publish_changes
 from storage.repositories import BEGUN, PEEK, Repositories, StateSnapshot
 from storage.scheduling import Happened
 
@@ -139,6 +139,12 @@ async def _as_it_is(_connection: asyncpg.Connection) -> None:
     reset (RESET ALL, UNLISTEN, …) would be one more round trip per read."""
 
 
+# the version and what the versions after $1 changed, in one round trip and one snapshot (storage.changes)
+VERSION_AND_CHANGES = ("SELECT s.version, s.terms, c.version, c.kind, c.ref FROM search_state s"
+                       " LEFT JOIN search_changes c ON c.version > $1 AND c.version <= s.version"
+                       " WHERE s.id = 1 ORDER BY c.version")
+
+
 class _CommittedStatePostgres:
     """PostgreSQL: the committed search_state, read in autocommit on connections of its own.
 
@@ -153,6 +159,7 @@ class _CommittedStatePostgres:
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
+        self.recent = RecentChanges()  # what the latest versions changed, read with them
         self._pool: asyncpg.Pool | None = None
         self._kept: asyncpg.Connection | None = None  # free when not `_busy`
         self._busy = False
@@ -166,12 +173,16 @@ class _CommittedStatePostgres:
                     return None  # it just failed: the session, until it had a rest
                 if not await self._open():
                     return None
-            rows = await self._fetch("SELECT version, terms FROM search_state WHERE id = 1")
+            after = self.recent.after()
+            rows = await self._fetch(VERSION_AND_CHANGES, after)
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             self._failed_at = time.monotonic()
             await self.close()
             return None
-        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+        if not rows:
+            return None
+        self.recent.heard(after, int(rows[0][0]), (row[2:] for row in rows))
+        return int(rows[0][0]), int(rows[0][1])
 
     async def _open(self) -> bool:
         """Whether the pool is open (by this call or another it waited for; not when that one just failed)."""

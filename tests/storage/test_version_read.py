@@ -14,6 +14,7 @@ from bot.app import Bot
 from bot.core.clock import ManualClock
 from bot.core.inputs import Command
 from bot.core.reply import Reply
+from storage.changes import KEEP_VERSIONS, NOTHING_AFTER, Change, RecentChanges
 from storage.db import _CommittedStatePostgres
 from tests.conftest import started_bot
 from tests.support import actor, add_expertise, add_member, run, text_of
@@ -124,3 +125,56 @@ async def test_on_postgresql_fifty_first_reads_at_once_open_one_pool(postgres_ur
         answers = await asyncio.gather(*(run(bot, "/expertise gedrag", actor(f"U{n}")) for n in range(50)))
         assert all(isinstance(a, Reply) and not a.is_error for a in answers)
         assert len(opened) == 1
+
+
+def fetched(bot: Bot) -> list[str]:
+    """Every read beside the session on PostgreSQL (the version read included), as it is made."""
+    state = bot.db._committed_state
+    assert isinstance(state, _CommittedStatePostgres)
+    made: list[str] = []
+    fetch = state._fetch
+
+    async def counting(sql: str, *params: Any) -> Any:
+        made.append(sql)
+        return await fetch(sql, *params)
+
+    state._fetch = counting  # type: ignore[method-assign]
+    return made
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_what_another_instance_changed_comes_with_the_version_read(
+        postgres_url: str, clock: ManualClock) -> None:
+    """After a change, the members kept and the cached search catch up on what it named with no read of their
+    own: the version read brought it (before: two more round trips on the next input's ack)."""
+    async with started_bot(postgres_url, clock) as bot, started_bot(postgres_url, clock) as other:
+        holder = await add_member(bot, "Fatima Yilmaz", user_id="U7")
+        await add_expertise(bot, holder, "gedrag", "Time-out plekken in de klas")
+        await add_member(bot, "Jan de Vries", user_id="U9")
+        for who in ("U7", "U9"):  # both kept in memory, the search cached
+            await run(bot, "/expertise gedrag", actor(who))
+        made = fetched(bot)
+        async with other.db.transaction() as repos:  # another instance renames the holder
+            await repos.members.update(holder.id, name="Fatima El Amrani")
+        answer = await run(bot, "/expertise gedrag", actor("U9"))
+        assert "Fatima El Amrani" in text_of(answer) and "Fatima Yilmaz" not in text_of(answer)
+        assert len(made) == 1 and "search_changes" in made[0]  # one read: the version with what changed
+        own = await run(bot, "/expertise gedrag", actor("U7"))  # she, renamed, is read again (not Jan)
+        assert len(made) == 3 and "identities" in made[2] and "Stuur bericht" not in text_of(own)
+
+
+def test_recent_changes_are_joined_as_they_are_read_and_forgotten_when_the_database_went_back() -> None:
+    recent = RecentChanges()
+    assert recent.after() == NOTHING_AFTER
+    recent.heard(NOTHING_AFTER, 10, [(None, None, None)])  # the first read: only the version
+    assert recent.since(10, 10) == [] and recent.since(9, 10) is None
+    recent.heard(recent.after(), 12, [(11, "member", 7), (12, "expertise", 3)])
+    recent.heard(10, 11, [(11, "member", 7)])  # a read that overlapped, answered later: nothing new
+    assert recent.since(10, 12) == [Change(11, "member", 7), Change(12, "expertise", 3)]
+    assert recent.since(11, 12) == [Change(12, "expertise", 3)] and recent.since(10, 13) is None
+    recent.heard(recent.after(), 12, [(None, None, None)])  # nothing changed since
+    assert recent.after() == 12 and recent.since(12, 12) == []
+    recent.heard(recent.after(), 11, [(None, None, None)])  # lower than it asked after: a restore
+    assert recent.since(10, 11) is None and recent.after() == NOTHING_AFTER
+    recent.heard(11, 11 + KEEP_VERSIONS + 5, [(v, "member", v) for v in range(12, 11 + KEEP_VERSIONS + 6)])
+    assert recent.since(11, 20) is None and len(recent.since(16, 11 + KEEP_VERSIONS + 5) or []) == KEEP_VERSIONS
