@@ -112,6 +112,21 @@ class Dispatcher:
         self._unseen: set[int] = set()
         self._unseen_since: datetime | None = None
 
+    async def warm(self) -> None:
+        """Before the first input: the members seen most recently (half as many as are kept at most, the rest
+        left to those who come) and their rights kept, so that a person's first input after a start reads nothing
+        of them (issue 19, item 1: one round trip on the ack's path on PostgreSQL). Kept under the version read
+        before them, as `resolve_member` keeps one."""
+        async with self.db.transaction() as repos:
+            version, _ = await repos.expertise.search_state()
+            found = await repos.members.recent(CACHED_MEMBERS // 2)
+        if self._members_version != -1:
+            return  # an input came first: it keeps what it reads itself
+        self._members_version = version
+        for account, (member, rights) in found.items():
+            self._members.put(account, member)
+            self._rights[account] = rights
+
     async def dispatch(self, inp: Input) -> Outcome:
         return await self._answer(inp, retry_later=False)
 

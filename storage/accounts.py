@@ -12,8 +12,10 @@ reads through the session).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.changes import BEGUN, peek
@@ -22,21 +24,47 @@ from storage.records import MemberRecord, OrganisationRecord
 
 MOST = 500  # accounts read at once this way (a group of presses is far smaller); more go through the session
 
-# one row per account asked and account of its member (one round trip, one snapshot), with the asked account's rights
-MEMBERS = ("SELECT i.user_id, m.id, m.name, m.title, m.email, m.role, m.profile_fetched_at,"
+# one row per account and account of its member (one round trip, one snapshot), with the first account's rights
+COLUMNS = ("SELECT i.platform, i.user_id, m.id, m.name, m.title, m.email, m.role, m.profile_fetched_at,"
            " o.id, o.name, o.kind, o.werkgebied, a.platform, a.user_id,"
            " EXISTS (SELECT 1 FROM coordinators c"
-           " WHERE c.platform = i.platform AND c.user_id = i.user_id AND c.removed_at IS NULL)"
-           " FROM identities i JOIN members m ON m.id = i.member_id"
-           " JOIN identities a ON a.member_id = m.id"
-           " LEFT JOIN organisations o ON o.id = m.organisation_id"
-           " WHERE i.platform = ? AND i.user_id IN ({})")
+           " WHERE c.platform = i.platform AND c.user_id = i.user_id AND c.removed_at IS NULL)")
+JOINS = (" JOIN members m ON m.id = i.member_id JOIN identities a ON a.member_id = m.id"
+         " LEFT JOIN organisations o ON o.id = m.organisation_id")
+MEMBERS = (COLUMNS + " FROM identities i" + JOINS + " WHERE i.platform = ? AND i.user_id IN ({0})"
+           # and the coordinators among the accounts without a member (an account in neither has no rights)
+           " UNION ALL SELECT c.platform, c.user_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+           " NULL, NULL, TRUE FROM coordinators c WHERE c.platform = ? AND c.user_id IN ({0}) AND c.removed_at IS NULL"
+           " AND NOT EXISTS (SELECT 1 FROM identities x WHERE x.platform = c.platform AND x.user_id = c.user_id)")
+RECENT = (COLUMNS + " FROM (SELECT id FROM members ORDER BY last_seen_at DESC NULLS LAST, id DESC LIMIT :most) r"
+          " JOIN identities i ON i.member_id = r.id" + JOINS)
 COORDINATOR = "SELECT 1 FROM coordinators WHERE platform = ? AND user_id = ? AND removed_at IS NULL"
 RIGHTS = "netwerkbot.rights"  # session.info: the rights of the accounts whose members were read beside it
+
+Account = tuple[str, str]  # (platform, user id)
 
 
 def _marks(count: int) -> str:
     return ", ".join("?" * count)
+
+
+def _records(rows: Iterable[Sequence[Any]]) -> dict[Account, tuple[MemberRecord, bool]]:
+    """Rows of `COLUMNS`: each account's member and whether the account is a coordinator."""
+    rows = list(rows)
+    accounts: dict[int, list[Account]] = {}
+    for row in rows:
+        accounts.setdefault(int(row[2]), []).append((str(row[12]), str(row[13])))
+    return {
+        (str(platform), str(user_id)): (MemberRecord(
+            id=int(member_id), name=name, title=title, email=email, role=role,
+            organisation=OrganisationRecord(id=int(org_id), name=org_name, kind=kind, werkgebied=werkgebied)
+            if org_id is not None else None,
+            identities=tuple(sorted(accounts[int(member_id)])),
+            profile_fetched_at=as_utc(fetched),
+        ), bool(rights))
+        for platform, user_id, member_id, name, title, email, role, fetched, org_id, org_name, kind, werkgebied,
+        _, _, rights in rows
+    }
 
 
 async def members_of_accounts(session: AsyncSession, platform: str,
@@ -46,24 +74,20 @@ async def members_of_accounts(session: AsyncSession, platform: str,
     wanted = sorted(set(user_ids))
     if not wanted or len(wanted) > MOST:
         return None if wanted else {}
-    rows = await peek(session, MEMBERS.format(_marks(len(wanted))), platform, *wanted)
+    rows = await peek(session, MEMBERS.format(_marks(len(wanted))), platform, *wanted, platform, *wanted)
     if rows is None:
         return None
-    accounts: dict[int, list[tuple[str, str]]] = {}
-    rights: dict[tuple[str, str], bool] = session.info.setdefault(RIGHTS, {})
-    for row in rows:
-        accounts.setdefault(int(row[1]), []).append((str(row[11]), str(row[12])))
-        rights[(platform, str(row[0]))] = bool(row[13])
-    return {
-        str(user_id): MemberRecord(
-            id=int(member_id), name=name, title=title, email=email, role=role,
-            organisation=OrganisationRecord(id=int(org_id), name=org_name, kind=kind, werkgebied=werkgebied)
-            if org_id is not None else None,
-            identities=tuple(sorted(accounts[int(member_id)])),
-            profile_fetched_at=as_utc(fetched),
-        )
-        for user_id, member_id, name, title, email, role, fetched, org_id, org_name, kind, werkgebied, *_ in rows
-    }
+    found = _records(row for row in rows if row[2] is not None)
+    session.info.setdefault(RIGHTS, {}).update(
+        {(platform, user_id): False for user_id in wanted}
+        | {(platform, str(row[1])): bool(row[14]) for row in rows})
+    return {user_id: member for (_, user_id), (member, _) in found.items()}
+
+
+async def recent_members(session: AsyncSession, most: int) -> dict[Account, tuple[MemberRecord, bool]]:
+    """The members seen most recently (up to `most`, those never seen last) by each of their accounts, with
+    whether that account is a coordinator: one statement through the session."""
+    return _records((await session.execute(text(RECENT), {"most": most})).all())
 
 
 async def coordinator(session: AsyncSession, platform: str, user_id: str) -> bool | None:

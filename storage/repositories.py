@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.accounts import members_of_accounts
+from storage.accounts import members_of_accounts, recent_members
 from storage.budget import BudgetRepository
 from storage.changes import BEGUN, EXPERTISE, MEMBER, ORGANISATION, PEEK, SEARCH_STATE, search_changed
 from storage.circles import IdeaRepository
@@ -150,6 +150,10 @@ class MemberRepository:
         found = await self._load(Member.id.in_(
             select(Identity.member_id).where(Identity.platform == platform, Identity.user_id == user_id)))
         return found[0] if found else None
+
+    async def recent(self, most: int) -> dict[tuple[str, str], tuple[MemberRecord, bool]]:
+        """The members seen most recently (up to `most`) by platform account, with the account's coordinator rights."""
+        return await recent_members(self.session, most)
 
     async def by_identities(self, platform: str, user_ids: Collection[str]) -> dict[str, MemberRecord]:
         """The members of many accounts at once (a group of inputs), by user id; accounts without one left out."""

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
+from bot import dispatch
 from bot.app import Bot
 from bot.core.clock import ManualClock
 from bot.core.inputs import Actor
@@ -64,18 +65,17 @@ def reads_beside(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return made
 
 
-async def test_a_known_member_s_first_input_in_a_process_reads_member_accounts_and_rights_at_once(
+async def test_a_member_s_first_input_reads_member_accounts_and_rights_at_once(
         database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
     """One read beside the session, not three (member, their accounts, their rights): on PostgreSQL each is a
     round trip on the ack's path of a person's first input (bench/ack_latency.py --users 100)."""
-    async with started_bot(database_url, clock) as first:
-        coordinator = await add_member(first, "Coördinator Kees", user_id="U8")
-        await add_member(first, "Jan de Vries", user_id="U9")
-        async with first.db.transaction() as repos:
+    async with started_bot(database_url, clock) as bot, started_bot(database_url, clock) as other:
+        await run(bot, "/expertise gedrag", Actor("console", "U0", "iemand"))  # opens the PostgreSQL peek
+        coordinator = await add_member(other, "Coördinator Kees", user_id="U8")  # not kept by `bot` at its start
+        await add_member(other, "Jan de Vries", user_id="U9")
+        async with other.db.transaction() as repos:
             await repos.members.link(coordinator.id, "slack", "S8")
             await repos.coordinators.add("console", "U8", coordinator.id, clock.now())
-    async with started_bot(database_url, clock) as bot:  # a new process: nothing kept in memory
-        await run(bot, "/expertise gedrag", Actor("console", "U0", "iemand"))  # opens the PostgreSQL peek
         made = reads_beside(bot, monkeypatch)
         statements = recorded(bot)
         kees = await run(bot, "/netwerkbot aanvragen", Actor("console", "U8", "kees"))
@@ -85,6 +85,34 @@ async def test_a_known_member_s_first_input_in_a_process_reads_member_accounts_a
         assert not [s for s in statements if "identities" in s or "coordinators " in s], statements
         assert "geen open aanvragen" in text_of(kees)  # a coordinator, as read with his member
         assert "geen open aanvragen" not in text_of(jan)
+        await run(bot, "/expertise gedrag", Actor("console", "U404", "nieuw"))  # no member: answered as a stranger
+        assert len([sql for sql in made if "coordinators" in sql]) == 3  # the rights came with finding no member
+
+
+async def test_after_a_start_the_members_seen_last_are_known_before_their_first_input(
+        database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A restart (a deploy) costs no one a read of their member on their first input after it; kept are the
+    members seen most recently, up to the dispatcher's bound."""
+    async with started_bot(database_url, clock) as first:
+        kees = await add_member(first, "Coördinator Kees", user_id="U8")
+        jan, _, anna = [await add_member(first, name, user_id=f"U{n}")
+                        for n, name in enumerate(("Jan de Vries", "Fatima Yilmaz", "Anna Bakker"))]
+        async with first.db.transaction() as repos:
+            await repos.coordinators.add("console", "U8", kees.id, clock.now())
+        for member in (jan, kees, anna):  # seen in this order; Fatima never
+            async with first.db.transaction() as repos:
+                await repos.privacy.seen(member.id, clock.now())
+            clock.advance(timedelta(days=1))
+    monkeypatch.setattr(dispatch, "CACHED_MEMBERS", 4)  # two members kept at the start
+    async with started_bot(database_url, clock) as bot:
+        made = reads_beside(bot, monkeypatch)
+        statements = recorded(bot)
+        answer = await run(bot, "/netwerkbot aanvragen", Actor("console", "U8", "kees"))
+        await run(bot, "/expertise gedrag", Actor("console", "U2", "anna"))
+        assert made == [] and not [s for s in statements if "identities" in s or "coordinators " in s]
+        assert "geen open aanvragen" in text_of(answer)  # his rights were kept with him
+        await run(bot, "/expertise gedrag", Actor("console", "U0", "jan"))  # seen longest ago: not kept
+        assert len(made) == 1 and "identities" in made[0]
 
 
 async def test_read_beside_the_session_a_member_is_the_same_record_as_through_it(
@@ -97,16 +125,19 @@ async def test_read_beside_the_session_a_member_is_the_same_record_as_through_it
             await repos.members.link(member.id, "slack", "S7")
             await repos.members.update(member.id, profile_fetched_at=clock.now() - timedelta(hours=3))
             await repos.coordinators.add("console", "U9", plain.id, clock.now())
+            await repos.coordinators.add("console", "U5", plain.id, clock.now())  # an account without a member
         async with bot.db.transaction() as repos:
             await repos.expertise.search_state()  # as the dispatcher: the version first (opens PostgreSQL's peek)
 
         async def read(repos: Repositories) -> tuple[MemberRecord | None, dict[str, MemberRecord], MemberRecord | None,
-                                                       bool, bool]:
+                                                       bool, bool, bool, bool]:
             return (await repos.members.by_identity("console", "U7"),
-                    await repos.members.by_identities("console", ["U7", "U9", "U404"]),
+                    await repos.members.by_identities("console", ["U7", "U9", "U404", "U5"]),
                     await repos.members.by_identity("console", "U404"),
                     await repos.coordinators.is_coordinator("console", "U9"),
-                    await repos.coordinators.is_coordinator("console", "U7"))
+                    await repos.coordinators.is_coordinator("console", "U7"),
+                    await repos.coordinators.is_coordinator("console", "U5"),
+                    await repos.coordinators.is_coordinator("console", "U404"))
 
         statements = recorded(bot)
         async with bot.db.transaction() as repos:
@@ -121,4 +152,4 @@ async def test_read_beside_the_session_a_member_is_the_same_record_as_through_it
         assert found.organisation == school and found.email == "f@example.nl"
         assert found.identities == (("console", "U7"), ("slack", "S7"))
         assert found.profile_fetched_at == clock.now() - timedelta(hours=3)
-        assert set(beside[1]) == {"U7", "U9"} and beside[2] is None and beside[3:] == (True, False)
+        assert set(beside[1]) == {"U7", "U9"} and beside[2] is None and beside[3:] == (True, False, True, False)
