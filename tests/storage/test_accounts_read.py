@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
 from bot import dispatch
 from bot.app import Bot
 from bot.core.clock import ManualClock
 from bot.core.inputs import Actor
 from storage.records import MemberRecord
-from storage.repositories import Repositories
+from storage.repositories import MemberRepository, Repositories
 from tests.conftest import started_bot
 from tests.support import add_expertise, add_member, add_organisation, run, text_of
 
@@ -153,3 +154,17 @@ async def test_read_beside_the_session_a_member_is_the_same_record_as_through_it
         assert found.identities == (("console", "U7"), ("slack", "S7"))
         assert found.profile_fetched_at == clock.now() - timedelta(hours=3)
         assert set(beside[1]) == {"U7", "U9"} and beside[2] is None and beside[3:] == (True, False, True, False)
+
+
+async def test_a_start_whose_members_read_fails_starts_all_the_same(
+        sqlite_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with started_bot(sqlite_url, clock) as first:
+        await add_member(first, "Jan de Vries", user_id="U0")
+
+    async def failing(_self: MemberRepository, _most: int) -> None:
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(MemberRepository, "recent", failing)
+    async with started_bot(sqlite_url, clock) as bot:  # only a head start: the member is read when he asks
+        answer = await run(bot, "/netwerkbot profiel", Actor("console", "U0", "jan"))
+        assert "Jan de Vries" in text_of(answer)
