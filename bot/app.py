@@ -59,7 +59,7 @@ class Bot:
     refresher: Refresher
 
     async def start(self) -> None:
-        """Bring the schema up to date, then keep the members seen most recently in memory; safe on every start.
+        """Bring the schema up to date; safe to run on every start.
 
         A database that is not reachable yet (it may be starting next to us) is waited for, with
         backoff, up to `startup_wait_seconds`; any other error stops the start at once.
@@ -74,7 +74,6 @@ class Bot:
         async for attempt in retrying:
             with attempt:
                 await self.db.upgrade()
-        await self.dispatcher.warm()
 
     def connect(self, sender: Sender, platform: str = "") -> None:
         """Deliver what the bot sends by itself through `sender` (the running adapter on `platform`), and
@@ -85,7 +84,9 @@ class Bot:
         self.refresher.start(sender)
 
     async def keep_time(self, sender: Sender, platform: str = "") -> None:
-        """Connect `sender`, then start reminders, deadlines and the outbox."""
+        """Before serving inputs: keep the members seen most recently in memory, connect `sender`, then start
+        reminders, deadlines and the outbox. (A one-off command, such as an import, only calls `start`.)"""
+        await self.dispatcher.warm()
         self.connect(sender, platform)
         await self.timekeeper.start()
 
