@@ -66,6 +66,7 @@ class Call:
     status: int
     ok: bool
     at: float = field(default_factory=time.monotonic)  # when it arrived
+    connection: object = None  # the caller's end of the TCP connection it came on (address, port)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,10 @@ class Message:
         if self.edited:
             found["edited"] = {"user": self.user, "ts": self.edited}
         return found
+
+
+def _peer(request: web.Request) -> object:
+    return request.transport.get_extra_info("peername") if request.transport is not None else None
 
 
 def _flag(value: Any) -> bool:
@@ -429,7 +434,7 @@ class FakeSlack:
         faults = self._faults.get(method)
         if faults:
             status = faults.pop(0)
-            await self._record(Call(method, params, status, ok=False))
+            await self._record(Call(method, params, status, ok=False, connection=_peer(request)))
             if status == 429:
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                          headers={"Retry-After": "1"})
@@ -449,7 +454,7 @@ class FakeSlack:
                 answer |= {"needed": "channels:history", "provided": "chat:write"}
         else:
             answer = self.methods[method](params)
-        await self._record(Call(method, params, 200, ok=bool(answer.get("ok"))))
+        await self._record(Call(method, params, 200, ok=bool(answer.get("ok")), connection=_peer(request)))
         granted = {"x-oauth-scopes": ",".join(self.scopes)} if token == self.token else {}
         return web.json_response(answer, headers=granted)
 

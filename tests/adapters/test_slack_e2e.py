@@ -381,6 +381,19 @@ async def test_a_rate_limited_profile_lookup_is_retried_after_retry_after(world:
     assert "Piet Jansen" in texts(profile.json["blocks"])
 
 
+async def test_the_calls_to_slack_while_serving_share_their_connections(world: World) -> None:
+    """slack_sdk opens a session, and so a connection (at Slack a TLS handshake), for every Web API call unless it
+    is given one: three people's profile look-ups after their answers came on three connections (issue 19)."""
+    for n in range(3):
+        asker = User(f"U0LID{n}", f"lid{n}")
+        world.fake.add_user(asker.id, f"Lid {n}")
+        assert (await world.slack.command("/expertise", "gedrag", asker)).status == 200
+        await world.fake.wait_for_calls("users.info", n + 1)
+        await world.adapter.drain()
+
+    assert len({call.connection for call in world.fake.ok_calls("users.info")}) == 1
+
+
 # -- health -------------------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ import contextlib
 import hmac
 import logging
 import sys
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -68,6 +69,11 @@ def web_app(adapter: SlackAdapter, *, events: bool = True) -> web.Application:
     async def handle_leftovers(_: web.Application) -> None:
         adapter.background(adapter.handle_leftovers(), "inbox leftovers")
 
+    async def connections(_: web.Application) -> AsyncIterator[None]:
+        async with adapter.connections():  # one session for the calls to Slack while serving
+            yield
+
+    app.cleanup_ctx.append(connections)
     app.on_startup.append(handle_leftovers)
     app.on_shutdown.append(finish_background)
     return app
