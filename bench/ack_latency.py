@@ -21,6 +21,11 @@ process_before_response floor.
 The adapter path (a fourth server, `--floor adapter`: the bot's own server answering one precomputed
 reply) runs on a copy of the database, so that each server names its own first contacts.
 
+`--users 100 --spread zipf` (issue 19, item 1): 100 askers, half named on Slack as imported, drawn with weights
+1/rank, so that first contacts (each a profile look-up and a member write after the answer) keep coming through the
+run. `--seen` has every asker ask once in the warm-up, and then waits `SETTLE_SECONDS` for the look-ups that caused:
+the timed requests are no one's first, as in a deployment past its first day.
+
 `--profile` also times, in this process and on the same database, where the bot's time goes:
 the dispatcher (transaction, member, search, reply) and the Block Kit rendering.
 """
@@ -75,6 +80,7 @@ from storage.db import Database  # noqa: E402
 from storage.models import Expertise, ExpertiseTerm, Identity, Member, Organisation, SearchTerm  # noqa: E402
 from tests.fake_slack import FakeSlack, signature_headers  # noqa: E402
 
+SETTLE_SECONDS = 2.0  # `--seen`: after the warm-up, time for the profile look-ups it caused
 MEMBERS = 10_000
 ENTRIES = 50_000
 ORGANISATIONS = 120
@@ -473,9 +479,12 @@ async def interleaved(arguments: argparse.Namespace, env: dict[str, str], envs: 
             await server.start(envs.get(floor, env), log_file)
         # interleaved, one request to each server in turn, so that whatever else the machine
         # is doing meanwhile falls on all of them alike
+        warmup = arguments.warmup + (arguments.users if arguments.seen else 0)
         for n, user in enumerate(askers(arguments)):
+            if arguments.seen and n == warmup:
+                await asyncio.sleep(SETTLE_SECONDS)  # the profile look-ups after the warm-up's answers done
             for server in servers:
-                await server.request(user, keep=n >= arguments.warmup)
+                await server.request(user, keep=n >= warmup)
     finally:
         for server in servers:
             await server.stop()
@@ -513,9 +522,11 @@ def askers(arguments: argparse.Namespace) -> list[int]:
     """Who asks, request by request: the users in turn, or (zipf) as people do: a few often, most
     now and then, so that first contacts keep coming during the whole run."""
     count, users = arguments.warmup + arguments.requests, arguments.users
+    everyone = list(range(1, users + 1)) if arguments.seen else []  # `--seen`: each asks once first
     if arguments.spread == "cycle":
-        return [1 + n % users for n in range(count)]
-    return random.Random(19).choices(range(1, users + 1), weights=[1 / r for r in range(1, users + 1)], k=count)
+        return everyone + [1 + n % users for n in range(count)]
+    return everyone + random.Random(19).choices(range(1, users + 1), weights=[1 / r for r in range(1, users + 1)],
+                                                k=count)
 
 
 def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -524,6 +535,8 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=50)
     p.add_argument("--users", type=int, default=USERS, help="distinct askers (half named on Slack as imported)")
     p.add_argument("--spread", choices=["cycle", "zipf"], default="cycle", help="who asks when")
+    p.add_argument("--seen", action="store_true",
+                   help="every asker asks once in the warm-up: no first contact while timing, as past a first day")
     p.add_argument("--postgres", action="store_true", help="the bot on a fresh local PostgreSQL database")
     p.add_argument("--profile", action="store_true", help="also time dispatch and rendering in-process")
     p.add_argument("--floor", choices=["default", "fast", "adapter"], help=argparse.SUPPRESS)  # internal
