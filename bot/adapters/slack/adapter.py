@@ -30,7 +30,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 from aiohttp import ClientError, web
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
@@ -147,19 +146,6 @@ class SlackAdapter(AdapterBase[Origin], KeptInputs, HomeAndShortcuts):
         self.app.event("member_joined_channel")(self.on_membership)
         self.app.event("member_left_channel")(self.on_membership)
         self.listen_home_and_shortcuts()  # issue 17: bot/adapters/slack/home.py
-
-    @contextlib.asynccontextmanager
-    async def connections(self) -> AsyncIterator[None]:
-        """While serving, the calls to Slack share one aiohttp session, so they reuse their connections: slack_sdk
-        otherwise opens a session, and a TCP and TLS connection, for every call (a profile refresh beside the next
-        request held the event loop 0.4-0.9 ms setting one up; bench/README.md, issue 19). Outside it, as before."""
-        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
-        self.client.session = self.outbox_client.session = session
-        try:
-            yield
-        finally:
-            self.client.session = self.outbox_client.session = None
-            await session.close()
 
     def web_app(self, *, events: bool = True) -> web.Application:
         """The aiohttp application (bot/adapters/slack/serving.py): events, health, calendar feeds."""
