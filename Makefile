@@ -28,7 +28,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ack_latency.py
+	$(BIN)/python bench/ack_latency.py --postgres
+	$(BIN)/python bench/ack_latency.py --users 100 --spread zipf
+	$(BIN)/python bench/ack_latency.py --users 100 --spread zipf --postgres
 	$(BIN)/python bench/ack_concurrency.py
+	$(BIN)/python bench/ack_concurrency.py --postgres
 	$(BIN)/python bench/version_read.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/imports.py
