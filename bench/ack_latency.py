@@ -23,7 +23,7 @@ reply) runs on a copy of the database, so that each server names its own first c
 
 `--users 100 --spread zipf` (issue 19, item 1): 100 askers, half named on Slack as imported, drawn with weights
 1/rank, so that first contacts (each a profile look-up and a member write after the answer) keep coming through the
-run. `--seen` has every asker ask once in the warm-up, and then waits `SETTLE_SECONDS` for the look-ups that caused:
+run. `--seen` has every asker ask once in the warm-up, and then waits until each server's database has their profiles:
 the timed requests are no one's first, as in a deployment past its first day.
 
 `--profile` also times, in this process and on the same database, where the bot's time goes:
@@ -80,7 +80,6 @@ from storage.db import Database  # noqa: E402
 from storage.models import Expertise, ExpertiseTerm, Identity, Member, Organisation, SearchTerm  # noqa: E402
 from tests.fake_slack import FakeSlack, signature_headers  # noqa: E402
 
-SETTLE_SECONDS = 2.0  # `--seen`: after the warm-up, time for the profile look-ups it caused
 MEMBERS = 10_000
 ENTRIES = 50_000
 ORGANISATIONS = 120
@@ -482,7 +481,7 @@ async def interleaved(arguments: argparse.Namespace, env: dict[str, str], envs: 
         warmup = arguments.warmup + (arguments.users if arguments.seen else 0)
         for n, user in enumerate(askers(arguments)):
             if arguments.seen and n == warmup:
-                await asyncio.sleep(SETTLE_SECONDS)  # the profile look-ups after the warm-up's answers done
+                await profiles_fetched([url, envs["adapter"]["DATABASE_URL"]], arguments.users)
             for server in servers:
                 await server.request(user, keep=n >= warmup)
     finally:
@@ -491,6 +490,24 @@ async def interleaved(arguments: argparse.Namespace, env: dict[str, str], envs: 
     if arguments.profile:
         await profile(url, api_url, arguments.requests)
     return [server.result() for server in servers]
+
+
+async def profiles_fetched(urls: Sequence[str], users: int) -> None:
+    """`--seen`: until every asker's profile, looked up after their warm-up answer, is stored in each server's
+    database (at most a minute), so that no look-up happens while timing."""
+    accounts = [f"U{user:08d}" for user in range(1, users + 1)]
+    for url in urls:
+        db = Database(url)
+        try:
+            async with asyncio.timeout(60):
+                while True:
+                    async with db.transaction() as repos:
+                        found = await repos.members.by_identities("slack", accounts)
+                    if len(found) == users and all(member.profile_fetched_at for member in found.values()):
+                        break
+                    await asyncio.sleep(0.1)
+        finally:
+            await db.dispose()
 
 
 async def main(arguments: argparse.Namespace) -> int:
