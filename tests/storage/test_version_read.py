@@ -127,6 +127,27 @@ async def test_on_postgresql_fifty_first_reads_at_once_open_one_pool(postgres_ur
         assert len(opened) == 1
 
 
+@pytest.mark.postgres
+async def test_on_postgresql_the_reads_beside_the_session_are_not_planned_again_at_every_input(
+        postgres_url: str, clock: ManualClock) -> None:
+    """PostgreSQL plans a statement with parameters anew at each execution while it guesses that a plan for the
+    values at hand is cheaper (always for its first five): the version read with what changed, and a member's
+    read, cost more to plan than to run (bench/README.md). They are planned once per connection."""
+    async with started_bot(postgres_url, clock) as bot:
+        await add_member(bot, "Fatima Yilmaz", user_id="U7")
+        for n in range(8):  # eight askers: eight version reads and member reads, on the kept connection
+            answer = await run(bot, "/expertise gedrag", actor(f"U{n}"))
+            assert isinstance(answer, Reply) and not answer.is_error
+        state = bot.db._committed_state
+        assert isinstance(state, _CommittedStatePostgres) and state._kept is not None
+        plans = {row["statement"]: (row["generic_plans"], row["custom_plans"]) for row in await state._kept.fetch(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")}
+        version = next(plan for statement, plan in plans.items() if "search_changes" in statement)
+        member = next(plan for statement, plan in plans.items() if "identities" in statement)
+        assert version[0] >= 8 and member[0] >= 1, plans
+        assert [plan for plan in plans.values() if plan[1]] == [], plans  # none planned for the values at hand
+
+
 def fetched(bot: Bot) -> list[str]:
     """Every read beside the session on PostgreSQL (the version read included), as it is made."""
     state = bot.db._committed_state
