@@ -11,12 +11,15 @@ a process of its own, as Slack is not on the client's machine:
   * the bot: the real `netwerkbot slack --port …` (HTTP mode);
   * floor, default: a bare bolt AsyncApp whose command handler only acks (bolt's default mode,
     which polls for the ack every 10 ms);
-  * floor, process_before_response: the same, with process_before_response=True.
+  * floor, process_before_response: the same, with process_before_response=True;
+  * on PostgreSQL (`--postgres`) also the floor with one read: the same, reading the search version (one
+    round trip, asyncpg, a kept connection, a prepared statement) before it acks. An answer that is never
+    older than the database costs at least that read; `bot / one-read floor` is what the bot adds to it.
 
 Each gets `--warmup` and then `--requests` signed `/expertise gedrag` requests, sequentially, from
 10 different users over one keep-alive connection; the latency is measured by the client, from
-sending the request to having read the whole answer. Goal: bot p99 <= 2 x the p99 of the
-process_before_response floor.
+sending the request to having read the whole answer. Goal (issue 19, items 1 and 2): bot p99 <= 1.5 x
+the p99 of the process_before_response floor, on both databases.
 
 The adapter path (a fourth server, `--floor adapter`: the bot's own server answering one precomputed
 reply) runs on a copy of the database, so that each server names its own first contacts.
@@ -60,11 +63,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
+import asyncpg  # type: ignore[import-untyped]  # noqa: E402
 from aiohttp import web  # noqa: E402
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request  # noqa: E402
 from slack_bolt.async_app import AsyncAck, AsyncApp  # noqa: E402
 from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
-from sqlalchemy import event  # noqa: E402
+from sqlalchemy import event, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.bulk import bulk_insert  # noqa: E402
@@ -76,8 +80,9 @@ from bot.core.reply import Outcome, Reply  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from handlers.expertise.analysis import index_terms, topic_key  # noqa: E402
 from handlers.expertise.search import ExpertiseSearch, load_synonyms  # noqa: E402
+from storage.changes import KEEP_VERSIONS, MEMBER, SearchChange  # noqa: E402
 from storage.db import Database  # noqa: E402
-from storage.models import Expertise, ExpertiseTerm, Identity, Member, Organisation, SearchTerm  # noqa: E402
+from storage.models import Expertise, ExpertiseTerm, Identity, Member, Organisation, SearchState, SearchTerm  # noqa: E402
 from tests.fake_slack import FakeSlack, signature_headers  # noqa: E402
 
 MEMBERS = 10_000
@@ -87,7 +92,9 @@ ON_SLACK = 0.8
 USERS = 10  # distinct askers, cycled
 TRIGGERS = itertools.count(1)
 SECRET = "bench-signing-secret"
-GOAL = 2.0
+GOAL = 1.5  # issue 19 (it was 2)
+BOT = "netwerkbot /expertise gedrag"
+READ_FLOOR = "bolt floor, one PostgreSQL read"
 PAUSE = 0.015  # seconds between one server's requests in a run (four servers in turn, one in bolt's 10 ms polling)
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 NETWERKBOT = Path(sys.executable).with_name("netwerkbot")
@@ -163,10 +170,14 @@ async def build_database(url: str, rng: random.Random) -> tuple[float, dict[int,
             found = index_terms(topic, description)
             terms += [{"expertise_id": entry_id, "term": t, "weight": w} for t, w in found.items()]
             vocabulary.update(found)
+    # the history a running bot keeps: what each of the last KEEP_VERSIONS changes named (here a member renamed)
+    history = [{"version": v, "kind": MEMBER, "ref": rng.randint(1, MEMBERS)} for v in range(1, KEEP_VERSIONS + 1)]
     await bulk_insert(db, [
         (Organisation, organisations), (Member, members), (Identity, identities),
         (Expertise, expertise), (ExpertiseTerm, terms),
-        (SearchTerm, [{"term": t} for t in vocabulary])])
+        (SearchTerm, [{"term": t} for t in vocabulary]), (SearchChange, history)])
+    async with db.transaction() as repos:
+        await repos.session.execute(update(SearchState).values(version=KEEP_VERSIONS))
     await db.dispose()
     return time.perf_counter() - started, {m["id"]: m["name"] for m in members}
 
@@ -174,13 +185,21 @@ async def build_database(url: str, rng: random.Random) -> tuple[float, dict[int,
 # -- the floors: a bare bolt app that only acks (run as a subprocess of this script) ------------------
 
 
-async def serve_floor(port: int, api_url: str, process_before_response: bool) -> None:
-    """The bolt app a Slack ack cannot be faster than: same client, same aiohttp serving, no work."""
+async def serve_floor(port: int, api_url: str, process_before_response: bool, read: bool = False) -> None:
+    """The bolt app a Slack ack cannot be faster than: same client, same aiohttp serving, no work.
+
+    `read` (`--floor read`, PostgreSQL only): before each ack, one read of the search version, the cheapest way
+    there is (asyncpg, one connection kept open, the statement prepared): what any bot whose answers are never
+    older than the database pays at least, and nothing else of the bot's."""
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     client = AsyncWebClient(token=FakeSlack().token, base_url=api_url, retry_handlers=retry_handlers())
     app = AsyncApp(client=client, signing_secret=SECRET, process_before_response=process_before_response)
+    connection = await asyncpg.connect(make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql")
+                                       .render_as_string(hide_password=False)) if read else None
 
     async def only_ack(ack: AsyncAck) -> None:
+        if connection is not None:
+            await connection.fetchrow("SELECT version, terms FROM search_state WHERE id = 1")
         await ack()
 
     app.command(re.compile(".*"))(only_ack)
@@ -198,6 +217,8 @@ async def serve_floor(port: int, api_url: str, process_before_response: bool) ->
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
     await runner.cleanup()
+    if connection is not None:
+        await connection.close()
 
 
 async def serve_adapter_floor(port: int) -> int:
@@ -461,20 +482,19 @@ def copy_sqlite(url: str, path: Path) -> str:
 
 async def interleaved(arguments: argparse.Namespace, env: dict[str, str], envs: dict[str, dict[str, str]],
                       log_file: Path, url: str, api_url: str) -> list[Result]:
-    """The four servers started (`envs`: a floor's own environment), then the requests, one to each in turn."""
-    servers = []
-    for name, command in (
-        ("bolt floor, default mode (ack only)", ["--floor", "default"]),
-        ("bolt floor, process_before_response", ["--floor", "fast"]),
-        ("adapter path, precomputed reply", ["--floor", "adapter"]),
-        ("netwerkbot /expertise gedrag", []),
-    ):
+    """The servers started (`envs`: a floor's own environment), then the requests, one to each in turn."""
+    floors = [("bolt floor, default mode (ack only)", "default"), ("bolt floor, process_before_response", "fast")]
+    if make_url(url).get_backend_name() == "postgresql":
+        floors.append((READ_FLOOR, "read"))
+    servers, started = [], []
+    for name, floor in (*floors, ("adapter path, precomputed reply", "adapter"), (BOT, "")):
         port = free_port()
-        argv = ([str(NETWERKBOT), "slack", "--port", str(port)] if not command
-                else [sys.executable, SCRIPT, *command, "--port", str(port), "--api-url", api_url])
+        argv = ([str(NETWERKBOT), "slack", "--port", str(port)] if not floor
+                else [sys.executable, SCRIPT, "--floor", floor, "--port", str(port), "--api-url", api_url])
         servers.append(Server(name, argv, port))
+        started.append(floor)
     try:
-        for server, floor in zip(servers, ("default", "fast", "adapter", ""), strict=True):
+        for server, floor in zip(servers, started, strict=True):
             await server.start(envs.get(floor, env), log_file)
         # interleaved, one request to each server in turn, so that whatever else the machine
         # is doing meanwhile falls on all of them alike
@@ -526,12 +546,17 @@ async def main(arguments: argparse.Namespace) -> int:
     for r in results:
         print(f"| {r.name:<38} | {r.pct(50):6.2f} | {r.pct(90):6.2f} | {r.pct(99):6.2f} | {max(r.ms):6.2f} "
               f"| {r.body_bytes:12,} | {r.statuses} |")
-    fast, adapter, bot = results[1:]
+    by_name = {r.name: r for r in results}
+    fast, adapter, bot = results[1], by_name["adapter path, precomputed reply"], by_name[BOT]
     for what, r in (("adapter path", adapter), ("bot", bot)):
         ratio = r.pct(99) / fast.pct(99)
         verdict = "met" if ratio <= GOAL else "MISSED"
         print(f"\n{what} p99 / process_before_response floor p99 = {r.pct(99):.2f} / {fast.pct(99):.2f} = "
-              f"{ratio:.2f}x (goal <= {GOAL:.0f}x: {verdict})")
+              f"{ratio:.2f}x (goal <= {GOAL}x: {verdict})")
+    if (read := by_name.get(READ_FLOOR)) is not None:  # what the one read costs, and what the bot adds to it
+        print(f"\none read p99 / process_before_response floor p99 = {read.pct(99):.2f} / {fast.pct(99):.2f} = "
+              f"{read.pct(99) / fast.pct(99):.2f}x; bot p99 / one-read floor p99 = {bot.pct(99):.2f} / "
+              f"{read.pct(99):.2f} = {bot.pct(99) / read.pct(99):.2f}x")
     return 0 if all(set(r.statuses) == {200} for r in results) else 1
 
 
@@ -556,7 +581,7 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="every asker asks once in the warm-up: no first contact while timing, as past a first day")
     p.add_argument("--postgres", action="store_true", help="the bot on a fresh local PostgreSQL database")
     p.add_argument("--profile", action="store_true", help="also time dispatch and rendering in-process")
-    p.add_argument("--floor", choices=["default", "fast", "adapter"], help=argparse.SUPPRESS)  # internal
+    p.add_argument("--floor", choices=["default", "fast", "read", "adapter"], help=argparse.SUPPRESS)  # internal
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     p.add_argument("--api-url", help=argparse.SUPPRESS)
     p.add_argument("--fake-slack", action="store_true", help=argparse.SUPPRESS)  # internal
@@ -571,6 +596,7 @@ if __name__ == "__main__":
     if args.floor == "adapter":
         sys.exit(asyncio.run(serve_adapter_floor(args.port)))
     if args.floor:
-        asyncio.run(serve_floor(args.port, args.api_url, process_before_response=args.floor == "fast"))
+        asyncio.run(serve_floor(args.port, args.api_url, process_before_response=args.floor != "default",
+                                read=args.floor == "read"))
         sys.exit(0)
     sys.exit(asyncio.run(main(args)))
