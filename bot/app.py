@@ -106,6 +106,9 @@ class Bot:
     def is_question(self, inp: Input) -> bool:
         return self.dispatcher.is_question(inp)
 
+    def expect_input(self) -> None:
+        self.db.read_ahead()
+
     async def dispatch_kept(self, inp: Input) -> Outcome:
         return await self.dispatcher.dispatch_kept(inp)
 

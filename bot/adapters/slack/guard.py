@@ -131,12 +131,15 @@ class SlackDoor:
     """`POST /slack/events`: verified first, then parsed as bolt parses it, judged by its schema, then routed.
 
     `app` is the bolt AsyncApp (its own verification is off: this door is it); `say` gives the Dutch
-    sentence for a signed request that is malformed."""
+    sentence for a signed request that is malformed; `expect` is told of a slash command before bolt routes it
+    (`Port.expect_input`)."""
 
-    def __init__(self, guard: SlackGuard, app: AsyncApp, say: Callable[[], str]) -> None:
+    def __init__(self, guard: SlackGuard, app: AsyncApp, say: Callable[[], str],
+                 expect: Callable[[], None] = lambda: None) -> None:
         self.guard = guard
         self.app = app
         self.say = say
+        self.expect = expect
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -153,6 +156,8 @@ class SlackDoor:
         if refusal is not None:
             log.info("signed Slack request answered at the edge: %s", _loggable(refusal.reason))
             return self.refuse(refusal)
+        if "command" in bolt_request.body:  # a slash command, answered in this response
+            self.expect()
         set_request_key(key)
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
