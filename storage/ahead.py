@@ -44,7 +44,7 @@ def eagerly(coroutine: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
         finished: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         finished.set_result(done.value)
         return finished
-    except BaseException as error:
+    except Exception as error:  # (an interrupt is not kept for later)
         failed: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         failed.set_exception(error)
         return failed
