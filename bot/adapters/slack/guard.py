@@ -32,7 +32,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.adapters.slack.payloads import Refusal, judge
+from bot.adapters.slack.payloads import Refusal, is_slash_command, judge
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +134,7 @@ class SlackDoor:
     sentence for a signed request that is malformed; `expect` is told of a slash command before bolt routes it
     (`Port.expect_input`)."""
 
-    def __init__(self, guard: SlackGuard, app: AsyncApp, say: Callable[[], str],
-                 expect: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, guard: SlackGuard, app: AsyncApp, say: Callable[[], str], expect: Callable[[], None]) -> None:
         self.guard = guard
         self.app = app
         self.say = say
@@ -156,7 +155,7 @@ class SlackDoor:
         if refusal is not None:
             log.info("signed Slack request answered at the edge: %s", _loggable(refusal.reason))
             return self.refuse(refusal)
-        if "command" in bolt_request.body:  # a slash command, answered in this response
+        if is_slash_command(bolt_request.body):  # answered in this response: its first read may start now
             self.expect()
         set_request_key(key)
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))

@@ -241,6 +241,11 @@ def _errors(error: ValidationError) -> str:
                               for p in e["loc"]) or "body" for e in error.errors()[:5])
 
 
+def is_slash_command(body: Mapping[str, Any]) -> bool:
+    """Whether a parsed body is a slash command (form fields with `command` and no `type`)."""
+    return "command" in body and body.get("type") is None
+
+
 def judge(body: Any) -> Refusal | None:
     """None when bolt may route `body` to a listener; otherwise how to answer it."""
     if not isinstance(body, Mapping):
@@ -248,7 +253,7 @@ def judge(body: Any) -> Refusal | None:
     kind = body.get("type")
     named = kind if isinstance(kind, str) and len(kind) <= 40 and kind.replace("_", "").isalnum() else "?"
     try:
-        if "command" in body and kind is None:
+        if is_slash_command(body):
             SlashCommand.model_validate(dict(body))
             return None
         if kind == "block_actions":
