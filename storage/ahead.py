@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from contextvars import ContextVar
+from contextvars import ContextVar, copy_context
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -37,9 +37,11 @@ def take() -> asyncio.Future[Any] | None:
 
 def eagerly(coroutine: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
     """Run `coroutine` until it first waits, here and now, and the rest of it in a task (as Python 3.12's eager
-    tasks do)."""
+    tasks do). Like a task it runs in a copy of the caller's context, its first step too: what it sets (a log
+    reference, say) is its own, and it can reset that after it waited."""
+    context = copy_context()
     try:
-        waiting = coroutine.send(None)
+        waiting = context.run(coroutine.send, None)
     except StopIteration as done:
         finished: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         finished.set_result(done.value)
@@ -48,7 +50,7 @@ def eagerly(coroutine: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
         failed: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         failed.set_exception(error)
         return failed
-    return asyncio.ensure_future(_rest(coroutine, waiting))
+    return asyncio.get_running_loop().create_task(_rest(coroutine, waiting), context=context)
 
 
 async def _rest(coroutine: Coroutine[Any, Any, T], waiting: Any) -> T:

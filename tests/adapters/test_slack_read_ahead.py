@@ -101,6 +101,22 @@ async def test_what_was_read_ahead_is_taken_once_by_the_request_and_the_read_sta
     assert steps == ["sent", "answered"] and ahead.take() is None
 
 
+async def test_a_coroutine_started_eagerly_keeps_its_context_to_itself_as_a_task_would() -> None:
+    """What its first step sets is not seen by the caller, and it can reset that after it waited."""
+    marked: contextvars.ContextVar[str] = contextvars.ContextVar("marked", default="")
+
+    async def marking() -> str:
+        token = marked.set("read")
+        await asyncio.sleep(0)
+        seen = marked.get()
+        marked.reset(token)  # (raises when the first step ran in another context than the rest)
+        return seen
+
+    started = ahead.eagerly(marking())
+    assert marked.get() == ""
+    assert await started == "read"
+
+
 async def test_a_coroutine_started_eagerly_fails_and_is_cancelled_as_a_task_would() -> None:
     async def failing() -> int:
         await asyncio.sleep(0)
