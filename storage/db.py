@@ -24,6 +24,7 @@ from storage import ahead
 from storage.changes import RecentChanges, publish_changes
 from storage.repositories import BEGUN, PEEK, Repositories, StateSnapshot
 from storage.scheduling import Happened
+from storage.session import LazySession, is_set_up
 
 AfterCommit = Callable[[Happened], None]
 
@@ -311,7 +312,7 @@ class Database:
             _ping_after_idle(self.engine)
         event.listen(self.engine.sync_engine, "begin", _begin)
         event.listen(self.engine.sync_engine, "before_cursor_execute", _watch_writes)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=LazySession)
         if not event.contains(Session, "do_orm_execute", _executed):  # once per process, for every session
             event.listen(Session, "do_orm_execute", _executed)
             event.listen(Session, "after_flush", _flushed)
@@ -351,10 +352,11 @@ class Database:
                 # the claim only lets a retry of a delivery that changed nothing be answered again. (A transaction
                 # that only read writes nothing to wait for: it is spared the round trip.)
                 await session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            if session.in_transaction() or session.new or session.dirty or session.deleted:
-                await session.commit()  # (a session that never began, e.g. a cached search, has nothing to end)
+            if is_set_up(session) and (session.in_transaction() or session.new or session.dirty or session.deleted):
+                await session.commit()  # (a session never used, or that never began, has nothing to end)
         except BaseException:
-            await session.close()  # rolled back
+            if is_set_up(session):
+                await session.close()  # rolled back
             raise
         repos.happened.wrote = bool(session.info.pop(WROTE, False))
         if repos.happened and self.after_commit is not None:
@@ -410,6 +412,8 @@ CLAIM = "INSERT INTO deliveries "
 
 async def has_written(session: AsyncSession) -> bool:
     """Whether the session's transaction has written anything so far (its pending changes flushed first)."""
+    if not is_set_up(session):
+        return False
     if session.new or session.dirty or session.deleted:
         await session.flush()
     begun = session.info.get(BEGUN_ON)

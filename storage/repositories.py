@@ -58,6 +58,7 @@ from storage.records import (
 )
 from storage.scheduling import Happened, MeetingRepository, OccurrenceRepository, OutboxRepository
 from storage.schools import SchoolRequestRepository
+from storage.session import FirstUse
 from storage.statements import insert_ignore
 
 StateSnapshot = tuple[int, int]  # (version, vocabulary size)
@@ -462,28 +463,29 @@ def _claims(database: str) -> Any:
 
 
 class Repositories:
-    """Every repository, sharing one session and so one transaction."""
+    """Every repository, sharing one session and so one transaction; each made when first used (storage.session)."""
+
+    organisations = FirstUse(OrganisationRepository)
+    deliveries = FirstUse(DeliveryRepository)
+    occurrences = FirstUse(OccurrenceRepository)
+    meetings = FirstUse(MeetingRepository)
+    pitches = FirstUse(PitchRepository)
+    votes = FirstUse(VoteRepository)
+    ideas = FirstUse(IdeaRepository)
+    school_requests = FirstUse(SchoolRequestRepository)
+    privacy = FirstUse(PrivacyRepository)
+    pending = FirstUse(PendingShareRepository)
+    coordinators = FirstUse(CoordinatorRepository)
+    circles = FirstUse(CircleRepository)
+    budget = FirstUse(BudgetRepository)
+    overview = FirstUse(OverviewRepository)  # a member's overview (handlers/overview)
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.organisations = OrganisationRepository(session)
-        self.members = MemberRepository(session)
+        self.members = MemberRepository(session)  # (these three: every input)
         self.expertise = ExpertiseRepository(session, self.members)
-        self.deliveries = DeliveryRepository(session)
-        self.occurrences = OccurrenceRepository(session)
         self.happened = Happened()  # collected here, routed after the commit (storage.db, bot/events.py)
         self.outbox = OutboxRepository(session, self.happened)
-        self.meetings = MeetingRepository(session)
-        self.pitches = PitchRepository(session)
-        self.votes = VoteRepository(session)
-        self.ideas = IdeaRepository(session)
-        self.school_requests = SchoolRequestRepository(session)
-        self.privacy = PrivacyRepository(session)
-        self.pending = PendingShareRepository(session)
-        self.coordinators = CoordinatorRepository(session)
-        self.circles = CircleRepository(session)
-        self.budget = BudgetRepository(session)
-        self.overview = OverviewRepository(session)  # a member's overview (handlers/overview)
 
 
 
