@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 
 from bot.contexts import Features, InputContext, TimeContext
 from bot.core.clock import Clock
+from bot.core.context import HandlerContext
 from bot.core.errors import FormErrors, UserError
 from bot.core.inputs import Action, Actor, ChannelMessage, Command, FormSubmission, Input, MembershipChanged, Reaction
 from bot.core.reply import Form, FormRejected, Outcome, Reply
@@ -357,8 +358,9 @@ class Dispatcher:
             self._unseen_since = self._unseen_since or now
         elif seen and not seen_later:
             await repos.privacy.seen(member.id, now)
-        ctx = InputContext(repos=repos, member=member, actor=actor, t=self.t, now=now, settings=self.settings,
-                           is_coordinator=rights, prefix=command_prefix(actor.platform))
+        # (an InputContext made by its class: a call of the generic alias costs typing's bookkeeping every time)
+        ctx = HandlerContext(repos=repos, member=member, actor=actor, t=self.t, now=now, settings=self.settings,
+                             is_coordinator=rights, prefix=command_prefix(actor.platform))
         outcome = await self._route(ctx, inp)
         if ctx.coordinator_acts:  # it needed coordinator rights and it succeeded: in the log
             await repos.coordinators.log(member.id, logged_as(inp, ctx.prefix), summary(outcome), now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.core.errors import UserError
 from config.i18n import Catalog
@@ -79,6 +80,7 @@ def _split_for(rest: str, t: Catalog) -> tuple[str, str]:
     return " ".join(name.split()), after.strip()
 
 
+@lru_cache(maxsize=1024)  # the same question asked again is read once (issue 19, the ack's time)
 def parse(text: str, t: Catalog) -> Request:
     text = clean(text, t, what=t("expertise.what_command"), required=False)
     if not text:
