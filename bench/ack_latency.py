@@ -236,7 +236,7 @@ async def serve_adapter_floor(port: int) -> int:
         return canned
 
     bot.dispatcher.dispatch = answer  # type: ignore[method-assign]
-    bot.expect_input = lambda: None  # type: ignore[method-assign]  # nothing reads: nothing read ahead
+    bot.expect_input = lambda actor: None  # type: ignore[method-assign]  # nothing reads: nothing read ahead
     return await serve(bot, port)
 
 

@@ -106,8 +106,8 @@ class Bot:
     def is_question(self, inp: Input) -> bool:
         return self.dispatcher.is_question(inp)
 
-    def expect_input(self) -> None:
-        self.db.read_ahead()
+    def expect_input(self, actor: Actor) -> None:
+        self.db.read_ahead(None if self.dispatcher.knows(actor) else (actor.platform, actor.user_id))
 
     async def dispatch_kept(self, inp: Input) -> Outcome:
         return await self.dispatcher.dispatch_kept(inp)

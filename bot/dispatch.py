@@ -420,6 +420,11 @@ class Dispatcher:
         same version wait for one read (after a rename, 50 askers read 10 members, not 50)."""
         return await self._reading.once((account, version), lambda: repos.members.by_identity(*account))
 
+    def knows(self, actor: Actor) -> bool:
+        """Whether the member of this account is held here (at the version last read): else its read may go out
+        with the version read (`Bot.expect_input`)."""
+        return (actor.platform, actor.user_id) in self._members
+
     def is_question(self, inp: Input) -> bool:
         """Whether the input only asks (its feature says so of the command's text; `help` always does)."""
         if not isinstance(inp, Command) or (asks := self.registry.questions.get(inp.name)) is None:

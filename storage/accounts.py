@@ -67,6 +67,11 @@ def _records(rows: Iterable[Sequence[Any]]) -> dict[Account, tuple[MemberRecord,
     }
 
 
+def member_query(platform: str, user_id: str) -> tuple[str, tuple[Any, ...]]:
+    """The statement and parameters with which `members_of_accounts` reads one account: to be read ahead."""
+    return MEMBERS.format(_marks(1)), (platform, user_id, platform, user_id)
+
+
 async def members_of_accounts(session: AsyncSession, platform: str,
                               user_ids: Collection[str]) -> dict[str, MemberRecord] | None:
     """The members of these accounts by user id (accounts without one left out), or None. Read with them:

@@ -7,6 +7,7 @@ waits for PostgreSQL's answer (the query is sent), and a task finishes it. What 
 request's first version read (`take`) and for nothing else: it was read after the request arrived, so an answer
 built on it is no older than the database was then; a later transaction of the same request (a refresh after
 the ack) reads again. Nobody takes it when the request is answered otherwise: the task ends by itself.
+A newcomer's member is read ahead the same way, beside the version read (storage/db.py `read_ahead`).
 "A request" is a context: aiohttp handles each request in a task of its own, which copies the connection's
 context, so what one request kept is not seen by the next on the same keep-alive connection.
 """
@@ -14,25 +15,25 @@ context, so what one request kept is not seen by the next on the same keep-alive
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Hashable
 from contextvars import ContextVar, copy_context
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-# one list per request, shared by the tasks that copy the request's context: whoever takes first empties it
-_AHEAD: ContextVar[list[asyncio.Future[Any]] | None] = ContextVar("netwerkbot_read_ahead", default=None)
+# one dict per request, shared by the tasks that copy the request's context: whoever takes a read first has it
+_AHEAD: ContextVar[dict[Hashable, asyncio.Future[Any]] | None] = ContextVar("netwerkbot_read_ahead", default=None)
 
 
-def keep(coroutine: Coroutine[Any, Any, Any]) -> None:
-    """Start `coroutine` now (`eagerly`) and keep it for this request's first `take`."""
-    _AHEAD.set([eagerly(coroutine)])
+def keep(reads: dict[Hashable, asyncio.Future[Any]]) -> None:
+    """Keep these reads, started (`eagerly`), each for this request's first `take` of its key."""
+    _AHEAD.set(reads)
 
 
-def take() -> asyncio.Future[Any] | None:
-    """What was read ahead in this request, once; None if nothing was (or it was taken)."""
+def take(key: Hashable) -> asyncio.Future[Any] | None:
+    """What was read ahead under `key` in this request, once; None if nothing was (or it was taken)."""
     ahead = _AHEAD.get()
-    return ahead.pop() if ahead else None
+    return ahead.pop(key, None) if ahead else None
 
 
 def eagerly(coroutine: Coroutine[Any, Any, T]) -> asyncio.Future[T]:

@@ -160,7 +160,8 @@ async def peek(session: AsyncSession, sql: str, *params: Any) -> Sequence[tuple[
     None when that is not possible now: the caller reads through the session."""
     if PEEK not in session.info or session.info.get(BEGUN):
         return None
-    peeked = session.info[PEEK].rows(sql, *params)
+    state = session.info.get(SEARCH_STATE)  # the version the transaction holds (what was read ahead must match it)
+    peeked = session.info[PEEK].rows(sql, *params, version=state[0] if state else None)
     rows: Sequence[tuple[Any, ...]] | None = await peeked if inspect.isawaitable(peeked) else peeked
     return rows
 

@@ -7,7 +7,7 @@ import functools
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from storage import ahead
+from storage.accounts import member_query
 from storage.changes import RecentChanges, publish_changes
 from storage.repositories import BEGUN, PEEK, Repositories, StateSnapshot
 from storage.scheduling import Happened
@@ -113,8 +114,9 @@ class _CommittedState:
             return None
         return (int(row[0]), int(row[1])) if row else None
 
-    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]] | None:
-        """The committed rows of a read (placeholders `?`; storage.changes, storage.accounts), or None."""
+    def rows(self, sql: str, *params: Any, version: int | None = None) -> list[tuple[Any, ...]] | None:
+        """The committed rows of a read (placeholders `?`; storage.changes, storage.accounts), or None. (Nothing is
+        read ahead on SQLite: `version` does not matter here.)"""
         try:
             if self._connection is None and self() is None:
                 return None
@@ -153,6 +155,12 @@ VERSION_AND_CHANGES = ("SELECT s.version, s.terms, c.version, c.kind, c.ref FROM
                        " WHERE s.id = 1 ORDER BY c.version")
 
 
+# a read beside the session with the version it was read at: one snapshot (`q`'s first column is never NULL)
+AT_VERSION = "SELECT s.version, q.* FROM search_state s LEFT JOIN ({0}) q ON TRUE WHERE s.id = 1"
+VERSION_READ = "version"  # what the version read is kept under in a request (storage.ahead)
+Query = tuple[str, tuple[Any, ...]]  # a statement with placeholders `?`, and its parameters
+
+
 class _CommittedStatePostgres:
     """PostgreSQL: the committed search_state, read in autocommit on connections of its own.
 
@@ -174,14 +182,18 @@ class _CommittedStatePostgres:
         self._opening = asyncio.Lock()  # 50 first reads at once open one pool, not 50 (each with its connections)
         self._failed_at = 0.0
 
-    def read_ahead(self) -> None:
+    def read_ahead(self, rows: Query | None = None) -> None:
         """Send the version read now, for this request's first (storage.ahead); not before the first read opened
-        the pool, nor while the kept connection is busy."""
+        the pool, nor while the kept connection is busy. With it, on a connection of the pool, `rows`: a read
+        beside the session that the request will make (a newcomer's member), for `rows` below."""
         if self._pool is not None and self._kept is not None and not self._busy:
-            ahead.keep(self._read())
+            reads: dict[Hashable, asyncio.Future[Any]] = {VERSION_READ: ahead.eagerly(self._read())}
+            if rows is not None:
+                reads[rows] = ahead.eagerly(self._rows_read_ahead(*rows))
+            ahead.keep(reads)
 
     async def __call__(self) -> StateSnapshot | None:
-        if (early := ahead.take()) is not None:
+        if (early := ahead.take(VERSION_READ)) is not None:
             return await early  # type: ignore[no-any-return]
         return await self._read()
 
@@ -219,14 +231,29 @@ class _CommittedStatePostgres:
             self._pool = pool
             return True
 
-    async def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]] | None:
-        """As `_CommittedState.rows` (placeholders `?`), once the version has been read this way, or None."""
+    async def rows(self, sql: str, *params: Any, version: int | None = None) -> list[tuple[Any, ...]] | None:
+        """As `_CommittedState.rows` (placeholders `?`), once the version has been read this way, or None. Read
+        ahead in this request when it was, at `version` (the transaction's): read at another, it could be older
+        than what the transaction caches under its version."""
+        if (early := ahead.take((sql, params))) is not None:
+            at, found = await early
+            if found is not None and at == version:
+                return found  # type: ignore[no-any-return]
         if self._pool is None:
             return None
         try:
             return [tuple(row) for row in await self._fetch(_numbered(sql), *params)]
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             return None
+
+    async def _rows_read_ahead(self, sql: str, params: tuple[Any, ...]) -> tuple[int | None, list[Any] | None]:
+        """The rows of `sql` with the version they were read at (one snapshot), on one of the pool's connections."""
+        assert self._pool is not None
+        try:
+            read = await self._pool.fetch(AT_VERSION.format(_numbered(sql)), *params)
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return None, None
+        return (int(read[0][0]) if read else None), [tuple(row)[1:] for row in read if row[1] is not None]
 
     async def _fetch(self, sql: str, *params: Any) -> list[asyncpg.Record]:
         """On the kept connection when it is free, else on one of the pool's."""
@@ -330,10 +357,11 @@ class Database:
     def dialect(self) -> str:
         return self.url.get_backend_name()
 
-    def read_ahead(self) -> None:
-        """An input is on its way in this request: on PostgreSQL its version read goes out now (storage.ahead)."""
+    def read_ahead(self, account: tuple[str, str] | None = None) -> None:
+        """An input is on its way in this request: on PostgreSQL its version read goes out now (storage.ahead), and
+        with it the read of the member of `account` (one the runtime does not hold: a newcomer)."""
         if isinstance(self._committed_state, _CommittedStatePostgres):
-            self._committed_state.read_ahead()
+            self._committed_state.read_ahead(None if account is None else member_query(*account))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:

@@ -147,9 +147,10 @@ class Port(Protocol):
         without making them one, so the adapter may answer first and have them named after."""
         ...
 
-    def expect_input(self) -> None:
-        """An input is on its way in this request, to be answered in its response (a Slack slash command): what
-        answering it reads first may start now, while the request is still routed (storage/ahead.py)."""
+    def expect_input(self, actor: Actor) -> None:
+        """An input of `actor` is on its way in this request, to be answered in its response (a Slack slash
+        command): what answering it reads first may start now, while the request is still routed
+        (storage/ahead.py)."""
         ...
 
     async def dispatch_kept(self, inp: Input) -> Outcome:

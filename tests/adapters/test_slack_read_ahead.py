@@ -14,9 +14,11 @@ from bot.core.clock import ManualClock
 from bot.core.inputs import Input
 from bot.core.reply import Outcome
 from storage import ahead
+from storage.accounts import member_query
 from storage.db import _CommittedStatePostgres
 from tests.adapters.test_slack_e2e import ASKER, World, running, texts
 from tests.conftest import started_bot
+from tests.fake_slack import User
 from tests.support import add_expertise, add_member
 
 
@@ -76,6 +78,70 @@ async def test_on_postgresql_a_read_ahead_on_a_dead_connection_costs_no_answer(p
             assert answer.status == 200 and "Fatima Yilmaz" in texts(answer.json["blocks"])
 
 
+@pytest.mark.postgres
+async def test_on_postgresql_a_newcomer_s_member_is_read_with_the_version_before_bolt_routes_the_command(
+        postgres_url: str, clock: ManualClock) -> None:
+    """A person the bot holds no member of (imported, say, and asking for the first time): their member's read
+    goes out at the door beside the version read, not after it, and the dispatcher reads it no more."""
+    async with running(postgres_url, clock) as world:
+        assert (await world.slack.command("/expertise", "gedrag", ASKER)).status == 200  # the reads' pool opens
+        holder = await add_member(world.bot, "Fatima Yilmaz", user_id="U0FATIMA", platform="slack")
+        await add_expertise(world.bot, holder, "gedrag", "Time-out plekken in de klas")
+        happened, state = watched(world)
+        fetch, rows_ahead, dispatch = state._fetch, state._rows_read_ahead, world.bot.dispatch
+
+        async def fetching(sql: str, *params: Any) -> Any:
+            if "FROM identities i" in sql:
+                happened.append("member")
+            return await fetch(sql, *params)
+
+        async def dispatching(inp: Input) -> Outcome:
+            outcome = await dispatch(inp)
+            happened.append("answered")  # (after it: the newcomer's profile, looked up and their member read)
+            return outcome
+
+        def reading_member(sql: str, params: tuple[Any, ...]) -> Any:
+            happened.append("member ahead")
+            return rows_ahead(sql, params)
+
+        state._fetch = fetching  # type: ignore[method-assign]
+        state._rows_read_ahead = reading_member  # type: ignore[method-assign]
+        world.bot.dispatch = dispatching  # type: ignore[method-assign]
+
+        answer = await world.slack.command("/expertise", "gedrag", User("U0FATIMA", "fatima"))
+
+        assert answer.status == 200 and "Fatima Yilmaz" in texts(answer.json["blocks"])
+        assert happened[:happened.index("answered")] == ["read", "member ahead", "input"]  # not read again
+        await world.adapter.drain()
+        del happened[:]
+        again = await world.slack.command("/expertise", "gedrag", User("U0FATIMA", "fatima"))
+        assert again.status == 200 and happened == ["read", "input", "answered"]  # now held: only the version
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_a_member_read_ahead_at_another_version_than_the_transaction_s_is_read_again(
+        postgres_url: str, clock: ManualClock) -> None:
+    async with started_bot(postgres_url, clock) as bot, started_bot(postgres_url, clock) as other:
+        member = await add_member(bot, "Fatima Yilmaz", user_id="U0FATIMA", platform="slack")
+        state = bot.db._committed_state
+        assert isinstance(state, _CommittedStatePostgres) and await state() is not None  # the reads' pool opens
+        query = member_query("slack", "U0FATIMA")
+
+        async def read_at(version: int, renamed: str) -> str:
+            state.read_ahead(query)  # read now, at the version of now
+            await asyncio.wait(list((ahead._AHEAD.get() or {}).values()))  # (and answered, before what follows)
+            async with other.db.transaction() as repos:  # another instance renames her: the version goes up
+                await repos.members.update(member.id, name=renamed)
+            rows = await state.rows(query[0], *query[1], version=version)
+            assert rows is not None
+            return str(rows[0][3])
+
+        now = (await state() or (0, 0))[0]
+        assert await asyncio.create_task(read_at(now, "Fatima El Amrani")) == "Fatima Yilmaz"  # read at `now`: kept
+        # read ahead at the version after `now`, not the transaction's: read again
+        assert await asyncio.create_task(read_at(now, "Fatima Yilmaz-El Amrani")) == "Fatima Yilmaz-El Amrani"
+
+
 async def test_what_was_read_ahead_is_taken_once_by_the_request_and_the_read_started_at_once() -> None:
     steps: list[str] = []
 
@@ -86,19 +152,19 @@ async def test_what_was_read_ahead_is_taken_once_by_the_request_and_the_read_sta
         return 7
 
     async def request() -> None:
-        ahead.keep(read())
+        ahead.keep({"version": ahead.eagerly(read())})
         assert steps == ["sent"]  # before anything awaited
         dispatch = asyncio.create_task(taking())  # the dispatch task copies the request's context
         assert await dispatch == 7
-        assert ahead.take() is None  # the request's later transactions (after the ack) read for themselves
+        assert ahead.take("version") is None  # the request's later transactions (after the ack) read for themselves
         assert await asyncio.create_task(taking()) is None
 
     async def taking() -> int | None:
-        early = ahead.take()
+        early = ahead.take("version")
         return None if early is None else await early
 
     await asyncio.create_task(request(), context=contextvars.Context())
-    assert steps == ["sent", "answered"] and ahead.take() is None
+    assert steps == ["sent", "answered"] and ahead.take("version") is None
 
 
 async def test_a_coroutine_started_eagerly_keeps_its_context_to_itself_as_a_task_would() -> None:

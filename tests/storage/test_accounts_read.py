@@ -69,9 +69,9 @@ def reads_beside(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     made: list[str] = []
     rows = type(state).rows
 
-    def counting(self: Any, sql: str, *params: Any) -> Any:
+    def counting(self: Any, sql: str, *params: Any, version: int | None = None) -> Any:
         made.append(sql)
-        return rows(self, sql, *params)
+        return rows(self, sql, *params, version=version)
 
     monkeypatch.setattr(type(state), "rows", counting)
     return made

@@ -135,7 +135,7 @@ class SlackAdapter(AdapterBase[Origin], KeptInputs, HomeAndShortcuts):
                             request_verification_enabled=False)  # the door verifies, before parsing
         # edge (issue 14): signature first, then the payload's schema; see bot/adapters/slack/guard.py
         self.door = SlackDoor(SlackGuard(settings.slack_signing_secret.get_secret_value()), self.app,
-                              lambda: self.t("edge.malformed"), port.expect_input)
+                              lambda: self.t("edge.malformed"), lambda user: port.expect_input(Actor(PLATFORM, user)))
         self.inbox = port.new_inbox()  # edge (issue 14): what is acked before it is handled
         any_id = re.compile(r".*")
         self.app.command(any_id)(self.on_command)

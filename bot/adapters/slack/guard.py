@@ -131,10 +131,10 @@ class SlackDoor:
     """`POST /slack/events`: verified first, then parsed as bolt parses it, judged by its schema, then routed.
 
     `app` is the bolt AsyncApp (its own verification is off: this door is it); `say` gives the Dutch
-    sentence for a signed request that is malformed; `expect` is told of a slash command before bolt routes it
-    (`Port.expect_input`)."""
+    sentence for a signed request that is malformed; `expect` is told of a slash command (who sent it) before
+    bolt routes it (`Port.expect_input`)."""
 
-    def __init__(self, guard: SlackGuard, app: AsyncApp, say: Callable[[], str], expect: Callable[[], None]) -> None:
+    def __init__(self, guard: SlackGuard, app: AsyncApp, say: Callable[[], str], expect: Callable[[str], None]) -> None:
         self.guard = guard
         self.app = app
         self.say = say
@@ -155,8 +155,8 @@ class SlackDoor:
         if refusal is not None:
             log.info("signed Slack request answered at the edge: %s", _loggable(refusal.reason))
             return self.refuse(refusal)
-        if is_slash_command(bolt_request.body):  # answered in this response: its first read may start now
-            self.expect()
+        if is_slash_command(bolt_request.body):  # answered in this response: its first reads may start now
+            self.expect(str(bolt_request.body["user_id"]))
         set_request_key(key)
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
