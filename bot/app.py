@@ -129,7 +129,10 @@ class Bot:
 
     async def refresh_profiles(self, actors: Sequence[Actor], fetch: ProfileFetcher, *,
                                new_only: bool = False) -> set[str]:
-        return await self.profiles.refresh_many(actors, fetch, new_only=new_only)
+        try:
+            return await self.profiles.refresh_many(actors, fetch, new_only=new_only)
+        finally:  # their members are read again at their next input, beside its version read (`expect_input`)
+            self.dispatcher.forget_accounts(actors)
 
     async def account_of(self, channel: str, platform: str) -> str | None:
         return await account_of(self.db, channel, platform)

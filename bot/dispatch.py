@@ -12,7 +12,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from bot.contexts import Features, InputContext, TimeContext
@@ -419,6 +419,11 @@ class Dispatcher:
         """The member of an account from the database; inputs of the same account arriving together at the
         same version wait for one read (after a rename, 50 askers read 10 members, not 50)."""
         return await self._reading.once((account, version), lambda: repos.members.by_identity(*account))
+
+    def forget_accounts(self, actors: Iterable[Actor]) -> None:
+        """These people's members are read again at their next input (their profile was just looked at: a new
+        name would make the version read name them anyway, and then their read would wait for it)."""
+        self._members.drop((actor.platform, actor.user_id) for actor in actors)
 
     def knows(self, actor: Actor) -> bool:
         """Whether the member of this account is held here (at the version last read): else its read may go out

@@ -45,6 +45,10 @@ class KnownMembers:
         for account in {account for key in changed for account in self._accounts.get(key, ())}:
             self._drop(account)
 
+    def drop(self, accounts: Iterable[Account]) -> None:
+        for account in accounts:
+            self._drop(account)
+
     def clear(self) -> None:
         self._by_account.clear()
         self._accounts.clear()
