@@ -232,9 +232,9 @@ class _CommittedStatePostgres:
             return True
 
     async def rows(self, sql: str, *params: Any, version: int | None = None) -> list[tuple[Any, ...]] | None:
-        """As `_CommittedState.rows` (placeholders `?`), once the version has been read this way, or None. Read
-        ahead in this request when it was, at `version` (the transaction's): read at another, it could be older
-        than what the transaction caches under its version."""
+        """As `_CommittedState.rows` (placeholders `?`), once the version has been read this way, or None. What was
+        read ahead in this request is used only when it was read at `version`, the transaction's: read at another,
+        it could be older than what the transaction keeps under its version."""
         if (early := ahead.take((sql, params))) is not None:
             at, found = await early
             if found is not None and at == version:
