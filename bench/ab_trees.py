@@ -14,6 +14,7 @@ four servers each one's caches are as cold between its requests as in ack_latenc
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -29,6 +30,7 @@ from bench.ack_latency import (  # noqa: E402
     NETWERKBOT,
     SECRET,
     Server,
+    askers,
     build_database,
     copy_sqlite,
     fake_slack_process,
@@ -54,9 +56,9 @@ async def main(requests: int, trees: list[str]) -> None:
         url = f"sqlite+aiosqlite:///{folder / 'bench.db'}" if os.environ.get("SQLITE") \
             else await stack.enter_async_context(fresh_database())
         _, names = await build_database(url, random.Random(20261124))
-        askers = [(f"U{u:08d}", names[u] if u % 2 == 0 else f"Lid {u}", "" if u % 2 == 0 else "IB-er")
+        profiles = [(f"U{u:08d}", names[u] if u % 2 == 0 else f"Lid {u}", "" if u % 2 == 0 else "IB-er")
                   for u in range(1, users + 1)]
-        api_url = await stack.enter_async_context(fake_slack_process(askers))
+        api_url = await stack.enter_async_context(fake_slack_process(profiles))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NETWERKBOT_", "SLACK_"))}
         env |= {"SLACK_BOT_TOKEN": FakeSlack().token, "SLACK_SIGNING_SECRET": SECRET,
                 "NETWERKBOT_SLACK_API_URL": api_url}
@@ -73,8 +75,7 @@ async def main(requests: int, trees: list[str]) -> None:
                 for server in servers:
                     await server.request(user, keep=False)
             await profiles_fetched(urls, users)
-            asks = random.Random(19).choices(range(1, users + 1), weights=[1 / r for r in range(1, users + 1)],
-                                             k=requests + WARM)
+            asks = askers(argparse.Namespace(warmup=WARM, requests=requests, users=users, spread="zipf", seen=False))
             for user in asks[:WARM]:
                 for server in servers:
                     await server.request(user, keep=False)
