@@ -42,6 +42,7 @@ COORDINATOR = "SELECT 1 FROM coordinators WHERE platform = ? AND user_id = ? AND
 RIGHTS = "netwerkbot.rights"  # session.info: the rights of the accounts whose members were read beside it
 
 Account = tuple[str, str]  # (platform, user id)
+Query = tuple[str, tuple[Any, ...]]  # a statement with placeholders `?`, and its parameters
 
 
 def _marks(count: int) -> str:
@@ -67,7 +68,7 @@ def _records(rows: Iterable[Sequence[Any]]) -> dict[Account, tuple[MemberRecord,
     }
 
 
-def member_query(platform: str, user_id: str) -> tuple[str, tuple[Any, ...]]:
+def member_query(platform: str, user_id: str) -> Query:
     """The statement and parameters with which `members_of_accounts` reads one account: to be read ahead."""
     return MEMBERS.format(_marks(1)), (platform, user_id, platform, user_id)
 

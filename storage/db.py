@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from storage import ahead
-from storage.accounts import member_query
+from storage.accounts import Query, member_query
 from storage.changes import RecentChanges, publish_changes
 from storage.repositories import BEGUN, PEEK, Repositories, StateSnapshot
 from storage.scheduling import Happened
@@ -158,7 +158,6 @@ VERSION_AND_CHANGES = ("SELECT s.version, s.terms, c.version, c.kind, c.ref FROM
 # a read beside the session with the version it was read at: one snapshot (`q`'s first column is never NULL)
 AT_VERSION = "SELECT s.version, q.* FROM search_state s LEFT JOIN ({0}) q ON TRUE WHERE s.id = 1"
 VERSION_READ = "version"  # what the version read is kept under in a request (storage.ahead)
-Query = tuple[str, tuple[Any, ...]]  # a statement with placeholders `?`, and its parameters
 
 
 class _CommittedStatePostgres:
