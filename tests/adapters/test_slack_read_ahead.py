@@ -22,16 +22,17 @@ from tests.fake_slack import User
 from tests.support import add_expertise, add_member
 
 
-def watched(world: World) -> tuple[list[str], _CommittedStatePostgres]:
-    """In order: each version read sent beside the session ("read") and each input handed to the bot ("input")."""
+def watched(world: World, members: bool = False) -> tuple[list[str], _CommittedStatePostgres]:
+    """In order: each version read sent beside the session ("read"; `members`: "read with member" when a member's
+    read goes in the same statement) and each input handed to the bot ("input")."""
     state = world.bot.db._committed_state
     assert isinstance(state, _CommittedStatePostgres)
     happened: list[str] = []
     read, dispatch = state._read, world.bot.dispatch
 
-    def reading() -> Any:
-        happened.append("read")
-        return read()
+    def reading(rows: Any = None) -> Any:
+        happened.append("read with member" if members and rows is not None else "read")
+        return read(rows)
 
     async def dispatching(inp: Input) -> Outcome:
         happened.append("input")
@@ -82,17 +83,17 @@ async def test_on_postgresql_a_read_ahead_on_a_dead_connection_costs_no_answer(p
 async def test_on_postgresql_a_newcomer_s_member_is_read_with_the_version_before_bolt_routes_the_command(
         postgres_url: str, clock: ManualClock) -> None:
     """A person the bot holds no member of (imported, say, and asking for the first time): their member's read
-    goes out at the door beside the version read, not after it, and the dispatcher reads it no more."""
+    goes out at the door in the version read's statement, not after it, and the dispatcher reads it no more."""
     async with running(postgres_url, clock) as world:
         assert (await world.slack.command("/expertise", "gedrag", ASKER)).status == 200  # the reads' pool opens
         holder = await add_member(world.bot, "Fatima Yilmaz", user_id="U0FATIMA", platform="slack")
         await add_expertise(world.bot, holder, "gedrag", "Time-out plekken in de klas")
         world.fake.add_user("U0FATIMA", "Fatima El Amrani")
-        happened, state = watched(world)
-        fetch, rows_ahead, dispatch = state._fetch, state._rows_read_ahead, world.bot.dispatch
+        happened, state = watched(world, members=True)
+        fetch, dispatch = state._fetch, world.bot.dispatch
 
         async def fetching(sql: str, *params: Any) -> Any:
-            if "FROM identities i" in sql:
+            if "FROM identities i" in sql and "search_state" not in sql:  # a member read of its own
                 happened.append("member")
             return await fetch(sql, *params)
 
@@ -101,23 +102,18 @@ async def test_on_postgresql_a_newcomer_s_member_is_read_with_the_version_before
             happened.append("answered")  # (after it: the newcomer's profile, looked up and their member read)
             return outcome
 
-        def reading_member(sql: str, params: tuple[Any, ...]) -> Any:
-            happened.append("member ahead")
-            return rows_ahead(sql, params)
-
         state._fetch = fetching  # type: ignore[method-assign]
-        state._rows_read_ahead = reading_member  # type: ignore[method-assign]
         world.bot.dispatch = dispatching  # type: ignore[method-assign]
 
         answer = await world.slack.command("/expertise", "gedrag", User("U0FATIMA", "fatima"))
 
         assert answer.status == 200 and "Fatima Yilmaz" in texts(answer.json["blocks"])
-        assert happened[:happened.index("answered")] == ["read", "member ahead", "input"]  # not read again
+        assert happened[:happened.index("answered")] == ["read with member", "input"]  # not read again
         await world.adapter.drain()  # her profile is looked up: Slack names her otherwise
         del happened[:]
         again = await world.slack.command("/expertise", "gedrag", User("U0FATIMA", "fatima"))
         assert "Fatima El Amrani" in texts(again.json["blocks"])  # her member read again, again at the door
-        assert happened == ["read", "member ahead", "input", "answered"]
+        assert happened == ["read with member", "input", "answered"]
         del happened[:]
         third = await world.slack.command("/expertise", "gedrag", User("U0FATIMA", "fatima"))
         assert third.status == 200 and happened == ["read", "input", "answered"]  # now held: only the version
@@ -145,6 +141,29 @@ async def test_on_postgresql_a_member_read_ahead_at_another_version_than_the_tra
         assert await asyncio.create_task(read_at(now, "Fatima El Amrani")) == "Fatima Yilmaz"  # read at `now`: kept
         # read ahead at the version after `now`, not the transaction's: read again
         assert await asyncio.create_task(read_at(now, "Fatima Yilmaz-El Amrani")) == "Fatima Yilmaz-El Amrani"
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_a_member_read_with_the_version_gives_each_change_and_each_of_her_accounts_once(
+        postgres_url: str, clock: ManualClock) -> None:
+    """In one statement each row of her member stands beside each change since the last read: taken apart again."""
+    async with started_bot(postgres_url, clock) as bot:
+        member = await add_member(bot, "Fatima Yilmaz", user_id="U0FATIMA", platform="slack")
+        state = bot.db._committed_state
+        assert isinstance(state, _CommittedStatePostgres)
+        before = (await state() or (0, 0))[0]
+        async with bot.db.transaction() as repos:  # two changes: her second account, a new name
+            await repos.members.link(member.id, "matrix", "@fatima:netwerk.nl")
+        async with bot.db.transaction() as repos:
+            await repos.members.update(member.id, name="Fatima El Amrani")
+
+        version, found = await state._read(member_query("slack", "U0FATIMA"))
+
+        assert version is not None and found is not None
+        assert sorted((row[12], row[3]) for row in found) == [("matrix", "Fatima El Amrani"),
+                                                               ("slack", "Fatima El Amrani")]
+        changes = state.recent.since(before, version[0])
+        assert changes is not None and len(changes) == len(set(changes)) >= 2
 
 
 async def test_what_was_read_ahead_is_taken_once_by_the_request_and_the_read_started_at_once() -> None:
