@@ -6,11 +6,13 @@ their profile is fetched and stored after the answer."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from bot.adapters import base
 from bot.core.clock import ManualClock
 from tests.adapters.test_slack_e2e import World, running
 from tests.fake_slack import User
@@ -46,6 +48,21 @@ async def test_an_imported_member_is_answered_without_waiting_for_slack(world: W
     await world.adapter.drain()
     assert await member_of(world, IMPORTED.id) == ("Fleur de Boer", "Intern begeleider")  # stored after it
     assert len(world.fake.ok_calls("users.info")) == 1
+
+
+async def test_the_look_up_after_an_answer_waits_until_the_answer_has_left(world: World,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Started at once, the look-up's work took the CPU from whoever carried the answer out (bench/README.md)."""
+    monkeypatch.setattr(base, "PROFILES_AFTER_ANSWER_SECONDS", 1.0)  # (long here, so that it shows)
+    await add_member(world.bot, "Fleur Boer", user_id=IMPORTED.id, platform="slack")
+
+    answer = await world.slack.command("/netwerkbot", "profiel", IMPORTED)
+    answered = time.monotonic()
+    await world.fake.wait_for_calls("users.info")
+
+    assert answer.status == 200 and time.monotonic() - answered >= 0.5
+    await world.adapter.drain()
+    assert await member_of(world, IMPORTED.id) == ("Fleur de Boer", "Intern begeleider")  # stored after it
 
 
 async def test_a_newcomer_is_named_by_slack_before_the_first_answer(world: World) -> None:
