@@ -558,7 +558,23 @@ async def main(arguments: argparse.Namespace) -> int:
         print(f"\none read p99 / process_before_response floor p99 = {read.pct(99):.2f} / {fast.pct(99):.2f} = "
               f"{read.pct(99) / fast.pct(99):.2f}x; bot p99 / one-read floor p99 = {bot.pct(99):.2f} / "
               f"{read.pct(99):.2f} = {bot.pct(99) / read.pct(99):.2f}x")
+    if firsts := first_contacts(arguments):  # what a first contact costs, beside the other requests
+        for what, r in (("floor", fast), ("bot", bot)):
+            first, rest = [r.ms[n] for n in sorted(firsts)], [ms for n, ms in enumerate(r.ms) if n not in firsts]
+            print(f"\n{what}: {len(first)} first contacts p50 {statistics.median(first):.2f} ms, "
+                  f"max {max(first):.2f} ms; the other requests p50 {statistics.median(rest):.2f} ms", end="")
+        print()
     return 0 if all(set(r.statuses) == {200} for r in results) else 1
+
+
+def first_contacts(arguments: argparse.Namespace) -> set[int]:
+    """The timed requests (numbered from 0) that are their asker's first."""
+    start, seen, firsts = arguments.warmup + (arguments.users if arguments.seen else 0), set(), set()
+    for n, user in enumerate(askers(arguments)):
+        if user not in seen and n >= start:
+            firsts.add(n - start)
+        seen.add(user)
+    return firsts
 
 
 def askers(arguments: argparse.Namespace) -> list[int]:
