@@ -159,6 +159,17 @@ VERSION_AND_CHANGES_WITH = ("SELECT s.version, s.terms, c.version, c.kind, c.ref
                             " LEFT JOIN search_changes c ON c.version > $1 AND c.version <= s.version"
                             " LEFT JOIN ({0}) q ON TRUE WHERE s.id = 1 ORDER BY c.version")
 VERSION_READ = "version"  # what the version read is kept under in a request (storage.ahead)
+Read = tuple[StateSnapshot | None, list[tuple[Any, ...]] | None]  # a version read: the version, and rows read with it
+
+
+def _pass_on(done: asyncio.Future[Read], waiting: asyncio.Future[Read]) -> None:
+    """What `done` came to, to `waiting` as well."""
+    if done.cancelled():
+        waiting.cancel()
+    elif (error := done.exception()) is not None:
+        waiting.set_exception(error)
+    else:
+        waiting.set_result(done.result())
 
 
 class _CommittedStatePostgres:
@@ -171,6 +182,9 @@ class _CommittedStatePostgres:
     requests); reads that overlap take one from the pool. Like `_CommittedState`, it is used only
     before the session has read anything, so whatever the session reads afterwards is no older than
     this version. Any failure: None, and the caller reads through its session as usual.
+
+    Who asks while a version read is under way shares the next one, sent when that one is answered
+    (`_shared`): never one sent before they asked, and under 50 searches at once a few reads, not 50.
     """
 
     def __init__(self, dsn: str) -> None:
@@ -181,23 +195,48 @@ class _CommittedStatePostgres:
         self._busy = False
         self._opening = asyncio.Lock()  # 50 first reads at once open one pool, not 50 (each with its connections)
         self._failed_at = 0.0
+        self._sent: asyncio.Future[Read] | None = None  # the version read under way (`_shared`)
+        self._next: asyncio.Future[Read] | None = None  # the one sent when it is answered, for who asked meanwhile
 
     def read_ahead(self, rows: Query | None = None) -> None:
         """Send the version read now, for this request's first (storage.ahead); not before the first read opened
         the pool, nor while the kept connection is busy. In the same statement `rows`: a read beside the session
         that the request will make (a newcomer's member), for `rows` below. (On a connection of its own beside
         the version read it came 0.4 ms after it, p50, in bench/ack_latency.py; in one statement the read
-        costs 0.03 ms more than the version alone, bench/README.md.)"""
-        if self._pool is not None and self._kept is not None and not self._busy:
-            read = ahead.eagerly(self._read(rows))
-            ahead.keep({VERSION_READ: read} if rows is None else {VERSION_READ: read, rows: read})
+        costs 0.03 ms more than the version alone, bench/README.md.) While the kept connection is busy, only the
+        version read, shared (`_shared`)."""
+        if self._pool is not None and self._kept is not None:
+            if rows is None or self._busy:
+                ahead.keep({VERSION_READ: self._shared()})
+            else:
+                read = ahead.eagerly(self._read(rows))
+                ahead.keep({VERSION_READ: read, rows: read})
 
     async def __call__(self) -> StateSnapshot | None:
         early = ahead.take(VERSION_READ)
-        snapshot, _ = await (self._read() if early is None else early)
+        read: asyncio.Future[Read] = self._shared() if early is None else early
+        snapshot, _ = await read
         return snapshot
 
-    async def _read(self, rows: Query | None = None) -> tuple[StateSnapshot | None, list[tuple[Any, ...]] | None]:
+    def _shared(self) -> asyncio.Future[Read]:
+        """A version read sent no earlier than now: sent now when none is under way, else the one sent as soon as
+        that one is answered, shared by everyone who asks meanwhile (each waits behind a shield of their own: one
+        who stops waiting cancels it for nobody else)."""
+        if self._sent is None:
+            self._sent = sent = ahead.eagerly(self._read())
+            sent.add_done_callback(self._answered)
+            return sent
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+        return asyncio.shield(self._next)
+
+    def _answered(self, _: asyncio.Future[Read]) -> None:
+        """The read under way is answered: who asked meanwhile has theirs sent now."""
+        self._sent, waiting, self._next = None, self._next, None
+        if waiting is not None:
+            self._shared().add_done_callback(lambda sent: _pass_on(sent, waiting))
+
+    async def _read(self, rows: Query | None = None) -> Read:
         """The version (and what changed since the last read), and with it the rows of `rows` if given."""
         try:
             if self._pool is None:

@@ -86,7 +86,42 @@ async def test_on_postgresql_reads_one_after_another_take_no_connection_from_the
         state = bot.db._committed_state
         assert isinstance(state, _CommittedStatePostgres)
         together = await asyncio.gather(*(state() for _ in range(3)))
-        assert len(set(together)) == 1 and len(taken) == 2  # overlapping: the kept one and two of the pool
+        assert len(set(together)) == 1 and taken == []  # overlapping: the first on the kept connection, the two
+        # that asked while it was under way share the read after it, on the kept connection too
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_who_asks_while_a_version_read_is_under_way_shares_the_next_one_never_that_one(
+        postgres_url: str, clock: ManualClock) -> None:
+    """Many searches at once read the version a few times, not once each; yet a read sent before someone asked is
+    never theirs: what another instance committed before they asked is in what they read."""
+    async with started_bot(postgres_url, clock) as bot, started_bot(postgres_url, clock) as other:
+        await run(bot, "/expertise gedrag")  # the reads' pool opens
+        state = bot.db._committed_state
+        assert isinstance(state, _CommittedStatePostgres)
+        fetch, read, answered, sent = state._fetch, asyncio.Event(), asyncio.Event(), []
+
+        async def answered_later(sql: str, *params: Any) -> Any:
+            rows = await fetch(sql, *params)  # read now ...
+            sent.append(int(rows[0][0]))
+            read.set()
+            if len(sent) == 1:
+                await answered.wait()  # ... the first one answered only later
+            return rows
+
+        state._fetch = answered_later  # type: ignore[method-assign]
+        first = asyncio.create_task(state())
+        await read.wait()
+        member = await add_member(other, "Fatima Yilmaz")  # meanwhile another instance writes
+        await add_expertise(other, member, "gedrag", "Time-out plekken in de klas")
+        later = [asyncio.create_task(state()) for _ in range(5)]  # and then five ask
+        await asyncio.sleep(0)  # (one turn: each has asked)
+        later[0].cancel()  # one of them stops waiting: that stops it for nobody else
+        answered.set()
+
+        before, *after = await asyncio.gather(first, *later[1:])
+        assert before is not None and all(a is not None and a[0] > before[0] for a in after) and len(after) == 4
+        assert len(sent) == 2 and later[0].cancelled()  # the five shared one read
 
 
 @pytest.mark.postgres
