@@ -223,18 +223,25 @@ class _CommittedStatePostgres:
         that one is answered, shared by everyone who asks meanwhile (each waits behind a shield of their own: one
         who stops waiting cancels it for nobody else)."""
         if self._sent is None:
-            self._sent = sent = ahead.eagerly(self._read())
-            sent.add_done_callback(self._answered)
-            return sent
+            # sent here and now on the kept connection when it is free; else in a task of its own (a first step run
+            # here that opened a pool connection would put its timeout on the caller's task, not the read's)
+            free = self._pool is not None and self._kept is not None and not self._busy
+            return self._send(ahead.eagerly(self._read()) if free else asyncio.ensure_future(self._read()))
         if self._next is None:
             self._next = asyncio.get_running_loop().create_future()
         return asyncio.shield(self._next)
 
+    def _send(self, read: asyncio.Future[Read]) -> asyncio.Future[Read]:
+        self._sent = read
+        read.add_done_callback(self._answered)
+        return read
+
     def _answered(self, _: asyncio.Future[Read]) -> None:
-        """The read under way is answered: who asked meanwhile has theirs sent now."""
+        """The read under way is answered: who asked meanwhile has theirs sent now, in a task (in this callback no
+        task runs, and a pool connection opened here would find none for its timeout)."""
         self._sent, waiting, self._next = None, self._next, None
         if waiting is not None:
-            self._shared().add_done_callback(lambda sent: _pass_on(sent, waiting))
+            self._send(asyncio.ensure_future(self._read())).add_done_callback(lambda sent: _pass_on(sent, waiting))
 
     async def _read(self, rows: Query | None = None) -> Read:
         """The version (and what changed since the last read), and with it the rows of `rows` if given."""

@@ -100,8 +100,10 @@ async def test_on_postgresql_who_asks_while_a_version_read_is_under_way_shares_t
         state = bot.db._committed_state
         assert isinstance(state, _CommittedStatePostgres)
         fetch, read, answered, sent = state._fetch, asyncio.Event(), asyncio.Event(), []
+        running: list[asyncio.Task[Any] | None] = []
 
         async def answered_later(sql: str, *params: Any) -> Any:
+            running.append(asyncio.current_task())  # (a pool connection opened here puts its timeout on this task)
             rows = await fetch(sql, *params)  # read now ...
             sent.append(int(rows[0][0]))
             read.set()
@@ -122,6 +124,7 @@ async def test_on_postgresql_who_asks_while_a_version_read_is_under_way_shares_t
         before, *after = await asyncio.gather(first, *later[1:])
         assert before is not None and all(a is not None and a[0] > before[0] for a in after) and len(after) == 4
         assert len(sent) == 2 and later[0].cancelled()  # the five shared one read
+        assert running[1] is not None and running[1] not in later  # in a task of its own, not in a callback
 
 
 @pytest.mark.postgres
