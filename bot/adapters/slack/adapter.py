@@ -188,7 +188,10 @@ class SlackAdapter(AdapterBase[Origin], KeptInputs, HomeAndShortcuts):
         work, done = await self.within_budget(inp)
         outcome = work.result() if done else None
         if isinstance(outcome, Reply) and outcome.audience is not Audience.GROUP:  # the reply is the ack's body
-            self.background(self.follow_up(None, origin, outcome if files_of(outcome) else None), f"after /{name}")
+            if files_of(outcome):
+                self.background(self.follow_up(None, origin, outcome), f"after /{name}")
+            else:  # nothing to deliver after it: no task of its own (issue 19)
+                self.refresh_profile_later(origin.actor)
             return BoltResponse(status=200, body=ack_body(outcome, self.t))
         if done:
             await ack()  # a modal, a group conversation: opened right after the ack
