@@ -340,7 +340,7 @@ class Dispatcher:
         when its claim is found taken (`_Replayed`)."""
         actor = inp.actor
         await repos.expertise.search_state()  # the committed version before anything begins the transaction:
-        # read in-thread (SQLite) or in autocommit (PostgreSQL), storage.db `_CommittedState`
+        # read in-thread (SQLite) or in autocommit (PostgreSQL), storage.committed `CommittedState`
         lazy = not claimed and bool(inp.delivery_id) and not getattr(inp, "redelivered", True)
         if not claimed and not lazy and inp.delivery_id \
                 and not await repos.deliveries.claim(actor.platform, inp.delivery_id, now):

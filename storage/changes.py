@@ -25,7 +25,7 @@ from storage.models import Base, Expertise, ExpertiseTerm, SearchState
 
 PENDING = "search_changes"
 SEARCH_STATE = "search_state"  # the (version, size) read in this transaction (storage.repositories)
-# a way to read committed rows without the session (storage.db: SQLite, PostgreSQL), and whether the session has
+# a way to read committed rows without the session (storage.committed: SQLite, PostgreSQL), and whether the session has
 # begun reading (until then, whatever it reads next is no older than what the peek saw)
 PEEK, BEGUN = "peek_search_state", "begun"
 KEEP_VERSIONS = 1024  # rows of older versions are pruned
@@ -92,7 +92,7 @@ NOTHING_AFTER = 2**31 - 1  # asked for the changes after this version: none (Int
 
 
 class RecentChanges:
-    """The changes of the latest versions, read with the version itself (PostgreSQL: storage.db), so that the caches
+    """The changes of the latest versions, read with the version itself (PostgreSQL: storage.committed), so the caches
     catching up after a change (members, searches) read nothing of their own: on PostgreSQL that was two round
     trips on the ack's path of the first input after each change (issue 19, item 1).
 

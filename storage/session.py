@@ -1,6 +1,6 @@
 """A transaction's session, set up when it is first used (issue 19, the ack's time).
 
-A search asked again reads nothing through its session: the version is read beside it (storage/db.py), the member,
+A search asked again reads nothing through its session: the version is read beside it (storage.committed), the member,
 the rights and the page come from memory. Yet every input paid for an `AsyncSession` and its `Session` as soon as
 its transaction opened: 0.12 ms of the bot's 1.5 ms inside the server at the p50 on PostgreSQL with the processor's
 caches as cold as they are between requests (bench/README.md). `LazySession` is that session, but set up at the

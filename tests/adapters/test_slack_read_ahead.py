@@ -15,18 +15,18 @@ from bot.core.inputs import Input
 from bot.core.reply import Outcome
 from storage import ahead
 from storage.accounts import member_query
-from storage.db import _CommittedStatePostgres
+from storage.committed import CommittedStatePostgres
 from tests.adapters.test_slack_e2e import ASKER, World, running, texts
 from tests.conftest import started_bot
 from tests.fake_slack import User
 from tests.support import add_expertise, add_member
 
 
-def watched(world: World, members: bool = False) -> tuple[list[str], _CommittedStatePostgres]:
+def watched(world: World, members: bool = False) -> tuple[list[str], CommittedStatePostgres]:
     """In order: each version read sent beside the session ("read"; `members`: "read with member" when a member's
     read goes in the same statement) and each input handed to the bot ("input")."""
     state = world.bot.db._committed_state
-    assert isinstance(state, _CommittedStatePostgres)
+    assert isinstance(state, CommittedStatePostgres)
     happened: list[str] = []
     read, dispatch = state._read, world.bot.dispatch
 
@@ -125,7 +125,7 @@ async def test_on_postgresql_a_member_read_ahead_at_another_version_than_the_tra
     async with started_bot(postgres_url, clock) as bot, started_bot(postgres_url, clock) as other:
         member = await add_member(bot, "Fatima Yilmaz", user_id="U0FATIMA", platform="slack")
         state = bot.db._committed_state
-        assert isinstance(state, _CommittedStatePostgres) and await state() is not None  # the reads' pool opens
+        assert isinstance(state, CommittedStatePostgres) and await state() is not None  # the reads' pool opens
         query = member_query("slack", "U0FATIMA")
 
         async def read_at(version: int, renamed: str) -> str:
@@ -150,7 +150,7 @@ async def test_on_postgresql_a_member_read_with_the_version_gives_each_change_an
     async with started_bot(postgres_url, clock) as bot:
         member = await add_member(bot, "Fatima Yilmaz", user_id="U0FATIMA", platform="slack")
         state = bot.db._committed_state
-        assert isinstance(state, _CommittedStatePostgres)
+        assert isinstance(state, CommittedStatePostgres)
         before = (await state() or (0, 0))[0]
         async with bot.db.transaction() as repos:  # two changes: her second account, a new name
             await repos.members.link(member.id, "matrix", "@fatima:netwerk.nl")

@@ -15,7 +15,7 @@ from bot.core.clock import ManualClock
 from bot.core.inputs import Command
 from bot.core.reply import Reply
 from storage.changes import KEEP_VERSIONS, NOTHING_AFTER, Change, RecentChanges
-from storage.db import _CommittedStatePostgres
+from storage.committed import CommittedStatePostgres
 from tests.conftest import started_bot
 from tests.support import actor, add_expertise, add_member, run, text_of
 
@@ -62,7 +62,7 @@ async def test_on_postgresql_only_a_transaction_that_changed_nothing_but_its_cla
 def pooled_reads(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The version reads (and other reads beside the session) that took a connection from the pool."""
     state = bot.db._committed_state
-    assert isinstance(state, _CommittedStatePostgres) and state._pool is not None
+    assert isinstance(state, CommittedStatePostgres) and state._pool is not None
     taken: list[str] = []
     fetch = type(state._pool).fetch
 
@@ -84,7 +84,7 @@ async def test_on_postgresql_reads_one_after_another_take_no_connection_from_the
             await run(bot, "/expertise gedrag")
         assert taken == []  # the kept connection, free each time
         state = bot.db._committed_state
-        assert isinstance(state, _CommittedStatePostgres)
+        assert isinstance(state, CommittedStatePostgres)
         together = await asyncio.gather(*(state() for _ in range(3)))
         assert len(set(together)) == 1 and taken == []  # overlapping: the first on the kept connection, the two
         # that asked while it was under way share the read after it, on the kept connection too
@@ -98,7 +98,7 @@ async def test_on_postgresql_who_asks_while_a_version_read_is_under_way_shares_t
     async with started_bot(postgres_url, clock) as bot, started_bot(postgres_url, clock) as other:
         await run(bot, "/expertise gedrag")  # the reads' pool opens
         state = bot.db._committed_state
-        assert isinstance(state, _CommittedStatePostgres)
+        assert isinstance(state, CommittedStatePostgres)
         fetch, read, answered, sent = state._fetch, asyncio.Event(), asyncio.Event(), []
         running: list[asyncio.Task[Any] | None] = []
 
@@ -133,7 +133,7 @@ async def test_on_postgresql_a_kept_connection_that_dies_costs_no_answer(postgre
     async with started_bot(postgres_url, clock) as bot:
         await run(bot, "/expertise gedrag")
         state = bot.db._committed_state
-        assert isinstance(state, _CommittedStatePostgres) and state._kept is not None
+        assert isinstance(state, CommittedStatePostgres) and state._kept is not None
         killer = await asyncpg.connect(state.dsn)
         try:
             await killer.execute("SELECT pg_terminate_backend($1)", state._kept.get_server_pid())
@@ -177,7 +177,7 @@ async def test_on_postgresql_the_reads_beside_the_session_are_not_planned_again_
             answer = await run(bot, "/expertise gedrag", actor(f"U{n}"))
             assert isinstance(answer, Reply) and not answer.is_error
         state = bot.db._committed_state
-        assert isinstance(state, _CommittedStatePostgres) and state._kept is not None
+        assert isinstance(state, CommittedStatePostgres) and state._kept is not None
         plans = {row["statement"]: (row["generic_plans"], row["custom_plans"]) for row in await state._kept.fetch(
             "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")}
         version = next(plan for statement, plan in plans.items() if "search_changes" in statement)
@@ -189,7 +189,7 @@ async def test_on_postgresql_the_reads_beside_the_session_are_not_planned_again_
 def fetched(bot: Bot) -> list[str]:
     """Every read beside the session on PostgreSQL (the version read included), as it is made."""
     state = bot.db._committed_state
-    assert isinstance(state, _CommittedStatePostgres)
+    assert isinstance(state, CommittedStatePostgres)
     made: list[str] = []
     fetch = state._fetch
 
