@@ -131,7 +131,7 @@ class Bot:
                                new_only: bool = False) -> set[str]:
         try:
             return await self.profiles.refresh_many(actors, fetch, new_only=new_only)
-        finally:  # their members are read again at their next input, beside its version read (`expect_input`)
+        finally:  # their members are read again at their next input, in its version read (`expect_input`)
             self.dispatcher.forget_accounts(actors)
 
     async def account_of(self, channel: str, platform: str) -> str | None:

@@ -7,7 +7,7 @@ waits for PostgreSQL's answer (the query is sent), and a task finishes it. What 
 request's first version read (`take`) and for nothing else: it was read after the request arrived, so an answer
 built on it is no older than the database was then; a later transaction of the same request (a refresh after
 the ack) reads again. Nobody takes it when the request is answered otherwise: the task ends by itself.
-A newcomer's member is read ahead in the version read's own statement (storage/db.py `read_ahead`).
+A newcomer's member is read ahead in the version read's own statement (storage/committed.py `read_ahead`).
 "A request" is a context: aiohttp handles each request in a task of its own, which copies the connection's
 context, so what one request kept is not seen by the next on the same keep-alive connection.
 """

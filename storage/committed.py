@@ -84,14 +84,13 @@ async def _as_it_is(_connection: asyncpg.Connection) -> None:
 GENERIC_PLANS = {"plan_cache_mode": "force_generic_plan"}
 
 # the version and what the versions after $1 changed, in one round trip and one snapshot (storage.changes)
-VERSION_AND_CHANGES = ("SELECT s.version, s.terms, c.version, c.kind, c.ref FROM search_state s"
-                       " LEFT JOIN search_changes c ON c.version > $1 AND c.version <= s.version"
-                       " WHERE s.id = 1 ORDER BY c.version")
+_VERSION = ("SELECT s.version, s.terms, c.version, c.kind, c.ref{columns} FROM search_state s"
+            " LEFT JOIN search_changes c ON c.version > $1 AND c.version <= s.version{joined}"
+            " WHERE s.id = 1 ORDER BY c.version")
+VERSION_AND_CHANGES = _VERSION.format(columns="", joined="")
 # and the rows of a read beside the session (`q`, its first column never NULL), in the same round trip and snapshot:
 # each of its rows beside each change (both are few), taken apart again in `_read`
-VERSION_AND_CHANGES_WITH = ("SELECT s.version, s.terms, c.version, c.kind, c.ref, q.* FROM search_state s"
-                            " LEFT JOIN search_changes c ON c.version > $1 AND c.version <= s.version"
-                            " LEFT JOIN ({0}) q ON TRUE WHERE s.id = 1 ORDER BY c.version")
+VERSION_AND_CHANGES_WITH = _VERSION.format(columns=", q.*", joined=" LEFT JOIN ({0}) q ON TRUE")
 VERSION_READ = "version"  # what the version read is kept under in a request (storage.ahead)
 Read = tuple[StateSnapshot | None, list[tuple[Any, ...]] | None]  # a version read: the version, and rows read with it
 
@@ -134,11 +133,10 @@ class CommittedStatePostgres:
 
     def read_ahead(self, rows: Query | None = None) -> None:
         """Send the version read now, for this request's first (storage.ahead); not before the first read opened
-        the pool. In the same statement `rows`: a read beside the session
-        that the request will make (a newcomer's member), for `rows` below. (On a connection of its own beside
-        the version read it came 0.4 ms after it, p50, in bench/ack_latency.py; in one statement the read
-        costs 0.03 ms more than the version alone, bench/README.md.) While the kept connection is busy, only the
-        version read, shared (`_shared`)."""
+        the pool. In the same statement `rows`: a read beside the session that the request will make (a
+        newcomer's member), for `rows` below. (On a connection of its own beside the version read it came 0.4 ms
+        after it, p50, in bench/ack_latency.py; in one statement it costs 0.03 ms more than the version alone,
+        bench/README.md.) While the kept connection is busy, only the version read, shared (`_shared`)."""
         if self._pool is not None and self._kept is not None:
             if rows is None or self._busy:
                 ahead.keep({VERSION_READ: self._shared()})
